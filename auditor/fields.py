@@ -1,0 +1,120 @@
+"""Canonical fields, their default source names, and the `--map` / `--extract` options.
+
+A canonical field is looked up through a list of candidate names, first present
+wins. A candidate is a dotted path: ``user.id`` matches a key spelled ``user.id``
+(OTel attribute style) or the nested path ``user`` -> ``id``; the literal key is
+tried first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from auditor.errors import UsageError
+
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "ts",
+    "user_id",
+    "session_id",
+    "thread_id",
+    "run_id",
+    "event",
+    "trace_id",
+    "span_id",
+    "message",
+)
+
+#: Default candidates per canonical field, in priority order (DESIGN.md, "Continuity semantics").
+DEFAULT_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "user_id": ("user.id", "user_id", "enduser.id"),
+    "session_id": ("session.id", "session_id", "connection_id"),
+    "thread_id": ("thread.id", "thread_id", "gen_ai.conversation.id"),
+    "run_id": ("run.id", "run_id"),
+    "event": ("event", "eventName", "name", "operationName"),
+    "ts": ("timestamp", "ts", "time", "startTimeUnixNano", "timeUnixNano", "startTime"),
+    "trace_id": ("trace_id", "traceId", "traceID", "trace", "otelTraceID"),
+    "span_id": ("span_id", "spanId", "spanID", "otelSpanID"),
+    "message": ("message", "msg", "textPayload", "body"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How readers find the canonical fields in a record.
+
+    ``candidates``: canonical field -> dotted paths tried in order (``--map`` puts
+    its path first). ``extracts``: canonical field -> compiled regex whose first
+    group, searched in the message text, fills the field when the record lacks
+    it. ``split_by``: a dotted path whose value goes to the ``split_key`` column.
+    """
+
+    candidates: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_CANDIDATES)
+    )
+    extracts: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    split_by: str | None = None
+
+
+def _split_option(option: str, text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not value:
+        raise UsageError(f"{option} takes FIELD=VALUE, got {text!r}")
+    if name not in CANONICAL_FIELDS:
+        raise UsageError(
+            f"{option}: unknown field {name!r}; use one of {', '.join(CANONICAL_FIELDS)}"
+        )
+    return name, value
+
+
+def build_read_options(
+    maps: Iterable[str] = (), extracts: Iterable[str] = (), split_by: str | None = None
+) -> ReadOptions:
+    """Parse `--map FIELD=dotted.path` and `--extract FIELD=REGEX` options into `ReadOptions`."""
+    candidates: dict[str, tuple[str, ...]] = dict(DEFAULT_CANDIDATES)
+    for text in maps:
+        name, path = _split_option("--map", text)
+        candidates[name] = (path, *(c for c in candidates[name] if c != path))
+    patterns: dict[str, re.Pattern[str]] = {}
+    for text in extracts:
+        name, regex = _split_option("--extract", text)
+        try:
+            pattern = re.compile(regex)
+        except re.error as exc:
+            raise UsageError(f"--extract {name}: invalid regex {regex!r}: {exc}") from None
+        if pattern.groups < 1:
+            raise UsageError(f"--extract {name}: the regex needs a capture group, got {regex!r}")
+        patterns[name] = pattern
+    return ReadOptions(candidates=candidates, extracts=patterns, split_by=split_by)
+
+
+def lookup(record: Mapping[str, object], path: str) -> object | None:
+    """Value at a dotted path in a parsed record: the literal key first, then nested keys.
+
+    ``lookup({"user.id": "u"}, "user.id") == "u"`` and
+    ``lookup({"user": {"id": "u"}}, "user.id") == "u"``; also mixed, e.g.
+    ``lookup({"attributes": {"user.id": "u"}}, "attributes.user.id")``.
+    """
+    if path in record:
+        return record[path]
+    head, sep, rest = path.partition(".")
+    while sep:
+        value = record.get(head)
+        if isinstance(value, Mapping):
+            found = lookup(value, rest)
+            if found is not None:
+                return found
+        nxt, sep, rest = rest.partition(".")
+        head = f"{head}.{nxt}"
+    return None
+
+
+def first_present(record: Mapping[str, object], paths: Sequence[str]) -> object | None:
+    """The value of the first candidate path present (not None) in the record."""
+    for path in paths:
+        value = lookup(record, path)
+        if value is not None:
+            return value
+    return None

@@ -1,0 +1,101 @@
+"""Settings from options and the environment: home directory, user, strategy, session TTL."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from handlers.errors import ConfigError
+
+
+class Strategy(StrEnum):
+    """How quality operations resolve a message that lacks `thread_id`/`run_id` (DESIGN.md)."""
+
+    RESUME = "resume"
+    MINT = "mint"
+    DEFAULT_SESSION = "default-session"
+
+
+DEFAULT_SESSION_TTL_S = 30 * 60
+
+
+def parse_strategy(value: str | Strategy | None) -> Strategy:
+    """A `Strategy` from its name; `resume` when None. Raises `ConfigError` on an unknown name."""
+    if value is None or value == "":
+        return Strategy.RESUME
+    try:
+        return Strategy(value)
+    except ValueError:
+        names = ", ".join(s.value for s in Strategy)
+        raise ConfigError(f"unknown strategy {value!r}; use one of {names}") from None
+
+
+def default_home() -> Path:
+    """`QUALITY_HOME`, else the platform's user data directory for `quality`."""
+    env = os.environ.get("QUALITY_HOME")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("quality", appauthor=False)
+
+
+def default_user() -> str:
+    """`QUALITY_USER`, else the login name."""
+    env = os.environ.get("QUALITY_USER")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "local"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where state lives and who is speaking. Paths under ``home`` follow DESIGN.md."""
+
+    home: Path
+    user: str
+    strategy: Strategy = Strategy.RESUME
+    session_ttl_s: float = DEFAULT_SESSION_TTL_S
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "quality.db"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "logs" / "quality.jsonl"
+
+    @property
+    def trace_path(self) -> Path:
+        return self.home / "traces" / "traces.jsonl"
+
+    @classmethod
+    def resolve(
+        cls,
+        home: Path | None = None,
+        user: str | None = None,
+        strategy: str | None = None,
+        session_ttl_s: float | None = None,
+    ) -> Settings:
+        """Options first, then `QUALITY_HOME` / `QUALITY_USER` / `QUALITY_STRATEGY`, then defaults."""
+        ttl = session_ttl_s
+        if ttl is None:
+            raw = os.environ.get("QUALITY_SESSION_TTL")
+            try:
+                ttl = float(raw) if raw else DEFAULT_SESSION_TTL_S
+            except ValueError:
+                raise ConfigError(f"QUALITY_SESSION_TTL must be seconds, got {raw!r}") from None
+        if ttl <= 0:
+            raise ConfigError(f"the session TTL must be positive, got {ttl}")
+        return cls(
+            home=(home or default_home()).expanduser(),
+            user=user or default_user(),
+            strategy=parse_strategy(strategy or os.environ.get("QUALITY_STRATEGY")),
+            session_ttl_s=ttl,
+        )

@@ -1,0 +1,1 @@
+"""The `quality` command line: thin commands over `handlers`, `auditor` and `dashboards`."""

@@ -1,0 +1,47 @@
+"""Tests for auditor/fields.py: candidate lookup and option parsing."""
+
+import pytest
+
+from auditor.errors import UsageError
+from auditor.fields import DEFAULT_CANDIDATES, build_read_options, first_present, lookup
+
+
+@pytest.mark.parametrize(
+    ("record", "path", "expected"),
+    [
+        ({"user.id": "u1"}, "user.id", "u1"),
+        ({"user": {"id": "u2"}}, "user.id", "u2"),
+        ({"attributes": {"user.id": "u3"}}, "attributes.user.id", "u3"),
+        ({"a": {"b.c": {"d": 4}}}, "a.b.c.d", 4),
+        ({"user": "plain"}, "user.id", None),
+        ({}, "user.id", None),
+    ],
+)
+def test_lookup_tries_literal_key_then_nested(record, path, expected):
+    assert lookup(record, path) == expected
+
+
+def test_first_present_follows_candidate_order():
+    record = {"user_id": "second", "enduser.id": "third"}
+    assert first_present(record, DEFAULT_CANDIDATES["user_id"]) == "second"
+
+
+def test_map_puts_the_given_path_first():
+    options = build_read_options(maps=["user_id=ctx.uid"])
+    assert options.candidates["user_id"][0] == "ctx.uid"
+    assert options.candidates["user_id"][1:] == DEFAULT_CANDIDATES["user_id"]
+
+
+@pytest.mark.parametrize(
+    ("maps", "extracts", "message"),
+    [
+        (["user_id"], [], "--map takes FIELD=VALUE, got 'user_id'"),
+        (["colour=x"], [], "--map: unknown field 'colour'"),
+        ([], ["thread_id=thread_\\w+"], "--extract thread_id: the regex needs a capture group"),
+        ([], ["thread_id=(unclosed"], "--extract thread_id: invalid regex '(unclosed'"),
+    ],
+)
+def test_bad_options_raise_usage_error(maps, extracts, message):
+    with pytest.raises(UsageError) as info:
+        build_read_options(maps=maps, extracts=extracts)
+    assert str(info.value).startswith(message)
