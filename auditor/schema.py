@@ -39,7 +39,9 @@ class RejectReason(StrEnum):
     NOT_AN_OBJECT = "not_an_object"  # valid JSON but not an object (a number, a list, a string)
     MISSING_TIMESTAMP = "missing_timestamp"  # no timestamp field at all
     BAD_TIMESTAMP = "bad_timestamp"  # a timestamp field whose value cannot be parsed
-    WRONG_TYPE = "wrong_type"  # an ID/event field of the wrong JSON type (number, object, list, bool)
+    WRONG_TYPE = (
+        "wrong_type"  # an ID/event field of the wrong JSON type (number, object, list, bool)
+    )
     INVALID_RECORD = "invalid_record"  # a format-level record that breaks the format's own schema
 
 

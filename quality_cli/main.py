@@ -25,14 +25,23 @@ def _root(
     ctx: typer.Context,
     home: Annotated[
         Path | None,
-        typer.Option(help="State directory (default: $QUALITY_HOME or the user data dir).", show_default=False),
+        typer.Option(
+            help="State directory (default: $QUALITY_HOME or the user data dir).",
+            show_default=False,
+        ),
     ] = None,
     user: Annotated[
-        str | None, typer.Option(help="User ID (default: $QUALITY_USER or the login name).", show_default=False)
+        str | None,
+        typer.Option(
+            help="User ID (default: $QUALITY_USER or the login name).", show_default=False
+        ),
     ] = None,
     strategy: Annotated[
         str | None,
-        typer.Option(help="Continuity strategy: resume (default), mint or default-session.", show_default=False),
+        typer.Option(
+            help="Continuity strategy: resume (default), mint or default-session.",
+            show_default=False,
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
