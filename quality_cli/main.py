@@ -52,6 +52,19 @@ def _root(
     ctx.obj = CliState(home=home, user=user, strategy=strategy, debug=debug)
 
 
+from quality_cli import alerts as _alerts  # noqa: E402
+from quality_cli import chat as _chat  # noqa: E402
+from quality_cli import quality as _quality  # noqa: E402
+from quality_cli import thread as _thread  # noqa: E402
+
+app.command("chat", help=_chat.HELP)(_chat.chat)
+app.add_typer(_thread.app, name="thread")
+app.add_typer(_alerts.app, name="alerts")
+app.command("metrics", help=_quality.METRICS_HELP)(_quality.metrics)
+app.command("report", help=_quality.REPORT_HELP)(_quality.report)
+app.command("validate", help=_quality.VALIDATE_HELP)(_quality.validate)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

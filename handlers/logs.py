@@ -1,0 +1,93 @@
+"""JSON-lines logs with the contract's keys, correlated with the active span.
+
+One object per line, flat snake_case keys: ``timestamp`` (RFC 3339 UTC,
+microseconds), ``level``, ``logger``, ``event``, ``message``, ``user_id``,
+``session_id``, ``thread_id``, ``run_id``, ``request_id``, ``trace_id``,
+``span_id`` (lowercase hex, from the span current when the line is written),
+then extras. A failed write is counted and reported once on stderr; it never
+reaches the caller (telemetry never breaks business code).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from opentelemetry import trace
+
+CONTEXT_KEYS = ("user_id", "session_id", "thread_id", "run_id", "request_id")
+_RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+def _rfc3339(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class JsonLinesFormatter(logging.Formatter):
+    """Formats a record as one JSON object with the contract's keys first."""
+
+    def __init__(self, static: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self._static = dict(static or {})
+
+    def format(self, record: logging.LogRecord) -> str:
+        extras = record.__dict__
+        line: dict[str, Any] = {
+            "timestamp": _rfc3339(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": extras.get("event", record.name),
+            "message": record.getMessage(),
+        }
+        for key in CONTEXT_KEYS:
+            line[key] = extras.get(key)
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            line["trace_id"] = format(span_context.trace_id, "032x")
+            line["span_id"] = format(span_context.span_id, "016x")
+        else:
+            line["trace_id"] = line["span_id"] = None
+        for key, value in extras.items():
+            if key not in _RESERVED and key not in line:
+                line[key] = value
+        line.update(self._static)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()
+
+
+class SafeFileHandler(logging.FileHandler):
+    """A file handler that counts failed writes and reports the first one on stderr."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path, encoding="utf-8", delay=True)
+        self.failures = 0
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.failures += 1
+        if self.failures == 1:
+            exc = sys.exc_info()[1]
+            sys.stderr.write(f"quality: cannot write log line to {self.baseFilename}: {exc}\n")
+
+
+def json_logger(
+    name: str, path: Path | None, *, static: dict[str, Any] | None = None
+) -> tuple[logging.Logger, SafeFileHandler | None]:
+    """A non-propagating logger writing JSON lines to ``path`` (no handler when None)."""
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+        old.close()
+    handler = None
+    if path is not None:
+        handler = SafeFileHandler(path)
+        handler.setFormatter(JsonLinesFormatter(static))
+        logger.addHandler(handler)
+    return logger, handler

@@ -1,0 +1,128 @@
+"""The quality manager: alert subscriptions, live connections, and broadcasts to subscribers.
+
+Subscriptions are per user (persisted in the store, optional score threshold).
+A broadcast goes to every live session of the subscribed user, each in that
+session's own context (DESIGN.md: under `resume` the session's active thread).
+A user is only ever told about their own validations, so no broadcast carries
+another user's thread, run or content.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from handlers import attributes as attr
+from handlers.config import Strategy
+from handlers.context import Caller
+from handlers.ids import IdGenerator, new_id
+from handlers.protocol import reply
+from handlers.recording import EventRecorder, current_span
+from handlers.scoring import ValidationResult
+from handlers.sessions import SessionManager
+from handlers.store import Subscription
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    caller: Caller
+    send: Send
+
+
+class QualityManager:
+    """Subscriptions and broadcasts. Connections are keyed by session, never by user alone."""
+
+    def __init__(
+        self,
+        sessions: SessionManager,
+        recorder: EventRecorder,
+        strategy: Strategy,
+        *,
+        ids: IdGenerator = new_id,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sessions = sessions
+        self._store = sessions.store
+        self._recorder = recorder
+        self._strategy = strategy
+        self._ids = ids
+        self._clock = clock
+        self._connections: dict[str, Connection] = {}
+        self.delivery_failures = 0
+
+    # -- connections ----------------------------------------------------------
+    def connect(self, caller: Caller, send: Send) -> None:
+        """Register a live session that can receive server-initiated messages."""
+        self._connections[caller.session_id] = Connection(caller, send)
+
+    def disconnect(self, caller: Caller) -> None:
+        current = self._connections.get(caller.session_id)
+        if current is not None and current.caller == caller:
+            del self._connections[caller.session_id]
+
+    def live_sessions(self, user_id: str) -> list[Connection]:
+        return [c for c in self._connections.values() if c.caller.user_id == user_id]
+
+    # -- subscriptions --------------------------------------------------------
+    def subscribe(self, user_id: str, threshold: float | None) -> Subscription:
+        existing = self._store.get_subscription(user_id)
+        created = existing.created_at if existing else self._clock()
+        subscription = Subscription(user_id, threshold, created)
+        self._store.save_subscription(subscription)
+        return subscription
+
+    def unsubscribe(self, user_id: str) -> bool:
+        return self._store.delete_subscription(user_id)
+
+    def subscription(self, user_id: str) -> Subscription | None:
+        return self._store.get_subscription(user_id)
+
+    # -- broadcasts -----------------------------------------------------------
+    async def after_validation(self, user_id: str, result: ValidationResult, summary: dict[str, Any]) -> int:
+        """Tell the user's live sessions about a new validation; returns messages sent.
+
+        Every subscriber session gets a `quality_update`; when the score is below
+        the subscription's threshold it also gets a `quality_alert`.
+        """
+        subscription = self._store.get_subscription(user_id)
+        if subscription is None:
+            return 0
+        targets = self.live_sessions(user_id)
+        if not targets:
+            return 0
+        trigger = current_span()
+        below = subscription.threshold is not None and result.score < subscription.threshold
+        sent = 0
+        for connection in targets:
+            sent += await self._deliver(
+                connection, attr.BROADCAST_UPDATE, "quality_update", summary, trigger
+            )
+            if below:
+                alert = {**summary, "threshold": subscription.threshold}
+                sent += await self._deliver(
+                    connection, attr.BROADCAST_ALERT, "quality_alert", alert, trigger
+                )
+        return sent
+
+    async def _deliver(
+        self, connection: Connection, event: str, kind: str, payload: dict[str, Any], trigger: Any
+    ) -> int:
+        request_id = self._ids("req")
+        ctx = self._sessions.current(connection.caller, self._strategy)
+        with self._recorder.event(event, ctx, kind, request_id, root=True, link_from=trigger) as span:
+            self._recorder.log(event, ctx, f"{kind} sent", request_id, message_type=kind)
+            try:
+                await connection.send(reply(kind, ctx.thread_id, ctx.run_id, request_id, payload))
+            except Exception as exc:  # a dead connection must not fail the request that triggered it
+                self.delivery_failures += 1
+                self._recorder.fail(span, "delivery_failed", str(exc))
+                self.disconnect(connection.caller)
+                return 0
+        return 1

@@ -1,0 +1,264 @@
+"""The session manager: resolves who/where a message is into an `ExecutionContext`.
+
+`resume` (the product): the thread the client named, after an ownership check;
+else the session's active thread; else the user's most recent thread; else a new
+thread, recorded as a ``thread.create`` transition. `mint` and `default-session`
+reproduce the two historical behaviours for quality operations only (DESIGN.md).
+Chat and thread messages always resolve as in `resume`.
+
+All per-request state lives in arguments and return values: one manager serves
+every connection concurrently.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from handlers import attributes as attr
+from handlers.config import DEFAULT_SESSION_TTL_S, Strategy
+from handlers.context import Caller, ExecutionContext, Outcome, Resolution
+from handlers.errors import HandlerError, RunNotFound, ThreadNotFound
+from handlers.ids import IdGenerator, new_id
+from handlers.store import RunRecord, SessionRecord, Store, ThreadKind, ThreadRecord
+
+#: A session's ``last_seen`` is rewritten at most this often (seconds) when nothing else changes.
+_TOUCH_GRANULARITY_S = 1.0
+
+
+def default_session_key(user_id: str) -> str:
+    """The session key the `default-session` strategy stores its per-user thread under."""
+    return f"{user_id}:default"
+
+
+class SessionManager:
+    """Resolves contexts over a `Store`. Safe to share: it keeps no per-request state."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        ids: IdGenerator = new_id,
+        clock: Callable[[], float] = time.time,
+        ttl_s: float = DEFAULT_SESSION_TTL_S,
+    ) -> None:
+        self.store = store
+        self._ids = ids
+        self._clock = clock
+        self._ttl_s = ttl_s
+
+    # -- sessions -------------------------------------------------------------
+    def open_session(self, user_id: str, session_id: str | None = None) -> Caller:
+        """A caller for a new connection, or for resuming ``session_id`` if it is the user's own."""
+        if session_id is not None:
+            existing = self.store.get_session(session_id)
+            if existing is not None and existing.user_id != user_id:
+                raise HandlerError("unknown session", code="session_not_found")
+            return Caller(user_id, session_id)
+        return Caller(user_id, self._ids("sess"))
+
+    def cli_session(self, user_id: str) -> Caller:
+        """The persisted CLI session of a user: reused until it expires after the TTL."""
+        session_id = self.store.get_cli_session(user_id)
+        if session_id is not None:
+            record = self.store.get_session(session_id)
+            if record is None or not self._expired(record):
+                return Caller(user_id, session_id)
+        caller = Caller(user_id, self._ids("sess"))
+        self.store.save_cli_session(user_id, caller.session_id)
+        self.store.save_session(SessionRecord(caller.session_id, user_id, None, self._clock()))
+        return caller
+
+    def _expired(self, session: SessionRecord) -> bool:
+        return self._clock() - session.last_seen > self._ttl_s
+
+    def _load_session(self, caller: Caller) -> SessionRecord | None:
+        """The caller's live session record; None when new or expired (threads are kept)."""
+        session = self.store.get_session(caller.session_id)
+        if session is None:
+            return None
+        if session.user_id != caller.user_id:
+            raise HandlerError("unknown session", code="session_not_found")
+        return None if self._expired(session) else session
+
+    def _remember(self, caller: Caller, previous: SessionRecord | None, thread_id: str) -> None:
+        now = self._clock()
+        if (
+            previous is not None
+            and previous.active_thread_id == thread_id
+            and now - previous.last_seen < _TOUCH_GRANULARITY_S
+        ):
+            return
+        self.store.save_session(SessionRecord(caller.session_id, caller.user_id, thread_id, now))
+
+    # -- threads and runs -----------------------------------------------------
+    def _owned_thread(self, user_id: str, thread_id: str) -> ThreadRecord:
+        thread = self.store.get_thread(thread_id)
+        if thread is None or thread.user_id != user_id:
+            # Same answer for unknown and foreign threads: never confirm another user's ID.
+            raise ThreadNotFound(f"thread {thread_id!r} not found for this user")
+        return thread
+
+    def _new_thread(self, user_id: str, title: str | None, kind: ThreadKind) -> ThreadRecord:
+        now = self._clock()
+        thread = ThreadRecord(self._ids("thread"), user_id, title, kind, None, now, now)
+        self.store.save_thread(thread)
+        return thread
+
+    def _run_of(self, thread: ThreadRecord, run_id: str | None) -> str | None:
+        if run_id is None:
+            return thread.current_run_id
+        run = self.store.get_run(run_id)
+        if run is None or run.thread_id != thread.thread_id:
+            raise RunNotFound(f"run {run_id!r} is not a run of thread {thread.thread_id!r}")
+        return run_id
+
+    def _context(
+        self, caller: Caller, thread: str | None, run: str | None, outcome: Outcome, strategy: Strategy
+    ) -> ExecutionContext:
+        return ExecutionContext(caller.user_id, caller.session_id, thread, run, outcome, strategy)
+
+    # -- strategies -----------------------------------------------------------
+    def resume(
+        self,
+        caller: Caller,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        strategy: Strategy = Strategy.RESUME,
+    ) -> Resolution:
+        """The user's active thread and run (`resume`); creates a thread only when the user has none."""
+        session = self._load_session(caller)
+        active = session.active_thread_id if session else None
+        transitions: list[tuple[str, ExecutionContext]] = []
+        thread: ThreadRecord | None = None
+        if thread_id is not None:
+            thread = self._owned_thread(caller.user_id, thread_id)
+            outcome = Outcome.SWITCHED if active not in (None, thread_id) else Outcome.RESUMED
+        else:
+            if active is not None:
+                thread = self.store.get_thread(active)
+            if thread is None:
+                thread = self.store.latest_thread(caller.user_id)
+            outcome = Outcome.RESUMED
+            if thread is None:
+                thread = self._new_thread(caller.user_id, None, ThreadKind.CHAT)
+                outcome = Outcome.CREATED
+        context = self._context(
+            caller, thread.thread_id, self._run_of(thread, run_id), outcome, strategy
+        )
+        if outcome is Outcome.CREATED:
+            transitions.append((attr.THREAD_CREATE, context))
+        elif outcome is Outcome.SWITCHED:
+            transitions.append((attr.THREAD_SWITCH, context))
+        self._remember(caller, session, thread.thread_id)
+        return Resolution(context, tuple(transitions))
+
+    def mint(
+        self, caller: Caller, thread_id: str | None = None, run_id: str | None = None
+    ) -> Resolution:
+        """`mint`: fresh IDs for whatever the message lacks, an isolated context (the old defect)."""
+        if thread_id is not None:
+            self._owned_thread(caller.user_id, thread_id)
+        minted = thread_id is None or run_id is None
+        context = self._context(
+            caller,
+            thread_id if thread_id is not None else self._ids("thread"),
+            run_id if run_id is not None else self._ids("run"),
+            Outcome.MINTED if minted else Outcome.RESUMED,
+            Strategy.MINT,
+        )
+        return Resolution(context)
+
+    def default(
+        self, caller: Caller, thread_id: str | None = None, run_id: str | None = None
+    ) -> Resolution:
+        """`default-session`: the per-user shadow thread keyed ``{user}:default`` (the first fix)."""
+        if thread_id is not None:
+            thread = self._owned_thread(caller.user_id, thread_id)
+            context = self._context(
+                caller, thread_id, self._run_of(thread, run_id), Outcome.RESUMED, Strategy.DEFAULT_SESSION
+            )
+            return Resolution(context)
+        key = default_session_key(caller.user_id)
+        record = self.store.get_session(key)
+        shadow = self.store.get_thread(record.active_thread_id) if record and record.active_thread_id else None
+        if shadow is None:
+            now = self._clock()
+            shadow = ThreadRecord(
+                self._ids("thread"), caller.user_id, "default", ThreadKind.DEFAULT, self._ids("run"), now, now
+            )
+            self.store.save_thread(shadow)
+            self.store.add_run(RunRecord(shadow.current_run_id or "", shadow.thread_id, caller.user_id, now))
+            self.store.save_session(SessionRecord(key, caller.user_id, shadow.thread_id, now))
+        context = self._context(
+            caller, shadow.thread_id, shadow.current_run_id, Outcome.DEFAULTED, Strategy.DEFAULT_SESSION
+        )
+        return Resolution(context)
+
+    def resolve_quality(
+        self, caller: Caller, strategy: Strategy, thread_id: str | None, run_id: str | None
+    ) -> Resolution:
+        """The context of a quality operation under ``strategy``."""
+        if strategy is Strategy.MINT:
+            return self.mint(caller, thread_id, run_id)
+        if strategy is Strategy.DEFAULT_SESSION:
+            return self.default(caller, thread_id, run_id)
+        return self.resume(caller, thread_id, run_id)
+
+    def current(self, caller: Caller, strategy: Strategy) -> ExecutionContext:
+        """Where an error reply or a broadcast goes, without creating anything under `resume`.
+
+        `resume`: the session's active thread (else the user's latest) and its run.
+        `mint`/`default-session` reproduce the old error paths and broadcasts.
+        """
+        if strategy is Strategy.MINT:
+            return self.mint(caller).context
+        if strategy is Strategy.DEFAULT_SESSION:
+            return self.default(caller).context
+        session = self._load_session(caller)
+        thread = None
+        if session is not None and session.active_thread_id is not None:
+            thread = self.store.get_thread(session.active_thread_id)
+        if thread is None:
+            thread = self.store.latest_thread(caller.user_id)
+        if thread is None:
+            return self._context(caller, None, None, Outcome.RESUMED, strategy)
+        return self._context(caller, thread.thread_id, thread.current_run_id, Outcome.RESUMED, strategy)
+
+    # -- chat and thread messages (always `resume`) -----------------------------
+    def start_run(self, caller: Caller, thread_id: str | None, strategy: Strategy) -> Resolution:
+        """A `user_message`: resume the thread, then start a new run in it."""
+        resolution = self.resume(caller, thread_id, None, strategy)
+        context = resolution.context
+        thread = self.store.get_thread(context.thread_id or "")
+        assert thread is not None  # resume() returned it
+        now = self._clock()
+        run_id = self._ids("run")
+        self.store.add_run(RunRecord(run_id, thread.thread_id, caller.user_id, now))
+        self.store.save_thread(replace(thread, current_run_id=run_id, updated_at=now))
+        return Resolution(replace(context, run_id=run_id), resolution.transitions)
+
+    def create_thread(self, caller: Caller, title: str | None, strategy: Strategy) -> ExecutionContext:
+        """A `create_thread`: a new chat thread that becomes the session's active thread."""
+        session = self._load_session(caller)
+        thread = self._new_thread(caller.user_id, title, ThreadKind.CHAT)
+        self._remember(caller, session, thread.thread_id)
+        return self._context(caller, thread.thread_id, None, Outcome.CREATED, strategy)
+
+    def switch_thread(self, caller: Caller, thread_id: str, strategy: Strategy) -> ExecutionContext:
+        """A `switch_thread`: the named thread (the user's own) becomes the session's active thread."""
+        session = self._load_session(caller)
+        thread = self._owned_thread(caller.user_id, thread_id)
+        now = self._clock()
+        self.store.save_thread(replace(thread, updated_at=now))
+        self._remember(caller, session, thread.thread_id)
+        return self._context(caller, thread.thread_id, thread.current_run_id, Outcome.SWITCHED, strategy)
+
+    def threads(self, user_id: str) -> list[ThreadRecord]:
+        """The user's threads, most recent first."""
+        return list(self.store.list_threads(user_id))
+
+    def thread(self, user_id: str, thread_id: str) -> ThreadRecord:
+        """One of the user's threads (`ThreadNotFound` otherwise)."""
+        return self._owned_thread(user_id, thread_id)

@@ -1,0 +1,185 @@
+"""Tracing and logging set-up: OTLP/JSON lines files by default, any OTLP endpoint by `OTEL_*`.
+
+Defaults: spans to ``QUALITY_HOME/traces/traces.jsonl`` in the Collector file
+exporter's format (one `TracesData` per line), logs to
+``QUALITY_HOME/logs/quality.jsonl``. When ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or the
+traces-specific variable) is set, spans go to that endpoint instead, with the
+protocol from ``OTEL_EXPORTER_OTLP_PROTOCOL`` (``grpc`` or ``http/protobuf``,
+the default). ``OTEL_TRACES_EXPORTER=none|console|otlp`` is honoured, and
+``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES`` through the SDK's resource.
+
+Each app gets its own `TracerProvider` (not the global one), so tests and the
+simulator can run several side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+    SpanProcessor,
+)
+
+from handlers.logs import SafeFileHandler, json_logger
+
+SERVICE_NAME = "quality"
+
+
+class GuardedExporter(SpanExporter):
+    """Wraps an exporter: a failure or exception is counted and reported once, never raised."""
+
+    def __init__(self, inner: SpanExporter, where: str) -> None:
+        self.inner = inner
+        self.where = where
+        self.failures = 0
+
+    def _failed(self, detail: str) -> SpanExportResult:
+        self.failures += 1
+        if self.failures == 1:
+            sys.stderr.write(f"quality: span export to {self.where} failed: {detail}\n")
+        return SpanExportResult.FAILURE
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        try:
+            result = self.inner.export(spans)
+        except Exception as exc:  # an exporter bug must not reach the request path
+            return self._failed(f"{type(exc).__name__}: {exc}")
+        if result is not SpanExportResult.SUCCESS:
+            return self._failed("the exporter reported a failure")
+        return result
+
+    def shutdown(self) -> None:
+        try:
+            self.inner.shutdown()
+        except Exception as exc:
+            self._failed(f"shutdown: {exc}")
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        try:
+            return self.inner.force_flush(timeout_millis)
+        except Exception:
+            return False
+
+
+def _env_exporter(trace_path: Path) -> tuple[SpanExporter | None, str]:
+    choice = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    if choice == "none":
+        return None, "nowhere"
+    if choice == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        return ConsoleSpanExporter(), "stdout"
+    if endpoint or choice == "otlp":
+        protocol = (
+            os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+            or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+            or "http/protobuf"
+        )
+        if protocol == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        else:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[assignment]
+                OTLPSpanExporter,
+            )
+        return OTLPSpanExporter(), endpoint or "the default OTLP endpoint"
+    from opentelemetry.exporter.otlp.json.file import FileSpanExporter
+
+    trace_path.parent.mkdir(parents=True, exist_ok=True)
+    return FileSpanExporter(trace_path), str(trace_path)
+
+
+@dataclass
+class Telemetry:
+    """A tracer and a JSON logger for one app; `shutdown()` flushes both."""
+
+    tracer: trace.Tracer
+    logger: logging.Logger
+    provider: TracerProvider | None = None
+    exporter: GuardedExporter | None = None
+    log_handler: SafeFileHandler | None = None
+    trace_target: str = "nowhere"
+    log_target: str = "nowhere"
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def export_failures(self) -> int:
+        """Failed span exports plus failed log writes so far."""
+        spans = self.exporter.failures if self.exporter else 0
+        logs = self.log_handler.failures if self.log_handler else 0
+        return spans + logs
+
+    def flush(self) -> None:
+        if self.provider is not None:
+            self.provider.force_flush()
+        if self.log_handler is not None:
+            self.log_handler.flush()
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.provider is not None:
+            self.provider.shutdown()
+        if self.log_handler is not None:
+            self.logger.removeHandler(self.log_handler)
+            self.log_handler.close()
+
+
+def setup_telemetry(
+    *,
+    trace_path: Path | None,
+    log_path: Path | None,
+    service_version: str | None = None,
+    tracing: bool = True,
+    exporter: SpanExporter | None = None,
+    batch: bool = True,
+    logger_name: str = "quality",
+) -> Telemetry:
+    """Telemetry for one app.
+
+    ``exporter`` overrides the environment's choice (tests pass an in-memory
+    exporter). ``tracing=False`` gives a no-op tracer (logs still written).
+    ``service_version`` tags spans (``service.version``) and log lines (``version``).
+    """
+    static = {"version": service_version} if service_version else None
+    logger, handler = json_logger(logger_name, log_path, static=static)
+    log_target = str(log_path) if log_path else "nowhere"
+    if not tracing:
+        return Telemetry(
+            trace.NoOpTracer(), logger, log_handler=handler, log_target=log_target
+        )
+    attributes = {"service.name": os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME}
+    if service_version:
+        attributes["service.version"] = service_version
+    provider = TracerProvider(resource=Resource.create(attributes))
+    target = "memory"
+    if exporter is None and trace_path is not None:
+        exporter, target = _env_exporter(trace_path)
+    guarded = GuardedExporter(exporter, target) if exporter is not None else None
+    if guarded is not None:
+        processor: SpanProcessor = BatchSpanProcessor(guarded) if batch else SimpleSpanProcessor(guarded)
+        provider.add_span_processor(processor)
+    return Telemetry(
+        provider.get_tracer("quality.handlers"),
+        logger,
+        provider=provider,
+        exporter=guarded,
+        log_handler=handler,
+        trace_target=target,
+        log_target=log_target,
+    )
