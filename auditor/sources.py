@@ -40,7 +40,7 @@ class Source:
                 import zstandard
 
                 raw = self.path.open("rb")
-                return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[return-value]
+                return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
             return self.path.open("rb")
         except OSError as exc:
             raise InputError(f"cannot read {self.name}: {exc.strerror or exc}") from None

@@ -18,7 +18,9 @@ class ChatHandler:
 
     async def user_message(self, ctx: ExecutionContext, payload: UserMessagePayload) -> Handled:
         words = len(payload.text.split())
-        return Handled("agent_reply", {"text": f"Received your message ({words} words).", "words": words})
+        return Handled(
+            "agent_reply", {"text": f"Received your message ({words} words).", "words": words}
+        )
 
     async def thread_created(self, ctx: ExecutionContext, payload: CreateThreadPayload) -> Handled:
         return Handled("thread_created", {"title": payload.title})

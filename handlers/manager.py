@@ -85,7 +85,9 @@ class QualityManager:
         return self._store.get_subscription(user_id)
 
     # -- broadcasts -----------------------------------------------------------
-    async def after_validation(self, user_id: str, result: ValidationResult, summary: dict[str, Any]) -> int:
+    async def after_validation(
+        self, user_id: str, result: ValidationResult, summary: dict[str, Any]
+    ) -> int:
         """Tell the user's live sessions about a new validation; returns messages sent.
 
         Every subscriber session gets a `quality_update`; when the score is below
@@ -116,11 +118,15 @@ class QualityManager:
     ) -> int:
         request_id = self._ids("req")
         ctx = self._sessions.current(connection.caller, self._strategy)
-        with self._recorder.event(event, ctx, kind, request_id, root=True, link_from=trigger) as span:
+        with self._recorder.event(
+            event, ctx, kind, request_id, root=True, link_from=trigger
+        ) as span:
             self._recorder.log(event, ctx, f"{kind} sent", request_id, message_type=kind)
             try:
                 await connection.send(reply(kind, ctx.thread_id, ctx.run_id, request_id, payload))
-            except Exception as exc:  # a dead connection must not fail the request that triggered it
+            except (
+                Exception
+            ) as exc:  # a dead connection must not fail the request that triggered it
                 self.delivery_failures += 1
                 self._recorder.fail(span, "delivery_failed", str(exc))
                 self.disconnect(connection.caller)

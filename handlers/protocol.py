@@ -128,7 +128,9 @@ def parse_envelope(raw: str | bytes | Mapping[str, Any]) -> Envelope:
         try:
             message = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise MalformedMessage(f"message is not valid JSON: {exc}", code="invalid_json") from None
+            raise MalformedMessage(
+                f"message is not valid JSON: {exc}", code="invalid_json"
+            ) from None
     if not isinstance(message, Mapping):
         raise MalformedMessage("message must be a JSON object", code="invalid_message")
     kind = message.get("type")
@@ -141,7 +143,9 @@ def parse_envelope(raw: str | bytes | Mapping[str, Any]) -> Envelope:
         payload = {}
     if not isinstance(payload, Mapping):
         raise MalformedMessage("'payload' must be a JSON object", code="invalid_payload")
-    return Envelope(kind, _optional_id(message, "thread_id"), _optional_id(message, "run_id"), payload)
+    return Envelope(
+        kind, _optional_id(message, "thread_id"), _optional_id(message, "run_id"), payload
+    )
 
 
 def parse_payload(kind: MessageType, payload: Mapping[str, Any]) -> Any:
@@ -156,7 +160,11 @@ def parse_payload(kind: MessageType, payload: Mapping[str, Any]) -> Any:
 
 
 def reply(
-    kind: str, thread_id: str | None, run_id: str | None, request_id: str, payload: Mapping[str, Any]
+    kind: str,
+    thread_id: str | None,
+    run_id: str | None,
+    request_id: str,
+    payload: Mapping[str, Any],
 ) -> dict[str, Any]:
     """A success reply (or a server-initiated message) in the resolved context."""
     return {

@@ -102,7 +102,9 @@ class EventRecorder:
             },
         )
 
-    def transition(self, name: str, ctx: ExecutionContext, message_type: str, request_id: str) -> None:
+    def transition(
+        self, name: str, ctx: ExecutionContext, message_type: str, request_id: str
+    ) -> None:
         """Record an implicit transition (a thread created or switched on the way) as its own event."""
         with self.event(name, ctx, message_type, request_id):
             self.log(name, ctx, f"{name} for {message_type}", request_id, message_type=message_type)

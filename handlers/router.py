@@ -119,23 +119,41 @@ class Router:
             except HandlerError as exc:
                 self._recorder.fail(span, exc.code, exc.message)
                 self._recorder.log(
-                    event, ctx, exc.message, request_id, level=logging.WARNING,
-                    message_type=message_type, error_code=exc.code,
+                    event,
+                    ctx,
+                    exc.message,
+                    request_id,
+                    level=logging.WARNING,
+                    message_type=message_type,
+                    error_code=exc.code,
                 )
                 out = error_reply(exc.code, exc.message, ctx.thread_id, ctx.run_id, request_id)
             except Exception as exc:
                 span.record_exception(exc)
                 self._recorder.fail(span, "internal_error", f"{type(exc).__name__}: {exc}")
                 self._recorder.log(
-                    event, ctx, f"{event} failed: {type(exc).__name__}: {exc}", request_id,
-                    level=logging.ERROR, message_type=message_type, error_code="internal_error",
+                    event,
+                    ctx,
+                    f"{event} failed: {type(exc).__name__}: {exc}",
+                    request_id,
+                    level=logging.ERROR,
+                    message_type=message_type,
+                    error_code="internal_error",
                 )
-                out = error_reply("internal_error", _INTERNAL_ERROR, ctx.thread_id, ctx.run_id, request_id)
+                out = error_reply(
+                    "internal_error", _INTERNAL_ERROR, ctx.thread_id, ctx.run_id, request_id
+                )
             else:
                 self._recorder.log(
-                    event, ctx, f"{event} -> {handled.reply_type}", request_id, message_type=message_type
+                    event,
+                    ctx,
+                    f"{event} -> {handled.reply_type}",
+                    request_id,
+                    message_type=message_type,
                 )
-                out = reply(handled.reply_type, ctx.thread_id, ctx.run_id, request_id, handled.payload)
+                out = reply(
+                    handled.reply_type, ctx.thread_id, ctx.run_id, request_id, handled.payload
+                )
             if send is not None:
                 await send(out)
             if handled is not None and handled.after is not None:
@@ -147,7 +165,12 @@ class Router:
         return out
 
     def _resolve(
-        self, kind: MessageType, caller: Caller, envelope: Envelope, payload: Any, strategy: Strategy
+        self,
+        kind: MessageType,
+        caller: Caller,
+        envelope: Envelope,
+        payload: Any,
+        strategy: Strategy,
     ) -> Resolution:
         if kind is MessageType.USER_MESSAGE:
             return self._sessions.start_run(caller, envelope.thread_id, strategy)
@@ -155,7 +178,9 @@ class Router:
             return Resolution(self._sessions.create_thread(caller, payload.title, strategy))
         if kind is MessageType.SWITCH_THREAD:
             if envelope.thread_id is None:
-                raise MalformedMessage("switch_thread needs a top-level 'thread_id'", code="missing_thread_id")
+                raise MalformedMessage(
+                    "switch_thread needs a top-level 'thread_id'", code="missing_thread_id"
+                )
             return Resolution(self._sessions.switch_thread(caller, envelope.thread_id, strategy))
         return self._sessions.resolve_quality(caller, strategy, envelope.thread_id, envelope.run_id)
 
@@ -188,12 +213,19 @@ class Router:
         try:
             ctx = self._sessions.current(caller, strategy)
         except HandlerError:
-            ctx = ExecutionContext(caller.user_id, caller.session_id, None, None, Outcome.RESUMED, strategy)
+            ctx = ExecutionContext(
+                caller.user_id, caller.session_id, None, None, Outcome.RESUMED, strategy
+            )
         with self._recorder.event(event, ctx, message_type, request_id) as span:
             self._recorder.fail(span, exc.code, exc.message)
             self._recorder.log(
-                event, ctx, exc.message, request_id, level=logging.WARNING,
-                message_type=message_type, error_code=exc.code,
+                event,
+                ctx,
+                exc.message,
+                request_id,
+                level=logging.WARNING,
+                message_type=message_type,
+                error_code=exc.code,
             )
             out = error_reply(exc.code, exc.message, ctx.thread_id, ctx.run_id, request_id)
             if send is not None:

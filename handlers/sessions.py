@@ -115,7 +115,12 @@ class SessionManager:
         return run_id
 
     def _context(
-        self, caller: Caller, thread: str | None, run: str | None, outcome: Outcome, strategy: Strategy
+        self,
+        caller: Caller,
+        thread: str | None,
+        run: str | None,
+        outcome: Outcome,
+        strategy: Strategy,
     ) -> ExecutionContext:
         return ExecutionContext(caller.user_id, caller.session_id, thread, run, outcome, strategy)
 
@@ -177,22 +182,42 @@ class SessionManager:
         if thread_id is not None:
             thread = self._owned_thread(caller.user_id, thread_id)
             context = self._context(
-                caller, thread_id, self._run_of(thread, run_id), Outcome.RESUMED, Strategy.DEFAULT_SESSION
+                caller,
+                thread_id,
+                self._run_of(thread, run_id),
+                Outcome.RESUMED,
+                Strategy.DEFAULT_SESSION,
             )
             return Resolution(context)
         key = default_session_key(caller.user_id)
         record = self.store.get_session(key)
-        shadow = self.store.get_thread(record.active_thread_id) if record and record.active_thread_id else None
+        shadow = (
+            self.store.get_thread(record.active_thread_id)
+            if record and record.active_thread_id
+            else None
+        )
         if shadow is None:
             now = self._clock()
             shadow = ThreadRecord(
-                self._ids("thread"), caller.user_id, "default", ThreadKind.DEFAULT, self._ids("run"), now, now
+                self._ids("thread"),
+                caller.user_id,
+                "default",
+                ThreadKind.DEFAULT,
+                self._ids("run"),
+                now,
+                now,
             )
             self.store.save_thread(shadow)
-            self.store.add_run(RunRecord(shadow.current_run_id or "", shadow.thread_id, caller.user_id, now))
+            self.store.add_run(
+                RunRecord(shadow.current_run_id or "", shadow.thread_id, caller.user_id, now)
+            )
             self.store.save_session(SessionRecord(key, caller.user_id, shadow.thread_id, now))
         context = self._context(
-            caller, shadow.thread_id, shadow.current_run_id, Outcome.DEFAULTED, Strategy.DEFAULT_SESSION
+            caller,
+            shadow.thread_id,
+            shadow.current_run_id,
+            Outcome.DEFAULTED,
+            Strategy.DEFAULT_SESSION,
         )
         return Resolution(context)
 
@@ -224,7 +249,9 @@ class SessionManager:
             thread = self.store.latest_thread(caller.user_id)
         if thread is None:
             return self._context(caller, None, None, Outcome.RESUMED, strategy)
-        return self._context(caller, thread.thread_id, thread.current_run_id, Outcome.RESUMED, strategy)
+        return self._context(
+            caller, thread.thread_id, thread.current_run_id, Outcome.RESUMED, strategy
+        )
 
     # -- chat and thread messages (always `resume`) -----------------------------
     def start_run(self, caller: Caller, thread_id: str | None, strategy: Strategy) -> Resolution:
@@ -239,7 +266,9 @@ class SessionManager:
         self.store.save_thread(replace(thread, current_run_id=run_id, updated_at=now))
         return Resolution(replace(context, run_id=run_id), resolution.transitions)
 
-    def create_thread(self, caller: Caller, title: str | None, strategy: Strategy) -> ExecutionContext:
+    def create_thread(
+        self, caller: Caller, title: str | None, strategy: Strategy
+    ) -> ExecutionContext:
         """A `create_thread`: a new chat thread that becomes the session's active thread."""
         session = self._load_session(caller)
         thread = self._new_thread(caller.user_id, title, ThreadKind.CHAT)
@@ -253,7 +282,9 @@ class SessionManager:
         now = self._clock()
         self.store.save_thread(replace(thread, updated_at=now))
         self._remember(caller, session, thread.thread_id)
-        return self._context(caller, thread.thread_id, thread.current_run_id, Outcome.SWITCHED, strategy)
+        return self._context(
+            caller, thread.thread_id, thread.current_run_id, Outcome.SWITCHED, strategy
+        )
 
     def threads(self, user_id: str) -> list[ThreadRecord]:
         """The user's threads, most recent first."""

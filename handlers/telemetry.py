@@ -160,9 +160,7 @@ def setup_telemetry(
     logger, handler = json_logger(logger_name, log_path, static=static)
     log_target = str(log_path) if log_path else "nowhere"
     if not tracing:
-        return Telemetry(
-            trace.NoOpTracer(), logger, log_handler=handler, log_target=log_target
-        )
+        return Telemetry(trace.NoOpTracer(), logger, log_handler=handler, log_target=log_target)
     attributes = {"service.name": os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME}
     if service_version:
         attributes["service.version"] = service_version
@@ -172,7 +170,9 @@ def setup_telemetry(
         exporter, target = _env_exporter(trace_path)
     guarded = GuardedExporter(exporter, target) if exporter is not None else None
     if guarded is not None:
-        processor: SpanProcessor = BatchSpanProcessor(guarded) if batch else SimpleSpanProcessor(guarded)
+        processor: SpanProcessor = (
+            BatchSpanProcessor(guarded) if batch else SimpleSpanProcessor(guarded)
+        )
         provider.add_span_processor(processor)
     return Telemetry(
         provider.get_tracer("quality.handlers"),

@@ -46,7 +46,11 @@ class ValidationHandler:
             "content_type": payload.content_type.value,
             "strict_mode": payload.strict_mode,
         }
-        summary = {"score": result.score, "passed": result.passed, "content_type": body["content_type"]}
+        summary = {
+            "score": result.score,
+            "passed": result.passed,
+            "content_type": body["content_type"],
+        }
         return Handled(
             "content_validation_result",
             body,

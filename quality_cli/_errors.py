@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import typer
+from typer import _click
 from typer.core import TyperGroup
 
 from auditor.errors import AuditError
@@ -20,7 +21,7 @@ EXIT_USAGE = 2
 EXIT_CANCELLED = 130
 
 
-def _debug_requested(ctx: typer.Context) -> bool:
+def _debug_requested(ctx: _click.Context) -> bool:
     obj = ctx.find_root().obj
     return bool(getattr(obj, "debug", False)) or "--debug" in sys.argv
 
@@ -28,7 +29,7 @@ def _debug_requested(ctx: typer.Context) -> bool:
 class QualityGroup(TyperGroup):
     """Root group: maps user errors to one line and exit 2, Ctrl-C to `cancelled`."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: _click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:

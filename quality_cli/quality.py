@@ -44,7 +44,9 @@ def report(
     ctx: typer.Context,
     report_type: Annotated[str, typer.Option("--type", help="summary or detailed.")] = "summary",
     period: Annotated[str, typer.Option(help="day or week.")] = "day",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the markdown here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the markdown here.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     payload = {"report_type": report_type, "period": period}
@@ -69,13 +71,23 @@ Example: echo "Reduce p99 latency by 20% by Friday: add an index on orders.user_
 def validate(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="The content, or - to read it from stdin.")],
-    content_type: Annotated[str, typer.Option(help="optimization, data_analysis, action_plan, report, triage, error or general.")] = "general",
+    content_type: Annotated[
+        str,
+        typer.Option(
+            help="optimization, data_analysis, action_plan, report, triage, error or general."
+        ),
+    ] = "general",
     strict: Annotated[bool, typer.Option("--strict", help="Raise the bar to pass.")] = False,
     agent: Annotated[str, typer.Option(help="The agent that wrote the content.")] = "assistant",
     as_json: JsonOpt = False,
 ) -> None:
     content = sys.stdin.read() if text == "-" else text
-    payload = {"content": content, "content_type": content_type, "strict_mode": strict, "agent_name": agent}
+    payload = {
+        "content": content,
+        "content_type": content_type,
+        "strict_mode": strict,
+        "agent_name": agent,
+    }
     reply = run_message(ctx, {"type": "validate_content", "payload": payload}, as_json)
     if not as_json:
         data = reply["payload"]

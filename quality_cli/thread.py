@@ -70,7 +70,9 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """
     with cli_session(ctx) as session:
         current = session.app.sessions.current(session.caller, Strategy.RESUME).thread_id
-        rows = [_thread_row(t, current) for t in session.app.sessions.threads(session.caller.user_id)]
+        rows = [
+            _thread_row(t, current) for t in session.app.sessions.threads(session.caller.user_id)
+        ]
     if as_json:
         print_json(rows)
         return
@@ -78,7 +80,14 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         "threads",
         ["", "thread", "title", "kind", "current run", "updated"],
         [
-            ["*" if r["current"] else "", r["thread_id"], r["title"], r["kind"], r["current_run_id"], r["updated_at"]]
+            [
+                "*" if r["current"] else "",
+                r["thread_id"],
+                r["title"],
+                r["kind"],
+                r["current_run_id"],
+                r["updated_at"],
+            ]
             for r in rows
         ],
     )
@@ -87,7 +96,9 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    thread_id: Annotated[str | None, typer.Argument(help="A thread ID; default: the current one.")] = None,
+    thread_id: Annotated[
+        str | None, typer.Argument(help="A thread ID; default: the current one.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show one thread (default: the current thread of your CLI session).
