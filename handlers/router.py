@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from handlers import attributes as attr
@@ -92,6 +93,7 @@ class Router:
         Work that follows the reply (broadcasts to subscribers) runs after ``send``.
         """
         request_id = self._ids("req")
+        # `strategy` is how this message resolves; every event is tagged with self.strategy.
         event, message_type, strategy = attr.UNKNOWN_MESSAGE, "unknown", self.strategy
         try:
             envelope = parse_envelope(raw)
@@ -105,7 +107,7 @@ class Router:
                 strategy = Strategy.RESUME
             event = event_name(kind, envelope.payload)
             payload = parse_payload(kind, envelope.payload)
-            resolution = self._resolve(kind, caller, envelope, payload, strategy)
+            resolution = self._resolve(kind, caller, envelope, payload, self.strategy)
         except HandlerError as exc:
             return await self._refuse(caller, strategy, event, message_type, request_id, exc, send)
 
@@ -209,12 +211,16 @@ class Router:
         exc: HandlerError,
         send: Send | None,
     ) -> dict[str, Any]:
-        """An error before a context was resolved: answer in the session's current context."""
+        """An error before a context was resolved: answer in the session's current context.
+
+        ``strategy`` is how to resolve it (`resume` for chat messages); events are
+        tagged with the configured strategy either way.
+        """
         try:
-            ctx = self._sessions.current(caller, strategy)
+            ctx = replace(self._sessions.current(caller, strategy), strategy=self.strategy)
         except HandlerError:
             ctx = ExecutionContext(
-                caller.user_id, caller.session_id, None, None, Outcome.RESUMED, strategy
+                caller.user_id, caller.session_id, None, None, Outcome.RESUMED, self.strategy
             )
         with self._recorder.event(event, ctx, message_type, request_id) as span:
             self._recorder.fail(span, exc.code, exc.message)
