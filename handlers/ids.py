@@ -8,7 +8,8 @@ else; nothing parses them. Tests replace the generator with
 from __future__ import annotations
 
 import itertools
-import secrets
+import os
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +28,10 @@ class IdMinter:
         random_hex: Callable[[], str] | None = None,
     ) -> None:
         self._clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
-        self._random_hex = random_hex or (lambda: secrets.token_hex(4))
+        # IDs are names, not secrets (access is checked by ownership), so a fast PRNG seeded
+        # from the OS is enough; secrets.token_hex costs a syscall per ID.
+        rng = random.Random(os.urandom(16))
+        self._random_hex = random_hex or (lambda: f"{rng.getrandbits(32):08x}")
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,19 @@ CONTEXT_KEYS = ("user_id", "session_id", "thread_id", "run_id", "request_id")
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
+_second_cache: list[object] = [None, ""]
+
+
 def _rfc3339(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """``2026-11-24T08:13:00.123456Z``; the date-time part is formatted once per second."""
+    second = int(epoch_s)
+    if _second_cache[0] != second:
+        _second_cache[0] = second
+        _second_cache[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    micros = round((epoch_s - second) * 1_000_000)
+    if micros >= 1_000_000:  # rounding up into the next second
+        return _rfc3339(second + 1)
+    return f"{_second_cache[1]}.{micros:06d}Z"
 
 
 class JsonLinesFormatter(logging.Formatter):
@@ -61,12 +73,32 @@ class JsonLinesFormatter(logging.Formatter):
 
 
 class SafeFileHandler(logging.FileHandler):
-    """A file handler that counts failed writes and reports the first one on stderr."""
+    """A file handler that counts failed writes and reports the first one on stderr.
 
-    def __init__(self, path: Path) -> None:
+    Lines are flushed to the file at most every ``flush_interval_s`` (and on
+    `flush()`/`close()`), not after every line: a flush is a system call that
+    would cost more than formatting the line.
+    """
+
+    def __init__(self, path: Path, flush_interval_s: float = 0.2) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         super().__init__(path, encoding="utf-8", delay=True)
         self.failures = 0
+        self._flush_interval_s = flush_interval_s
+        self._last_flush = time.monotonic()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is None:
+            self.stream = self._open()
+        try:
+            self.stream.write(self.format(record) + self.terminator)
+        except Exception:
+            self.handleError(record)
+            return
+        now = time.monotonic()
+        if now - self._last_flush >= self._flush_interval_s:
+            self._last_flush = now
+            self.flush()
 
     def handleError(self, record: logging.LogRecord) -> None:
         self.failures += 1

@@ -97,10 +97,9 @@ def _env_exporter(trace_path: Path) -> tuple[SpanExporter | None, str]:
                 OTLPSpanExporter,
             )
         return OTLPSpanExporter(), endpoint or "the default OTLP endpoint"
-    from opentelemetry.exporter.otlp.json.file import FileSpanExporter
+    from handlers.otlp_json import JsonLinesSpanExporter
 
-    trace_path.parent.mkdir(parents=True, exist_ok=True)
-    return FileSpanExporter(trace_path), str(trace_path)
+    return JsonLinesSpanExporter(trace_path), str(trace_path)
 
 
 @dataclass
@@ -170,8 +169,11 @@ def setup_telemetry(
         exporter, target = _env_exporter(trace_path)
     guarded = GuardedExporter(exporter, target) if exporter is not None else None
     if guarded is not None:
+        # A large queue: a burst must not drop spans (the SDK default is 2,048).
         processor: SpanProcessor = (
-            BatchSpanProcessor(guarded) if batch else SimpleSpanProcessor(guarded)
+            BatchSpanProcessor(guarded, max_queue_size=65_536, max_export_batch_size=2_048)
+            if batch
+            else SimpleSpanProcessor(guarded)
         )
         provider.add_span_processor(processor)
     return Telemetry(
