@@ -73,7 +73,7 @@ async def test_bad_message_gets_an_error_in_the_same_session_and_serving_goes_on
 
 
 async def test_reconnect_resumes_the_session(server_url):
-    url, exporter = server_url
+    url, _ = server_url
     async with connect(url, additional_headers=_auth("bob")) as ws:
         session = json.loads(await ws.recv())["payload"]["session_id"]
         chat = await _ask(ws, {"type": "user_message", "payload": {"text": "hi"}})
