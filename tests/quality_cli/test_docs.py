@@ -1,0 +1,68 @@
+"""Every registered command has help text with an example (as sqlite-utils' test_docs does)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from quality_cli.main import app
+
+runner = CliRunner()
+
+
+def _commands(group, prefix=()):
+    for name, command in sorted(group.commands.items()):
+        path = (*prefix, name)
+        if hasattr(command, "commands"):
+            yield from _commands(command, path)
+        else:
+            yield path, command
+
+
+COMMANDS = list(_commands(get_command(app)))
+
+
+def test_the_documented_commands_are_registered():
+    names = {" ".join(path) for path, _ in COMMANDS}
+    expected = {
+        "chat",
+        "thread new",
+        "thread switch",
+        "thread list",
+        "thread show",
+        "alerts subscribe",
+        "alerts unsubscribe",
+        "alerts list",
+        "metrics",
+        "report",
+        "validate",
+        "serve",
+        "token",
+    }
+    assert expected <= names
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_command_has_help_with_an_example(path, command):
+    assert command.help and command.help.strip(), f"{' '.join(path)} has no help"
+    assert "Example:" in command.help, f"{' '.join(path)} help has no 'Example:'"
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example:" in result.output
+
+
+def test_root_help_lists_global_options():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for option in ("--home", "--user", "--strategy"):
+        assert option in result.output
+
+
+def test_unknown_strategy_is_a_one_line_error(tmp_path):
+    result = runner.invoke(app, ["--home", str(tmp_path), "--strategy", "bogus", "metrics"])
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == "error: unknown strategy 'bogus'; use one of resume, mint, default-session\n"
+    )
