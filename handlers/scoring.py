@@ -14,8 +14,9 @@
 - ``quantification``: numbers with a unit, a percentage or a currency count 1,
   bare numbers 0.5; full marks at one quantity per 40 words (at least one).
 - ``clarity``: ``1 / (1 + k * hits per 100 words)`` (at least 20 words assumed)
-  where hedges ("might", "maybe", "it depends"...) count 1 and generic phrases
-  ("leverage synergies", "best practices", "consider optimizing"...) count 2;
+  where each hedge ("might", "maybe", "it depends"...) counts 1 and each generic
+  word or phrase ("synergies", "leverage ...", "best practices", "consider
+  optimizing"...) counts 2;
   ``k`` is 0.1, 0.2 in strict mode.
 - ``length``: 1 inside the content type's word range, ``words / min`` below it,
   ``max / words`` above it (floor 0.3).
@@ -31,14 +32,15 @@ to 1), rounded to 3 decimals. It passes at ``PASS_THRESHOLD`` (0.6), or
 and vague-word penalties and reports a weak signal below 0.7 instead of 0.5.
 Issues are fixed sentences (so reports can count them) that say what to add or
 remove; only signals that weigh at least 0.1 for the type raise one.
-Every pattern is compiled at import and each runs once over the text: linear.
-See ``docs/validation.md`` for examples with scores.
+Evidence is gathered in one linear pass over the lines and whitespace tokens, with
+word and phrase lexicons built at import (dict lookups: about 25 us for 200
+characters, where case-insensitive regexes cost 130 us). See ``docs/validation.md``
+for examples with scores.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -188,35 +190,75 @@ _WORDS_BY_CATEGORY = {
     "significantly generally overall",
     _HEDGE: "might maybe perhaps possibly potentially probably arguably presumably seem seems "
     "unclear hopefully ideally",
-    _GENERIC: "synergy synergies synergistic holistic holistically value-add",
+    _GENERIC: "synergy synergies synergistic holistic holistically value-add game-changer "
+    "deep-dive",
     _CAUSE: "because",
     _NEXT: "retry rollback workaround contact escalate",
     _OWNER: "owner owners assignee responsible dri oncall on-call",
-    _DEADLINE: "deadline due today tomorrow tonight eod eow q1 q2 q3 q4",
+    _DEADLINE: "deadline today tomorrow tonight eod eow q1 q2 q3 q4",
     _IMPACT: "p0 p1 p2 p3 p4 sev0 sev1 sev2 sev3 sev4 severity priority critical blocker "
     "urgent impact impacts impacted impacting affect affects affected affecting outage "
     "degraded customer customers user users",
 }
 _LEXICON = {w: cat for cat, words in _WORDS_BY_CATEGORY.items() for w in words.split()}
-# Multi-word phrases: one regex over the lowercased text; the group name is the category.
-_PHRASES = re.compile(
-    r"\b(?:(?P<c0>a bit|kind of|sort of|a lot)"
-    r"|(?P<c1>it depends|could be|may be|appears to|i think|i believe|i guess|"
-    r"not sure|roughly speaking)"
-    r"|(?P<c2>leverage \w+|best practices?|consider (?:optimi[sz]\w*|improving|looking into|"
-    r"reviewing)|going forward|moving forward|low[- ]hanging fruit|move the needle|"
-    r"outside the box|paradigm shift|game[- ]changer|robust solutions?|"
-    r"streamline (?:the )?process\w*|improve (?:the )?(?:efficiency|performance|quality)|"
-    r"optimi[sz]e (?:the )?performance|next level|at the end of the day|circle back|deep dive)"
-    r"|(?P<c3>caused by|due to|root cause|as a result of|triggered by|results? from|"
-    r"resulted from|the cause)"
-    r"|(?P<c4>next step|to fix|to resolve|roll back|try again)"
-    r"|(?P<c5>owned by|assigned to)"
-    r"|(?P<c6>by (?:mon|tue|wed|thu|fri|sat|sun|eod|eow|end of|next|tomorrow|tonight|noon|jan|"
-    r"feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|(?:by|within) \d+|"
-    r"(?:this|next) (?:week|sprint)|\d{4}-\d{2}-\d{2})"
-    r"|(?P<c7>sev \d))\b"
-)
+# Multi-word phrases, matched on the tokens that follow their first word (a regex
+# alternation over the whole text costs ~15 us at 200 characters; this costs ~1 us).
+# In the rest of a phrase, "w*" matches a word starting with "w" and "#" a number.
+_PHRASES_BY_CATEGORY = {
+    _VAGUE: "a bit, a lot, kind of, sort of",
+    _HEDGE: "it depends, could be, may be, appears to, i think, i believe, i guess, not sure, "
+    "roughly speaking",
+    _GENERIC: "leverage *, best practice*, consider optimi*, consider improving, consider "
+    "looking, consider reviewing, going forward, moving forward, low-hanging fruit, low "
+    "hanging fruit, move the needle, outside the box, paradigm shift, game changer, robust "
+    "solution*, streamline process*, streamline the process*, improve efficiency, improve "
+    "performance, improve quality, improve the efficiency, improve the performance, improve "
+    "the quality, optimize performance, optimise performance, optimize the performance, "
+    "next level, end of the day, circle back, deep dive",
+    _CAUSE: "caused by, due to, root cause, as a result of, triggered by, result from, results "
+    "from, resulted from, the cause",
+    _NEXT: "next step*, to fix, to resolve, roll back, try again",
+    _OWNER: "owned by, assigned to",
+    _DEADLINE: "due by, due on, due date, within #, by #, by end, by next, by tomorrow, by "
+    "tonight, by noon, by mon*, by tue*, by wed*, by thu*, by fri*, by sat*, by sun*, by jan*, "
+    "by feb*, by mar*, by apr*, by may, by jun*, by jul*, by aug*, by sep*, by oct*, by nov*, "
+    "by dec*, by eod, by eow, this week, next week, this sprint, next sprint",
+    _IMPACT: "sev #",
+}
+
+
+def _phrase_rules() -> dict[str, tuple[tuple[tuple[str, ...], int], ...]]:
+    rules: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+    for category, phrases in _PHRASES_BY_CATEGORY.items():
+        for phrase in phrases.split(","):
+            first, *rest = phrase.split()
+            rules.setdefault(first, []).append((tuple(rest), category))
+    return {first: tuple(options) for first, options in rules.items()}
+
+
+_PHRASE_RULES = _phrase_rules()
+
+
+def _phrase_at(lows: list[str], i: int) -> int | None:
+    """The category of the phrase starting at ``lows[i]``, if one does."""
+    for rest, category in _PHRASE_RULES[lows[i]]:
+        if i + len(rest) >= len(lows):
+            continue
+        for offset, want in enumerate(rest, i + 1):
+            got = lows[offset]
+            if want == "#":
+                if not got[:1].isdigit():
+                    break
+            elif want[-1] == "*":
+                if not got.startswith(want[:-1]):
+                    break
+            elif got != want:
+                break
+        else:
+            return category
+    return None
+
+
 _VERBS = _words(
     "add adjust allocate analyse analyze archive assign audit automate benchmark block "
     "build bump cache call cap change check clean close collect compare compress "
@@ -264,8 +306,6 @@ def _scan(text: str) -> _Counts:
     """Count every signal's evidence in one pass over the lines and tokens of ``text``."""
     counts = _Counts()
     found = counts.found
-    for match in _PHRASES.finditer(text.lower()):
-        found[int(str(match.lastgroup)[1])] += 1
     for line in text.splitlines():
         tokens = line.split()
         if not tokens:
@@ -282,15 +322,20 @@ def _scan(text: str) -> _Counts:
             start = 1 if first[0] == "#" else 0
         clause_start = True
         last = len(tokens) - 1
+        lows = [token.strip(_PUNCT) for token in line.lower().split()]
         for i in range(start, last + 1):
+            low = lows[i]
+            if not low:
+                continue
             token = tokens[i]
             core = token.strip(_PUNCT)
-            if not core:
-                continue
-            low = core.lower()
             category = _LEXICON.get(low)
             if category is not None:
                 found[category] += 1
+            if low in _PHRASE_RULES:
+                category = _phrase_at(lows, i)
+                if category is not None:
+                    found[category] += 1
             head = core[0]
             if clause_start and low in _VERBS:
                 counts.imperatives += 1
@@ -298,8 +343,10 @@ def _scan(text: str) -> _Counts:
                 counts.concrete += 1
                 unit = low.lstrip("$€£").lstrip(_NUMBER_CHARS)
                 if not unit and i < last:
-                    unit = tokens[i + 1].strip(_PUNCT).lower()
+                    unit = lows[i + 1]
                 counts.quantities += 1.0 if head in _CURRENCY or unit in _UNITS else 0.5
+                if len(low) >= 10 and low[4] == "-" and low[7] == "-":  # an ISO date
+                    found[_DEADLINE] += 1
             elif head == "@":
                 counts.concrete += 1
                 found[_OWNER] += 1
@@ -313,7 +360,7 @@ def _scan(text: str) -> _Counts:
                 or (head.isupper() and not clause_start and low not in _PRONOUNS)
             ):
                 counts.concrete += 1
-                if head.isupper() and i < last and tokens[i + 1].lower() in ("will", "owns"):
+                if head.isupper() and i < last and lows[i + 1] in ("will", "owns"):
                     found[_OWNER] += 1
             clause_start = (clause_start and low == "please") or token.endswith(_CLAUSE_END)
     return counts
