@@ -29,7 +29,8 @@
 The score is the weighted sum (weights per type in ``WEIGHTS``, each row sums
 to 1), rounded to 3 decimals. It passes at ``PASS_THRESHOLD`` (0.6), or
 ``STRICT_PASS_THRESHOLD`` (0.75) in strict mode, which also doubles the hedging
-and vague-word penalties and reports a weak signal below 0.7 instead of 0.5.
+and vague-word penalties, fails any text with a hedge, a generic phrase or a
+vague word whatever its score, and reports a weak signal below 0.7 instead of 0.5.
 Issues are fixed sentences (so reports can count them) that say what to add or
 remove; only signals that weigh at least 0.1 for the type raise one.
 Evidence is gathered in one linear pass over the lines and whitespace tokens, with
@@ -43,6 +44,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from handlers.errors import MalformedMessage
 
 __all__ = [
     "LENGTH_RANGES",
@@ -360,8 +363,13 @@ def _scan(text: str) -> _Counts:
                 or (head.isupper() and not clause_start and low not in _PRONOUNS)
             ):
                 counts.concrete += 1
-                if head.isupper() and i < last and lows[i + 1] in ("will", "owns"):
-                    found[_OWNER] += 1
+            if (
+                head.isupper()
+                and i < last
+                and lows[i + 1] in ("will", "owns")
+                and low not in _PRONOUNS
+            ):
+                found[_OWNER] += 1  # "Maria will ..."
             clause_start = (clause_start and low == "please") or token.endswith(_CLAUSE_END)
     return counts
 
@@ -383,7 +391,13 @@ def score_content(
     content: str, content_type: ContentType | str, strict: bool = False
 ) -> ValidationResult:
     """Score ``content`` as ``content_type``; see the module docstring for the rules."""
-    kind = ContentType(content_type)
+    try:
+        kind = ContentType(content_type)
+    except ValueError:
+        names = ", ".join(t.value for t in ContentType)
+        raise MalformedMessage(
+            f"unknown content_type {content_type!r}; use one of {names}"
+        ) from None
     text = content.strip()
     if not text:
         return ValidationResult(
@@ -453,6 +467,8 @@ def score_content(
             issues.append(ISSUE_NO_NEXT_STEP)
         if kind is _T.TRIAGE and not has_impact:
             issues.append(ISSUE_NO_IMPACT)
+    if strict and (hedges or generic or vague):
+        passed = False  # strict: content that hedges or stays vague never passes
     if not passed and not issues:
         issues.append(ISSUE_BELOW_THRESHOLD)
     return ValidationResult(
