@@ -288,6 +288,8 @@ _CLAUSE_END = tuple(".!?;:")
 _BULLETS = frozenset("-*•+")
 _CURRENCY = frozenset("$€£")
 _NUMBER_CHARS = "0123456789.,"
+_SIGNS = "+-~±≈$€£"
+_ABBREVIATIONS = _words("e.g i.e etc vs a.m p.m")
 _PRONOUNS = _words("i we you he she it they this that there")
 
 
@@ -320,7 +322,7 @@ def _scan(text: str) -> _Counts:
         if first in _BULLETS or (first[-1] in ".)" and first[:-1].isdigit()):
             counts.items += 1
             start = 1
-        elif first[0] == "#" or (line.rstrip()[-1] == ":" and len(line) <= 64):
+        elif first.strip("#") == "" or (line.rstrip()[-1] == ":" and len(line) <= 64):
             counts.heading = True
             start = 1 if first[0] == "#" else 0
         clause_start = True
@@ -331,7 +333,7 @@ def _scan(text: str) -> _Counts:
             if not low:
                 continue
             token = tokens[i]
-            core = token.strip(_PUNCT)
+            core = token.strip(_PUNCT) or low
             category = _LEXICON.get(low)
             if category is not None:
                 found[category] += 1
@@ -339,15 +341,16 @@ def _scan(text: str) -> _Counts:
                 category = _phrase_at(lows, i)
                 if category is not None:
                     found[category] += 1
-            head = core[0]
+            number = core.lstrip(_SIGNS)
+            head = number[0] if number else core[0]
             if clause_start and low in _VERBS:
                 counts.imperatives += 1
-            if head.isdigit() or head in _CURRENCY:
+            if head.isdigit():
                 counts.concrete += 1
-                unit = low.lstrip("$€£").lstrip(_NUMBER_CHARS)
+                unit = low.lstrip(_SIGNS).lstrip(_NUMBER_CHARS)
                 if not unit and i < last:
                     unit = lows[i + 1]
-                counts.quantities += 1.0 if head in _CURRENCY or unit in _UNITS else 0.5
+                counts.quantities += 1.0 if core[0] in _CURRENCY or unit in _UNITS else 0.5
                 if len(low) >= 10 and low[4] == "-" and low[7] == "-":  # an ISO date
                     found[_DEADLINE] += 1
             elif head == "@":
@@ -357,7 +360,7 @@ def _scan(text: str) -> _Counts:
                 token[0] == "`"
                 or "_" in core
                 or "/" in core
-                or "." in core
+                or ("." in core and low not in _ABBREVIATIONS)
                 or (len(core) > 1 and core.isupper())
                 or (head.islower() and not core.islower())
                 or (head.isupper() and not clause_start and low not in _PRONOUNS)

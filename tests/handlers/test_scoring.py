@@ -116,6 +116,8 @@ def test_score_is_the_weighted_sum_of_the_metrics(content_type: ContentType) -> 
         ("Latency is low here.", 0.0),
         ("It costs $12 per month.", 1.0),  # currency
         ("Errors fell 12% today.", 1.0),
+        ("Margin moved -0.5 pp today.", 1.0),  # a signed number
+        ("Latency is 800ms here.", 1.0),  # a unit glued to the number
     ],
 )
 def test_quantification_counts_units_currency_and_bare_numbers(text: str, expected: float) -> None:
@@ -162,6 +164,12 @@ def test_vague_words_lower_specificity() -> None:
     vague = "Move some things to various places at some point etc."
     assert score_content(concrete, T.GENERAL).metrics["specificity"] == 1.0
     assert score_content(vague, T.GENERAL).metrics["specificity"] == 0.0
+
+
+def test_abbreviations_and_hashtags_are_not_evidence() -> None:
+    assert score_content("Fix it soon, e.g. today.", T.GENERAL).metrics["specificity"] == 0.0
+    assert score_content("#1 priority is the cache", T.REPORT).metrics["structure"] == 0.0
+    assert score_content("# Cache\ntext", T.REPORT).metrics["structure"] == 0.25
 
 
 def test_hedges_and_generic_phrases_lower_clarity() -> None:
