@@ -48,6 +48,20 @@ from enum import StrEnum
 from handlers.errors import MalformedMessage
 
 __all__ = [
+    "ISSUE_BELOW_THRESHOLD",
+    "ISSUE_EMPTY",
+    "ISSUE_GENERIC",
+    "ISSUE_HEDGING",
+    "ISSUE_NOT_ACTIONABLE",
+    "ISSUE_NOT_QUANTIFIED",
+    "ISSUE_NO_CAUSE",
+    "ISSUE_NO_DEADLINE",
+    "ISSUE_NO_IMPACT",
+    "ISSUE_NO_NEXT_STEP",
+    "ISSUE_NO_OWNER",
+    "ISSUE_UNSTRUCTURED",
+    "ISSUE_VAGUE",
+    "ISSUE_VAGUE_WORDS",
     "LENGTH_RANGES",
     "PASS_THRESHOLD",
     "SIGNALS",
@@ -55,6 +69,8 @@ __all__ = [
     "WEIGHTS",
     "ContentType",
     "ValidationResult",
+    "issue_too_long",
+    "issue_too_short",
     "score_content",
 ]
 
