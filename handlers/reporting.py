@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from handlers.errors import MalformedMessage
 
@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 DEFAULT_ALERT_THRESHOLD = 0.5
+_E = TypeVar("_E", bound=StrEnum)
 _TOP_ISSUES = 5
 _WORST = 10
 _SPARK = "▁▂▃▄▅▆▇█"
@@ -119,6 +120,14 @@ _PERIOD_BUCKETS: dict[ReportPeriod, tuple[int, timedelta]] = {
     ReportPeriod.DAY: (24, timedelta(hours=1)),
     ReportPeriod.WEEK: (7, timedelta(days=1)),
 }
+
+
+def _choice(enum: type[_E], value: str, name: str) -> _E:
+    try:
+        return enum(value)
+    except ValueError:
+        names = ", ".join(member.value for member in enum)
+        raise MalformedMessage(f"unknown {name} {value!r}; use one of {names}") from None
 
 
 def _utc(moment: datetime) -> datetime:
@@ -270,7 +279,7 @@ def _trend_lines(
     lines = [
         f"## Trend (per {unit})",
         "",
-        f"Average score per {unit}, oldest first: `{_sparkline(trend)}` "
+        f"Average score per {unit} (▁ 0 to █ 1), oldest first: `{_sparkline(trend)}` "
         f"({empty} of {len(trend)} {unit}s without validations, shown as `·`).",
         "",
     ]
@@ -307,25 +316,27 @@ def _record_dict(record: ValidationRecord) -> dict[str, Any]:
 def render_report(
     records: Iterable[ValidationRecord],
     *,
-    report_type: ReportType,
-    period: ReportPeriod,
+    report_type: ReportType | str,
+    period: ReportPeriod | str,
     now: datetime,
 ) -> tuple[str, dict[str, Any]]:
     """The markdown report and its JSON-ready raw data over the last day or week before ``now``.
 
-    ``records`` are one user's validations (the caller filters by user).
+    ``records`` are one user's validations (the caller filters by user). Raises
+    `MalformedMessage` on an unknown report type or period.
     """
-    report_type, period = ReportType(report_type), ReportPeriod(period)
-    count, size = _PERIOD_BUCKETS[period]
+    kind = _choice(ReportType, report_type, "report_type")
+    window_kind = _choice(ReportPeriod, period, "period")
+    count, size = _PERIOD_BUCKETS[window_kind]
     records = list(records)
     metrics = compute_metrics(records, now=now, period_hours=count * size / timedelta(hours=1))
     window = _in_window(records, metrics.period_start, metrics.period_end, None)
-    trend = _trend(window, metrics.period_start, metrics.period_end, period)
-    detailed = report_type is ReportType.DETAILED
+    trend = _trend(window, metrics.period_start, metrics.period_end, window_kind)
+    detailed = kind is ReportType.DETAILED
     worst = _worst(window) if detailed else []
     raw: dict[str, Any] = {
-        "report_type": report_type.value,
-        "period": period.value,
+        "report_type": kind.value,
+        "period": window_kind.value,
         "generated_at": _iso(metrics.period_end),
         **metrics.to_dict(),
         "trend": trend,
@@ -333,9 +344,9 @@ def render_report(
     if detailed:
         raw["worst_validations"] = [_record_dict(r) for r in worst]
 
-    span = "24 hours" if period is ReportPeriod.DAY else "7 days"
+    span = "24 hours" if window_kind is ReportPeriod.DAY else "7 days"
     lines = [
-        f"# Quality report: {report_type.value}, last {span}",
+        f"# Quality report: {kind.value}, last {span}",
         "",
         f"Generated {_stamp(metrics.period_end)} · window {_stamp(metrics.period_start)} "
         f"to {_stamp(metrics.period_end)}",
@@ -357,7 +368,7 @@ def render_report(
     ]
     lines += _group_table("By content type", "content type", metrics.by_content_type)
     lines += _group_table("By agent", "agent", metrics.by_agent)
-    lines += _trend_lines(trend, period, detailed)
+    lines += _trend_lines(trend, window_kind, detailed)
     lines += ["## Top issues", ""]
     if metrics.top_issues:
         lines += [f"{i}. {issue} ({n}x)" for i, (issue, n) in enumerate(metrics.top_issues, 1)]

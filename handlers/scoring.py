@@ -14,8 +14,9 @@
 - ``quantification``: numbers with a unit, a percentage or a currency count 1,
   bare numbers 0.5; full marks at one quantity per 40 words (at least one).
 - ``clarity``: ``1 / (1 + k * hits per 100 words)`` (at least 20 words assumed)
-  where hedges ("might", "maybe", "it depends"...) count 1 and generic phrases
-  ("leverage synergies", "best practices", "consider optimizing"...) count 2;
+  where each hedge ("might", "maybe", "it depends"...) counts 1 and each generic
+  word or phrase ("synergies", "leverage ...", "best practices", "consider
+  optimizing"...) counts 2;
   ``k`` is 0.1, 0.2 in strict mode.
 - ``length``: 1 inside the content type's word range, ``words / min`` below it,
   ``max / words`` above it (floor 0.3).
@@ -28,21 +29,39 @@
 The score is the weighted sum (weights per type in ``WEIGHTS``, each row sums
 to 1), rounded to 3 decimals. It passes at ``PASS_THRESHOLD`` (0.6), or
 ``STRICT_PASS_THRESHOLD`` (0.75) in strict mode, which also doubles the hedging
-and vague-word penalties and reports a weak signal below 0.7 instead of 0.5.
+and vague-word penalties, fails any text with a hedge, a generic phrase or a
+vague word whatever its score, and reports a weak signal below 0.7 instead of 0.5.
 Issues are fixed sentences (so reports can count them) that say what to add or
 remove; only signals that weigh at least 0.1 for the type raise one.
-Every pattern is compiled at import and each runs once over the text: linear.
-See ``docs/validation.md`` for examples with scores.
+Evidence is gathered in one linear pass over the lines and whitespace tokens, with
+word and phrase lexicons built at import (dict lookups: about 25 us for 200
+characters, where case-insensitive regexes cost 130 us). See ``docs/validation.md``
+for examples with scores.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from handlers.errors import MalformedMessage
+
 __all__ = [
+    "ISSUE_BELOW_THRESHOLD",
+    "ISSUE_EMPTY",
+    "ISSUE_GENERIC",
+    "ISSUE_HEDGING",
+    "ISSUE_NOT_ACTIONABLE",
+    "ISSUE_NOT_QUANTIFIED",
+    "ISSUE_NO_CAUSE",
+    "ISSUE_NO_DEADLINE",
+    "ISSUE_NO_IMPACT",
+    "ISSUE_NO_NEXT_STEP",
+    "ISSUE_NO_OWNER",
+    "ISSUE_UNSTRUCTURED",
+    "ISSUE_VAGUE",
+    "ISSUE_VAGUE_WORDS",
     "LENGTH_RANGES",
     "PASS_THRESHOLD",
     "SIGNALS",
@@ -50,6 +69,8 @@ __all__ = [
     "WEIGHTS",
     "ContentType",
     "ValidationResult",
+    "issue_too_long",
+    "issue_too_short",
     "score_content",
 ]
 
@@ -188,35 +209,75 @@ _WORDS_BY_CATEGORY = {
     "significantly generally overall",
     _HEDGE: "might maybe perhaps possibly potentially probably arguably presumably seem seems "
     "unclear hopefully ideally",
-    _GENERIC: "synergy synergies synergistic holistic holistically value-add",
+    _GENERIC: "synergy synergies synergistic holistic holistically value-add game-changer "
+    "deep-dive",
     _CAUSE: "because",
     _NEXT: "retry rollback workaround contact escalate",
     _OWNER: "owner owners assignee responsible dri oncall on-call",
-    _DEADLINE: "deadline due today tomorrow tonight eod eow q1 q2 q3 q4",
+    _DEADLINE: "deadline today tomorrow tonight eod eow q1 q2 q3 q4",
     _IMPACT: "p0 p1 p2 p3 p4 sev0 sev1 sev2 sev3 sev4 severity priority critical blocker "
     "urgent impact impacts impacted impacting affect affects affected affecting outage "
     "degraded customer customers user users",
 }
 _LEXICON = {w: cat for cat, words in _WORDS_BY_CATEGORY.items() for w in words.split()}
-# Multi-word phrases: one regex over the lowercased text; the group name is the category.
-_PHRASES = re.compile(
-    r"\b(?:(?P<c0>a bit|kind of|sort of|a lot)"
-    r"|(?P<c1>it depends|could be|may be|appears to|i think|i believe|i guess|"
-    r"not sure|roughly speaking)"
-    r"|(?P<c2>leverage \w+|best practices?|consider (?:optimi[sz]\w*|improving|looking into|"
-    r"reviewing)|going forward|moving forward|low[- ]hanging fruit|move the needle|"
-    r"outside the box|paradigm shift|game[- ]changer|robust solutions?|"
-    r"streamline (?:the )?process\w*|improve (?:the )?(?:efficiency|performance|quality)|"
-    r"optimi[sz]e (?:the )?performance|next level|at the end of the day|circle back|deep dive)"
-    r"|(?P<c3>caused by|due to|root cause|as a result of|triggered by|results? from|"
-    r"resulted from|the cause)"
-    r"|(?P<c4>next step|to fix|to resolve|roll back|try again)"
-    r"|(?P<c5>owned by|assigned to)"
-    r"|(?P<c6>by (?:mon|tue|wed|thu|fri|sat|sun|eod|eow|end of|next|tomorrow|tonight|noon|jan|"
-    r"feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|(?:by|within) \d+|"
-    r"(?:this|next) (?:week|sprint)|\d{4}-\d{2}-\d{2})"
-    r"|(?P<c7>sev \d))\b"
-)
+# Multi-word phrases, matched on the tokens that follow their first word (a regex
+# alternation over the whole text costs ~15 us at 200 characters; this costs ~1 us).
+# In the rest of a phrase, "w*" matches a word starting with "w" and "#" a number.
+_PHRASES_BY_CATEGORY = {
+    _VAGUE: "a bit, a lot, kind of, sort of",
+    _HEDGE: "it depends, could be, may be, appears to, i think, i believe, i guess, not sure, "
+    "roughly speaking",
+    _GENERIC: "leverage *, best practice*, consider optimi*, consider improving, consider "
+    "looking, consider reviewing, going forward, moving forward, low-hanging fruit, low "
+    "hanging fruit, move the needle, outside the box, paradigm shift, game changer, robust "
+    "solution*, streamline process*, streamline the process*, improve efficiency, improve "
+    "performance, improve quality, improve the efficiency, improve the performance, improve "
+    "the quality, optimize performance, optimise performance, optimize the performance, "
+    "next level, end of the day, circle back, deep dive",
+    _CAUSE: "caused by, due to, root cause, as a result of, triggered by, result from, results "
+    "from, resulted from, the cause",
+    _NEXT: "next step*, to fix, to resolve, roll back, try again",
+    _OWNER: "owned by, assigned to",
+    _DEADLINE: "due by, due on, due date, within #, by #, by end, by next, by tomorrow, by "
+    "tonight, by noon, by mon*, by tue*, by wed*, by thu*, by fri*, by sat*, by sun*, by jan*, "
+    "by feb*, by mar*, by apr*, by may, by jun*, by jul*, by aug*, by sep*, by oct*, by nov*, "
+    "by dec*, by eod, by eow, this week, next week, this sprint, next sprint",
+    _IMPACT: "sev #",
+}
+
+
+def _phrase_rules() -> dict[str, tuple[tuple[tuple[str, ...], int], ...]]:
+    rules: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+    for category, phrases in _PHRASES_BY_CATEGORY.items():
+        for phrase in phrases.split(","):
+            first, *rest = phrase.split()
+            rules.setdefault(first, []).append((tuple(rest), category))
+    return {first: tuple(options) for first, options in rules.items()}
+
+
+_PHRASE_RULES = _phrase_rules()
+
+
+def _phrase_at(lows: list[str], i: int) -> int | None:
+    """The category of the phrase starting at ``lows[i]``, if one does."""
+    for rest, category in _PHRASE_RULES[lows[i]]:
+        if i + len(rest) >= len(lows):
+            continue
+        for offset, want in enumerate(rest, i + 1):
+            got = lows[offset]
+            if want == "#":
+                if not got[:1].isdigit():
+                    break
+            elif want[-1] == "*":
+                if not got.startswith(want[:-1]):
+                    break
+            elif got != want:
+                break
+        else:
+            return category
+    return None
+
+
 _VERBS = _words(
     "add adjust allocate analyse analyze archive assign audit automate benchmark block "
     "build bump cache call cap change check clean close collect compare compress "
@@ -243,6 +304,8 @@ _CLAUSE_END = tuple(".!?;:")
 _BULLETS = frozenset("-*•+")
 _CURRENCY = frozenset("$€£")
 _NUMBER_CHARS = "0123456789.,"
+_SIGNS = "+-~±≈$€£"
+_ABBREVIATIONS = _words("e.g i.e etc vs a.m p.m")
 _PRONOUNS = _words("i we you he she it they this that there")
 
 
@@ -264,8 +327,6 @@ def _scan(text: str) -> _Counts:
     """Count every signal's evidence in one pass over the lines and tokens of ``text``."""
     counts = _Counts()
     found = counts.found
-    for match in _PHRASES.finditer(text.lower()):
-        found[int(str(match.lastgroup)[1])] += 1
     for line in text.splitlines():
         tokens = line.split()
         if not tokens:
@@ -277,29 +338,37 @@ def _scan(text: str) -> _Counts:
         if first in _BULLETS or (first[-1] in ".)" and first[:-1].isdigit()):
             counts.items += 1
             start = 1
-        elif first[0] == "#" or (line.rstrip()[-1] == ":" and len(line) <= 64):
+        elif first.strip("#") == "" or (line.rstrip()[-1] == ":" and len(line) <= 64):
             counts.heading = True
             start = 1 if first[0] == "#" else 0
         clause_start = True
         last = len(tokens) - 1
+        lows = [token.strip(_PUNCT) for token in line.lower().split()]
         for i in range(start, last + 1):
-            token = tokens[i]
-            core = token.strip(_PUNCT)
-            if not core:
+            low = lows[i]
+            if not low:
                 continue
-            low = core.lower()
+            token = tokens[i]
+            core = token.strip(_PUNCT) or low
             category = _LEXICON.get(low)
             if category is not None:
                 found[category] += 1
-            head = core[0]
+            if low in _PHRASE_RULES:
+                category = _phrase_at(lows, i)
+                if category is not None:
+                    found[category] += 1
+            number = core.lstrip(_SIGNS)
+            head = number[0] if number else core[0]
             if clause_start and low in _VERBS:
                 counts.imperatives += 1
-            if head.isdigit() or head in _CURRENCY:
+            if head.isdigit():
                 counts.concrete += 1
-                unit = low.lstrip("$€£").lstrip(_NUMBER_CHARS)
+                unit = low.lstrip(_SIGNS).lstrip(_NUMBER_CHARS)
                 if not unit and i < last:
-                    unit = tokens[i + 1].strip(_PUNCT).lower()
-                counts.quantities += 1.0 if head in _CURRENCY or unit in _UNITS else 0.5
+                    unit = lows[i + 1]
+                counts.quantities += 1.0 if core[0] in _CURRENCY or unit in _UNITS else 0.5
+                if len(low) >= 10 and low[4] == "-" and low[7] == "-":  # an ISO date
+                    found[_DEADLINE] += 1
             elif head == "@":
                 counts.concrete += 1
                 found[_OWNER] += 1
@@ -307,14 +376,19 @@ def _scan(text: str) -> _Counts:
                 token[0] == "`"
                 or "_" in core
                 or "/" in core
-                or "." in core
+                or ("." in core and low not in _ABBREVIATIONS)
                 or (len(core) > 1 and core.isupper())
                 or (head.islower() and not core.islower())
                 or (head.isupper() and not clause_start and low not in _PRONOUNS)
             ):
                 counts.concrete += 1
-                if head.isupper() and i < last and tokens[i + 1].lower() in ("will", "owns"):
-                    found[_OWNER] += 1
+            if (
+                head.isupper()
+                and i < last
+                and lows[i + 1] in ("will", "owns")
+                and low not in _PRONOUNS
+            ):
+                found[_OWNER] += 1  # "Maria will ..."
             clause_start = (clause_start and low == "please") or token.endswith(_CLAUSE_END)
     return counts
 
@@ -336,7 +410,13 @@ def score_content(
     content: str, content_type: ContentType | str, strict: bool = False
 ) -> ValidationResult:
     """Score ``content`` as ``content_type``; see the module docstring for the rules."""
-    kind = ContentType(content_type)
+    try:
+        kind = ContentType(content_type)
+    except ValueError:
+        names = ", ".join(t.value for t in ContentType)
+        raise MalformedMessage(
+            f"unknown content_type {content_type!r}; use one of {names}"
+        ) from None
     text = content.strip()
     if not text:
         return ValidationResult(
@@ -406,6 +486,8 @@ def score_content(
             issues.append(ISSUE_NO_NEXT_STEP)
         if kind is _T.TRIAGE and not has_impact:
             issues.append(ISSUE_NO_IMPACT)
+    if strict and (hedges or generic or vague):
+        passed = False  # strict: content that hedges or stays vague never passes
     if not passed and not issues:
         issues.append(ISSUE_BELOW_THRESHOLD)
     return ValidationResult(
