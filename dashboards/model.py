@@ -201,7 +201,8 @@ def load_document(path: Path) -> AuditReport | Comparison:
     except FileNotFoundError:
         raise DashboardError(f"{path}: no such audit report file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DashboardError(f"{path}: cannot read the audit report: {exc}") from None
+        reason = getattr(exc, "strerror", None) or exc
+        raise DashboardError(f"{path}: cannot read the audit report: {reason}") from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:

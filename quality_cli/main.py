@@ -52,6 +52,11 @@ def _root(
     ctx.obj = CliState(home=home, user=user, strategy=strategy, debug=debug)
 
 
+from quality_cli import dashboard as _dashboard  # noqa: E402
+
+app.command("dashboard", help=_dashboard.HELP)(_dashboard.dashboard)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
