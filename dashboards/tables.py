@@ -181,15 +181,23 @@ def _per_input(
     empty_text: str,
     render: Callable[[AuditReport], str | None],
     grid: bool = False,
+    summary: Callable[[AuditReport], str] | None = None,
+    open_first_only: bool = False,
 ) -> str:
+    """One collapsible block per input; blocks with content start open (or only the first)."""
     parts = []
+    opened_one = False
     for index, item in enumerate(inputs):
         body = render(item.report)
-        opened = " open" if body else ""
+        opened = " open" if body and not (open_first_only and opened_one) else ""
+        opened_one = opened_one or bool(opened)
         content = body or f'<p class="note">{html.escape(empty_text)}</p>'
+        extra = (
+            f' <span class="muted">{html.escape(summary(item.report))}</span>' if summary else ""
+        )
         parts.append(
             f'<details class="per-input"{opened}><summary>{_swatch(index)}'
-            f"{html.escape(item.label)}</summary>{content}</details>"
+            f"{html.escape(item.label)}{extra}</summary>{content}</details>"
         )
     return f'<div class="{"per-input-grid" if grid else "per-input-list"}">{"".join(parts)}</div>'
 
@@ -242,7 +250,10 @@ def break_examples_tables(inputs: Sequence[DashboardInput]) -> str:
         ]
         return _table(headers, rows, {1: _NOWRAP, 2: _NOWRAP, 3: _NOWRAP, 4: _NOWRAP})
 
-    return _per_input(inputs, "No breaks.", render)
+    def summary(report: AuditReport) -> str:
+        return f"({len(report.break_examples):,} of {report.breaks:,} breaks shown)"
+
+    return _per_input(inputs, "No breaks.", render, summary=summary, open_first_only=True)
 
 
 def rejected_tables(inputs: Sequence[DashboardInput]) -> str:

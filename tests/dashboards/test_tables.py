@@ -128,3 +128,12 @@ def test_rejected_tables_count_reasons_and_list_examples():
     html = rejected_tables(inputs)
     assert "3 rejected. invalid_json: 2, missing_timestamp: 1" in html
     assert html.count("<tr>") == 4
+
+
+def test_break_examples_open_only_the_first_input_and_count_what_is_shown():
+    mint, default = strategy_report("mint"), strategy_report("default-session")
+    inputs, _ = _inputs(mint, default)
+    html = break_examples_tables(inputs)
+    assert html.count('<details class="per-input" open>') == 1
+    assert f"(20 of {mint['breaks']} breaks shown)" in html
+    assert html.count("<tr>") == 2 * 21  # both tables are there, the second one collapsed
