@@ -131,6 +131,7 @@ def break_rate_chart(inputs: Sequence[DashboardInput]) -> Chart:
     layout = _layout(
         "input",
         "break rate (%)",
+        xaxis={"type": "category"},  # labels such as "1.0" must not become a number axis
         yaxis={"range": [0, top], "ticksuffix": "%"},
         annotations=annotations,
         showlegend=False,
@@ -190,7 +191,7 @@ def breaks_by_event_chart(inputs: Sequence[DashboardInput]) -> Chart:
         "breaks",
         "",
         barmode="group",
-        yaxis={"autorange": "reversed", "automargin": True},
+        yaxis={"type": "category", "autorange": "reversed", "automargin": True},
         showlegend=True,
     )
     figure = {"data": data, "layout": layout}

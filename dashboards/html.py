@@ -109,8 +109,8 @@ def _chart_card(chart: Chart) -> str:
         note = ""
     else:
         body = (
-            f'<div class="chart" id="chart-{chart.key}" data-chart="{chart.key}" '
-            f'style="height:{chart.height}px"></div>'
+            f'<div class="chart" id="chart-{chart.key}" data-chart="{chart.key}" role="img" '
+            f'aria-label="{html.escape(chart.title)}" style="height:{chart.height}px"></div>'
         )
     return (
         f'<figure class="card chart-card" id="card-{chart.key}" style="margin:0">'

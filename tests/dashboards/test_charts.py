@@ -125,3 +125,10 @@ def test_labels_from_data_are_html_escaped_for_plotly():
     by_event = breaks_by_event_chart(inputs).figure
     assert by_event["data"][0]["name"] == "&lt;b&gt;x&lt;/b&gt;"
     assert by_event["data"][0]["y"][0] == "&lt;img src=x&gt;"
+
+
+def test_numeric_looking_labels_stay_categories():
+    inputs = _inputs(strategy_report("mint", label="1.0"), strategy_report("resume", label="2"))
+    figure = break_rate_chart(inputs).figure
+    assert figure["layout"]["xaxis"]["type"] == "category"
+    assert figure["data"][0]["x"] == ["1.0", "2"]
