@@ -54,6 +54,7 @@ def _root(
 
 from quality_cli import alerts as _alerts  # noqa: E402
 from quality_cli import chat as _chat  # noqa: E402
+from quality_cli import dashboard as _dashboard  # noqa: E402
 from quality_cli import quality as _quality  # noqa: E402
 from quality_cli import serve as _serve  # noqa: E402
 from quality_cli import thread as _thread  # noqa: E402
@@ -66,6 +67,7 @@ app.command("report", help=_quality.REPORT_HELP)(_quality.report)
 app.command("validate", help=_quality.VALIDATE_HELP)(_quality.validate)
 app.command("serve", help=_serve.SERVE_HELP)(_serve.serve)
 app.command("token", help=_serve.TOKEN_HELP)(_serve.token)
+app.command("dashboard", help=_dashboard.HELP)(_dashboard.dashboard)
 
 
 def main() -> None:

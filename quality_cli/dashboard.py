@@ -1,0 +1,50 @@
+"""`quality dashboard`: render audit reports as one self-contained HTML page."""
+
+from __future__ import annotations
+
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from auditor.errors import UsageError
+from dashboards.grafana_files import copy_grafana_files
+from dashboards.html import DEFAULT_TITLE, write_dashboard
+
+HELP = """Render audit reports (`quality audit --json` files) as one self-contained HTML dashboard.
+
+Reports and before/after comparisons are shown side by side; the page needs no network.
+--grafana DIR also copies the Grafana dashboard for live metrics and its Collector config.
+
+Example: quality dashboard audit-mint.json audit-resume.json -o dashboard.html --open
+"""
+
+
+def dashboard(
+    reports: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Audit report JSON files.", show_default=False, metavar="AUDIT.json"),
+    ] = None,
+    out: Annotated[Path, typer.Option("-o", "--out", help="HTML file to write.")] = Path(
+        "dashboard.html"
+    ),
+    title: Annotated[str, typer.Option(help="Page title.")] = DEFAULT_TITLE,
+    open_page: Annotated[
+        bool, typer.Option("--open", help="Open the written page in the default browser.")
+    ] = False,
+    grafana: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Copy the Grafana dashboard and Collector config here."),
+    ] = None,
+) -> None:
+    """Write the dashboard (and/or the Grafana files) and print the paths written."""
+    if not reports and grafana is None:
+        raise UsageError("no audit reports given: pass AUDIT.json files or --grafana DIR")
+    written = copy_grafana_files(grafana) if grafana is not None else []
+    if reports:
+        written.append(write_dashboard(reports, out, title=title))
+        if open_page:
+            webbrowser.open(written[-1].resolve().as_uri())
+    for path in written:
+        typer.echo(f"wrote {path}")
