@@ -68,6 +68,14 @@ class SafeFileHandler(logging.FileHandler):
         super().__init__(path, encoding="utf-8", delay=True)
         self.failures = 0
 
+    def emit(self, record: logging.LogRecord) -> None:
+        # `FileHandler.emit` opens a delayed stream outside its own try block, so an
+        # unwritable path would raise into the request; route it to `handleError`.
+        try:
+            super().emit(record)
+        except Exception:
+            self.handleError(record)
+
     def handleError(self, record: logging.LogRecord) -> None:
         self.failures += 1
         if self.failures == 1:
