@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from opentelemetry.trace import SpanKind, StatusCode
 
 from handlers import attributes as attr
@@ -11,7 +16,7 @@ from handlers.alerts import AlertHandler
 from handlers.chat import ChatHandler
 from handlers.config import Strategy
 from handlers.metrics import MetricsHandler
-from handlers.protocol import MAX_CONTENT_CHARS, MAX_MESSAGE_BYTES
+from handlers.protocol import MAX_CONTENT_CHARS, MAX_MESSAGE_BYTES, MessageType
 from handlers.recording import EventRecorder
 from handlers.reports import ReportHandler
 from handlers.router import Router
@@ -456,3 +461,54 @@ async def test_span_strategy_attribute_follows_the_apps_strategy(tmp_path, clock
         assert span.attributes[attr.OUTCOME] == expected
     finally:
         app.close()
+
+
+# -- any input ------------------------------------------------------------------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=16,
+)
+_FIELDS = st.sampled_from(
+    [
+        "text",
+        "content",
+        "content_type",
+        "strict_mode",
+        "threshold",
+        "action",
+        "period",
+        "report_type",
+        "period_hours",
+        "agent_name",
+        "title",
+    ]
+)
+_MESSAGES = st.fixed_dictionaries(
+    {"type": st.sampled_from([*(t.value for t in MessageType), "other"]) | _JSON},
+    optional={
+        "thread_id": _JSON,
+        "run_id": _JSON,
+        "payload": _JSON | st.dictionaries(_FIELDS, _JSON, max_size=5),
+    },
+)
+_RAW = _MESSAGES | _MESSAGES.map(json.dumps) | _JSON.map(json.dumps) | st.text() | st.binary()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=_RAW)
+def test_any_input_gets_a_reply_in_the_users_own_context(app_and_spans, raw):
+    """Whatever arrives, the router answers (never an internal error) and keeps serving."""
+    app, _ = app_and_spans
+    caller = app.sessions.open_session("alice", "sess_fuzz")
+    out = asyncio.run(app.handle(caller, raw))
+    assert out["type"] and out["request_id"]
+    if out["type"] == "error":
+        assert out["code"] != "internal_error", out
+    if out["thread_id"] is not None:
+        assert app.store.get_thread(out["thread_id"]).user_id == "alice"
