@@ -94,6 +94,17 @@ def test_message_size_limit_is_checked_before_parsing():
     assert f"the limit is {MAX_MESSAGE_BYTES}" in info.value.message
 
 
+def test_message_size_limit_counts_utf8_bytes_of_a_str():
+    """A str is measured in bytes of UTF-8, as the limit says, not in characters."""
+    chars = MAX_MESSAGE_BYTES // 3 + 10  # under the limit in characters, over it in bytes
+    raw = '{"type": "x", "pad": "' + "\u20ac" * chars + '"}'
+    assert len(raw) < MAX_MESSAGE_BYTES < len(raw.encode())
+    with pytest.raises(MalformedMessage) as info:
+        parse_envelope(raw)
+    assert info.value.code == "message_too_large"
+    assert info.value.message.startswith(f"message is {len(raw.encode())} bytes")
+
+
 def test_message_exactly_at_the_limit_is_accepted():
     head, tail = b'{"type": "x", "pad": "', b'"}'
     raw = head + b"a" * (MAX_MESSAGE_BYTES - len(head) - len(tail)) + tail
