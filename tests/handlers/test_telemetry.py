@@ -262,6 +262,21 @@ async def test_default_exporter_writes_otlp_json_lines(tmp_path, monkeypatch):
     assert [x["trace_id"] for x in lines] == [s["traceId"] for s in spans]
 
 
+async def test_two_apps_in_one_process_keep_their_logs_apart(tmp_path):
+    first, _ = memory_app(tmp_path / "one")
+    second, _ = memory_app(tmp_path / "two")
+    try:
+        await first.handle(first.sessions.open_session("alice"), {"type": "get_quality_metrics"})
+        await second.handle(second.sessions.open_session("bob"), {"type": "get_quality_metrics"})
+        first_lines, second_lines = _log_lines(first), _log_lines(second)
+    finally:
+        first.close()
+        second.close()
+    assert {x["user_id"] for x in first_lines} == {"alice"}
+    assert {x["user_id"] for x in second_lines} == {"bob"}
+    assert len(first_lines) == len(second_lines) == 2  # thread.create + the request
+
+
 def test_close_twice_is_harmless(tmp_path):
     app = _open(tmp_path)
     app.close()
