@@ -463,3 +463,34 @@ def test_current_under_mint_mints(sessions):
     a, b = sessions.current(caller, Strategy.MINT), sessions.current(caller, Strategy.MINT)
     assert a.thread_id != b.thread_id
     assert a.outcome is b.outcome is Outcome.MINTED
+
+
+# -- crafted session IDs --------------------------------------------------------------------
+
+
+def test_a_session_id_squatting_another_users_default_key_leaks_nothing(sessions):
+    """bob names his session ``carol:default`` before carol has one: neither sees the other's thread."""
+    bob = sessions.open_session("bob", default_session_key("carol"))
+    bobs = sessions.start_run(bob, None, Strategy.RESUME).context
+    carol = sessions.open_session("carol")
+    carols = [sessions.default(carol).context for _ in range(2)]
+    assert {c.thread_id for c in carols}.isdisjoint({bobs.thread_id})
+    assert {c.run_id for c in carols}.isdisjoint({bobs.run_id})
+    for ctx in carols:
+        assert sessions.store.get_thread(ctx.thread_id).user_id == "carol"
+    # And bob, in that session, never resumes into carol's shadow thread.
+    for ctx in (sessions.resume(bob).context, sessions.current(bob, Strategy.RESUME)):
+        assert sessions.store.get_thread(ctx.thread_id).user_id == "bob"
+    assert sessions.default(carol).context.thread_id not in {
+        t.thread_id for t in sessions.threads("bob")
+    }
+
+
+def test_a_stale_shadow_record_pointing_at_a_chat_thread_is_not_used(sessions):
+    """A user's own session named ``{user}:default`` must not turn a chat thread into the shadow."""
+    alice = sessions.open_session("alice", default_session_key("alice"))
+    chat = sessions.start_run(alice, None, Strategy.RESUME).context
+    other = sessions.open_session("alice")
+    shadow = sessions.default(other).context
+    assert shadow.thread_id != chat.thread_id
+    assert sessions.store.get_thread(shadow.thread_id).kind is ThreadKind.DEFAULT
