@@ -100,6 +100,14 @@ class SafeFileHandler(logging.FileHandler):
             self._last_flush = now
             self.flush()
 
+    def emit(self, record: logging.LogRecord) -> None:
+        # `FileHandler.emit` opens a delayed stream outside its own try block, so an
+        # unwritable path would raise into the request; route it to `handleError`.
+        try:
+            super().emit(record)
+        except Exception:
+            self.handleError(record)
+
     def handleError(self, record: logging.LogRecord) -> None:
         self.failures += 1
         if self.failures == 1:
@@ -110,13 +118,14 @@ class SafeFileHandler(logging.FileHandler):
 def json_logger(
     name: str, path: Path | None, *, static: dict[str, Any] | None = None
 ) -> tuple[logging.Logger, SafeFileHandler | None]:
-    """A non-propagating logger writing JSON lines to ``path`` (no handler when None)."""
-    logger = logging.getLogger(name)
-    logger.setLevel(logging.INFO)
+    """A non-propagating logger writing JSON lines to ``path`` (no handler when None).
+
+    The logger is private to the caller, not the process-wide one named ``name``:
+    two apps in one process (the simulator, tests) must not write into each
+    other's files.
+    """
+    logger = logging.Logger(name, logging.INFO)
     logger.propagate = False
-    for old in list(logger.handlers):
-        logger.removeHandler(old)
-        old.close()
     handler = None
     if path is not None:
         handler = SafeFileHandler(path)

@@ -103,10 +103,12 @@ class QualityManager:
         below = subscription.threshold is not None and result.score < subscription.threshold
         sent = 0
         for connection in targets:
-            sent += await self._deliver(
+            delivered = await self._deliver(
                 connection, attr.BROADCAST_UPDATE, "quality_update", summary, trigger
             )
-            if below:
+            sent += delivered
+            # A connection found dead was just disconnected: do not try it again.
+            if below and delivered:
                 alert = {**summary, "threshold": subscription.threshold}
                 sent += await self._deliver(
                     connection, attr.BROADCAST_ALERT, "quality_alert", alert, trigger
@@ -121,7 +123,6 @@ class QualityManager:
         with self._recorder.event(
             event, ctx, kind, request_id, root=True, link_from=trigger
         ) as span:
-            self._recorder.log(event, ctx, f"{kind} sent", request_id, message_type=kind)
             try:
                 await connection.send(reply(kind, ctx.thread_id, ctx.run_id, request_id, payload))
             except (
@@ -129,6 +130,16 @@ class QualityManager:
             ) as exc:  # a dead connection must not fail the request that triggered it
                 self.delivery_failures += 1
                 self._recorder.fail(span, "delivery_failed", str(exc))
+                self._recorder.log(
+                    event,
+                    ctx,
+                    f"{kind} not delivered: {type(exc).__name__}: {exc}",
+                    request_id,
+                    level=logging.WARNING,
+                    message_type=kind,
+                    error_code="delivery_failed",
+                )
                 self.disconnect(connection.caller)
                 return 0
+            self._recorder.log(event, ctx, f"{kind} sent", request_id, message_type=kind)
         return 1

@@ -115,14 +115,22 @@ def _optional_id(message: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
+def _size_in_bytes(raw: str | bytes) -> int:
+    # UTF-8 takes at most 4 bytes per character: encode only a str that could exceed the limit.
+    if isinstance(raw, str) and len(raw) * 4 > MAX_MESSAGE_BYTES:
+        return len(raw.encode("utf-8", "surrogatepass"))
+    return len(raw)
+
+
 def parse_envelope(raw: str | bytes | Mapping[str, Any]) -> Envelope:
     """Check the envelope of an inbound message. Raises `MalformedMessage` with a precise code."""
     if isinstance(raw, Mapping):
         message: Any = raw
     else:
-        if len(raw) > MAX_MESSAGE_BYTES:
+        size = _size_in_bytes(raw)
+        if size > MAX_MESSAGE_BYTES:
             raise MalformedMessage(
-                f"message is {len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}",
+                f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES}",
                 code="message_too_large",
             )
         try:

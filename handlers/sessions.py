@@ -100,6 +100,21 @@ class SessionManager:
             raise ThreadNotFound(f"thread {thread_id!r} not found for this user")
         return thread
 
+    def _stored_own(
+        self, user_id: str, thread_id: str | None, kind: ThreadKind | None = None
+    ) -> ThreadRecord | None:
+        """A thread recorded in a session row, only if it is the user's own (and of ``kind``).
+
+        Session IDs can come from clients, so a session row may have been written
+        by another user (e.g. one named ``"{user}:default"``): never trust its thread.
+        """
+        thread = self.store.get_thread(thread_id) if thread_id is not None else None
+        if thread is None or thread.user_id != user_id:
+            return None
+        if kind is not None and thread.kind is not kind:
+            return None
+        return thread
+
     def _new_thread(self, user_id: str, title: str | None, kind: ThreadKind) -> ThreadRecord:
         now = self._clock()
         thread = ThreadRecord(self._ids("thread"), user_id, title, kind, None, now, now)
@@ -141,8 +156,7 @@ class SessionManager:
             thread = self._owned_thread(caller.user_id, thread_id)
             outcome = Outcome.SWITCHED if active not in (None, thread_id) else Outcome.RESUMED
         else:
-            if active is not None:
-                thread = self.store.get_thread(active)
+            thread = self._stored_own(caller.user_id, active)
             if thread is None:
                 thread = self.store.latest_thread(caller.user_id)
             outcome = Outcome.RESUMED
@@ -191,10 +205,8 @@ class SessionManager:
             return Resolution(context)
         key = default_session_key(caller.user_id)
         record = self.store.get_session(key)
-        shadow = (
-            self.store.get_thread(record.active_thread_id)
-            if record and record.active_thread_id
-            else None
+        shadow = self._stored_own(
+            caller.user_id, record.active_thread_id if record else None, ThreadKind.DEFAULT
         )
         if shadow is None:
             now = self._clock()
@@ -242,9 +254,7 @@ class SessionManager:
         if strategy is Strategy.DEFAULT_SESSION:
             return self.default(caller).context
         session = self._load_session(caller)
-        thread = None
-        if session is not None and session.active_thread_id is not None:
-            thread = self.store.get_thread(session.active_thread_id)
+        thread = self._stored_own(caller.user_id, session.active_thread_id if session else None)
         if thread is None:
             thread = self.store.latest_thread(caller.user_id)
         if thread is None:

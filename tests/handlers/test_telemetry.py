@@ -1,0 +1,283 @@
+"""Tests for handlers/telemetry.py and handlers/logs.py: log lines, exporters, failures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import orjson
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from handlers import attributes as attr
+from handlers.app import QualityApp
+from handlers.config import Settings
+from handlers.testing import FakeClock, deterministic_ids, memory_app
+
+LOG_KEYS = [
+    "timestamp",
+    "level",
+    "logger",
+    "event",
+    "message",
+    "user_id",
+    "session_id",
+    "thread_id",
+    "run_id",
+    "request_id",
+    "trace_id",
+    "span_id",
+]
+RFC3339_UTC_MICROS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+HEX16 = re.compile(r"^[0-9a-f]{16}$")
+
+CONVERSATION = [
+    {"type": "user_message", "payload": {"text": "p99 doubled"}},
+    {"type": "get_quality_metrics"},
+    {"type": "validate_content", "payload": {"content": "maybe"}},
+    {"type": "nope"},
+]
+
+OTEL_VARIABLES = (
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_otel_env(monkeypatch):
+    for name in OTEL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def _open(tmp_path, **kwargs):
+    return QualityApp.open(
+        Settings(home=tmp_path, user="alice"),
+        ids=deterministic_ids(),
+        clock=FakeClock(),
+        **kwargs,
+    )
+
+
+async def _converse(app, user="alice"):
+    caller = app.sessions.open_session(user)
+    return caller, [await app.handle(caller, m) for m in CONVERSATION]
+
+
+def _log_lines(app):
+    app.telemetry.flush()
+    return [orjson.loads(line) for line in app.settings.log_path.read_text().splitlines()]
+
+
+# -- log lines ------------------------------------------------------------------------------
+
+
+async def test_log_lines_have_the_contract_keys_and_match_their_spans(tmp_path):
+    app, exporter = memory_app(tmp_path)
+    try:
+        caller, replies = await _converse(app)
+        lines = _log_lines(app)
+        spans = {s.context.span_id: s for s in exporter.get_finished_spans()}
+    finally:
+        app.close()
+    # thread.create + one line per message, each written inside its own span.
+    assert len(lines) == len(CONVERSATION) + 1 == len(spans)
+    for line in lines:
+        assert list(line)[: len(LOG_KEYS)] == LOG_KEYS
+        assert RFC3339_UTC_MICROS.match(line["timestamp"]), line["timestamp"]
+        assert line["level"] in {"info", "warning"}
+        assert line["logger"] == "quality"
+        assert (line["user_id"], line["session_id"]) == ("alice", caller.session_id)
+        assert HEX32.match(line["trace_id"]) and HEX16.match(line["span_id"])
+        span = spans[int(line["span_id"], 16)]
+        assert format(span.context.trace_id, "032x") == line["trace_id"]
+        assert span.name == line["event"]
+        assert span.attributes[attr.THREAD_ID] == line["thread_id"]
+        assert span.attributes.get(attr.RUN_ID) == line["run_id"]
+        assert span.attributes[attr.REQUEST_ID] == line["request_id"]
+    by_request = {line["request_id"]: line for line in lines}
+    for reply in replies:
+        line = by_request[reply["request_id"]]
+        assert (line["thread_id"], line["run_id"]) == (reply["thread_id"], reply["run_id"])
+    error_line = by_request[replies[-1]["request_id"]]
+    assert (error_line["level"], error_line["error_code"]) == ("warning", "unknown_message_type")
+
+
+async def test_log_lines_without_tracing_have_null_trace_ids(tmp_path):
+    app = _open(tmp_path, tracing=False)
+    try:
+        _, replies = await _converse(app)
+        lines = _log_lines(app)
+    finally:
+        app.close()
+    assert {r["type"] for r in replies} >= {"agent_reply", "quality_metrics"}
+    assert lines and all(x["trace_id"] is None and x["span_id"] is None for x in lines)
+    assert all(x["thread_id"] == replies[0]["thread_id"] for x in lines)
+
+
+async def test_service_version_tags_log_lines_and_spans(tmp_path):
+    app, exporter = memory_app(tmp_path, service_version="2.0.1")
+    try:
+        await _converse(app)
+        lines = _log_lines(app)
+        spans = exporter.get_finished_spans()
+    finally:
+        app.close()
+    assert {x["version"] for x in lines} == {"2.0.1"}
+    assert {s.resource.attributes["service.version"] for s in spans} == {"2.0.1"}
+
+
+# -- failures never reach a reply -----------------------------------------------------------
+
+
+class ExplodingExporter(SpanExporter):
+    """An exporter whose export raises, like a collector client with a bug."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.calls += 1
+        raise RuntimeError("collector unreachable")
+
+    def shutdown(self) -> None:
+        pass
+
+
+class RefusingExporter(SpanExporter):
+    """An exporter that reports failure without raising."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("exporter_class", [ExplodingExporter, RefusingExporter])
+async def test_failing_span_exporter_never_fails_a_reply_and_is_counted(
+    tmp_path, capsys, exporter_class
+):
+    exporter = exporter_class()
+    app = _open(tmp_path, exporter=exporter, batch_spans=False)
+    try:
+        _, replies = await _converse(app)
+        again = await app.handle(
+            app.sessions.open_session("alice"), {"type": "get_quality_metrics"}
+        )
+    finally:
+        app.close()
+    assert [r["type"] for r in replies] == [
+        "agent_reply",
+        "quality_metrics",
+        "content_validation_result",
+        "error",
+    ]
+    assert again["type"] == "quality_metrics"
+    # One failure per exported span: thread.create + 4 messages + 1.
+    assert app.telemetry.export_failures == 6
+    err = capsys.readouterr().err
+    assert err.count("span export to memory failed") == 1
+    # Logs are unaffected.
+    assert len(app.settings.log_path.read_text().splitlines()) == 6
+
+
+async def test_unwritable_log_path_never_fails_a_reply_and_is_counted(tmp_path, capsys):
+    (tmp_path / "logs" / "quality.jsonl").mkdir(parents=True)  # a directory: open() fails
+    app, exporter = memory_app(tmp_path)
+    try:
+        _, replies = await _converse(app)
+    finally:
+        app.close()
+    assert [r["type"] for r in replies] == [
+        "agent_reply",
+        "quality_metrics",
+        "content_validation_result",
+        "error",
+    ]
+    assert app.telemetry.export_failures == 5  # thread.create + 4 messages, one line each
+    assert len(exporter.get_finished_spans()) == 5  # tracing is unaffected
+    err = capsys.readouterr().err
+    assert err.count("cannot write log line") == 1
+
+
+# -- exporters chosen by the environment ----------------------------------------------------
+
+
+async def test_otel_traces_exporter_none_writes_no_trace_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    app = _open(tmp_path)
+    try:
+        _, replies = await _converse(app)
+    finally:
+        app.close()
+    assert replies[0]["type"] == "agent_reply"
+    assert app.telemetry.trace_target == "nowhere"
+    assert not app.settings.trace_path.exists()
+    assert app.settings.log_path.exists()
+
+
+def _attributes(items):
+    return {a["key"]: next(iter(a["value"].values())) for a in items}
+
+
+async def test_default_exporter_writes_otlp_json_lines(tmp_path, monkeypatch):
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "quality-test")
+    app = _open(tmp_path)
+    try:
+        caller, replies = await _converse(app)
+    finally:
+        app.close()
+    assert app.telemetry.trace_target == str(app.settings.trace_path)
+    records = [orjson.loads(x) for x in app.settings.trace_path.read_text().splitlines()]
+    assert records and all(list(r) == ["resourceSpans"] for r in records)
+    spans = []
+    for record in records:
+        for resource_spans in record["resourceSpans"]:
+            resource = _attributes(resource_spans["resource"]["attributes"])
+            assert resource["service.name"] == "quality-test"
+            for scope in resource_spans["scopeSpans"]:
+                spans.extend(scope["spans"])
+    assert [s["name"] for s in spans] == [
+        attr.THREAD_CREATE,
+        attr.CHAT_USER_MESSAGE,
+        attr.GET_METRICS,
+        attr.VALIDATE_CONTENT,
+        attr.UNKNOWN_MESSAGE,
+    ]
+    for span in spans:
+        assert span["kind"] == 2  # SPAN_KIND_SERVER
+        assert HEX32.match(span["traceId"]) and HEX16.match(span["spanId"])
+        attributes = _attributes(span["attributes"])
+        assert attributes[attr.SESSION_ID] == caller.session_id
+        assert attributes[attr.THREAD_ID] == replies[0]["thread_id"]
+        assert attributes[attr.CONVERSATION_ID] == replies[0]["thread_id"]
+    lines = [orjson.loads(x) for x in app.settings.log_path.read_text().splitlines()]
+    assert [x["span_id"] for x in lines] == [s["spanId"] for s in spans]
+    assert [x["trace_id"] for x in lines] == [s["traceId"] for s in spans]
+
+
+async def test_two_apps_in_one_process_keep_their_logs_apart(tmp_path):
+    first, _ = memory_app(tmp_path / "one")
+    second, _ = memory_app(tmp_path / "two")
+    try:
+        await first.handle(first.sessions.open_session("alice"), {"type": "get_quality_metrics"})
+        await second.handle(second.sessions.open_session("bob"), {"type": "get_quality_metrics"})
+        first_lines, second_lines = _log_lines(first), _log_lines(second)
+    finally:
+        first.close()
+        second.close()
+    assert {x["user_id"] for x in first_lines} == {"alice"}
+    assert {x["user_id"] for x in second_lines} == {"bob"}
+    assert len(first_lines) == len(second_lines) == 2  # thread.create + the request
+
+
+def test_close_twice_is_harmless(tmp_path):
+    app = _open(tmp_path)
+    app.close()
+    app.close()
