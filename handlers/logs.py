@@ -88,9 +88,11 @@ class SafeFileHandler(logging.FileHandler):
         self._last_flush = time.monotonic()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.stream is None:
-            self.stream = self._open()
+        # The delayed stream is opened inside the try: an unwritable path must be
+        # counted by `handleError`, never raised into the request.
         try:
+            if self.stream is None:
+                self.stream = self._open()
             self.stream.write(self.format(record) + self.terminator)
         except Exception:
             self.handleError(record)
@@ -99,14 +101,6 @@ class SafeFileHandler(logging.FileHandler):
         if now - self._last_flush >= self._flush_interval_s:
             self._last_flush = now
             self.flush()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # `FileHandler.emit` opens a delayed stream outside its own try block, so an
-        # unwritable path would raise into the request; route it to `handleError`.
-        try:
-            super().emit(record)
-        except Exception:
-            self.handleError(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
         self.failures += 1
