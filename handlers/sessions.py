@@ -52,8 +52,10 @@ class SessionManager:
     def open_session(self, user_id: str, session_id: str | None = None) -> Caller:
         """A caller for a new connection, or for resuming ``session_id`` if it is the user's own."""
         if session_id is not None:
+            # Only a session this user already has can be resumed: a client-chosen ID
+            # could otherwise name another user's session or a reserved key.
             existing = self.store.get_session(session_id)
-            if existing is not None and existing.user_id != user_id:
+            if existing is None or existing.user_id != user_id:
                 raise HandlerError("unknown session", code="session_not_found")
             return Caller(user_id, session_id)
         return Caller(user_id, self._ids("sess"))
@@ -75,12 +77,15 @@ class SessionManager:
 
     def _load_session(self, caller: Caller) -> SessionRecord | None:
         """The caller's live session record; None when new or expired (threads are kept)."""
+        session = self._stored_session(caller)
+        return None if session is None or self._expired(session) else session
+
+    def _stored_session(self, caller: Caller) -> SessionRecord | None:
+        """The caller's session record, expired or not."""
         session = self.store.get_session(caller.session_id)
-        if session is None:
-            return None
-        if session.user_id != caller.user_id:
+        if session is not None and session.user_id != caller.user_id:
             raise HandlerError("unknown session", code="session_not_found")
-        return None if self._expired(session) else session
+        return session
 
     def _remember(self, caller: Caller, previous: SessionRecord | None, thread_id: str) -> None:
         now = self._clock()
@@ -148,21 +153,26 @@ class SessionManager:
         strategy: Strategy = Strategy.RESUME,
     ) -> Resolution:
         """The user's active thread and run (`resume`); creates a thread only when the user has none."""
-        session = self._load_session(caller)
+        stored = self._stored_session(caller)
+        session = None if stored is None or self._expired(stored) else stored
         active = session.active_thread_id if session else None
+        # Where the session was before it expired: moving elsewhere is then a switch.
+        previous = active or (stored.active_thread_id if stored else None)
         transitions: list[tuple[str, ExecutionContext]] = []
         thread: ThreadRecord | None = None
         if thread_id is not None:
             thread = self._owned_thread(caller.user_id, thread_id)
-            outcome = Outcome.SWITCHED if active not in (None, thread_id) else Outcome.RESUMED
         else:
             thread = self._stored_own(caller.user_id, active)
             if thread is None:
                 thread = self.store.latest_thread(caller.user_id)
+        if thread is None:
+            thread = self._new_thread(caller.user_id, None, ThreadKind.CHAT)
+            outcome = Outcome.CREATED
+        elif previous not in (None, thread.thread_id):
+            outcome = Outcome.SWITCHED
+        else:
             outcome = Outcome.RESUMED
-            if thread is None:
-                thread = self._new_thread(caller.user_id, None, ThreadKind.CHAT)
-                outcome = Outcome.CREATED
         context = self._context(
             caller, thread.thread_id, self._run_of(thread, run_id), outcome, strategy
         )

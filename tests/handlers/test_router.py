@@ -15,6 +15,7 @@ from handlers import attributes as attr
 from handlers.alerts import AlertHandler
 from handlers.chat import ChatHandler
 from handlers.config import Strategy
+from handlers.context import Caller
 from handlers.metrics import MetricsHandler
 from handlers.protocol import MAX_CONTENT_CHARS, MAX_MESSAGE_BYTES, MessageType
 from handlers.recording import EventRecorder
@@ -507,7 +508,7 @@ _RAW = _MESSAGES | _MESSAGES.map(json.dumps) | _JSON.map(json.dumps) | st.text()
 def test_any_input_gets_a_reply_in_the_users_own_context(app_and_spans, raw):
     """Whatever arrives, the router answers (never an internal error) and keeps serving."""
     app, _ = app_and_spans
-    caller = app.sessions.open_session("alice", "sess_fuzz")
+    caller = Caller("alice", "sess_fuzz")
     out = asyncio.run(app.handle(caller, raw))
     assert out["type"] and out["request_id"]
     if out["type"] == "error":

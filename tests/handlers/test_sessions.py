@@ -300,6 +300,31 @@ def test_session_forgets_its_active_thread_after_the_ttl(sessions, clock):
     assert sessions.thread("alice", a).title == "A"
 
 
+def test_an_expired_session_moving_to_another_thread_records_a_switch(sessions, clock):
+    """After the TTL the session resumes the user's latest thread; if that is not where it was,
+    the move is recorded as ``thread.switch`` so an audit does not count it as a break."""
+    first = sessions.open_session("alice")
+    was = sessions.start_run(first, None, Strategy.RESUME).context.thread_id
+    second = sessions.open_session("alice")
+    sessions.create_thread(second, "elsewhere", Strategy.RESUME)
+    now = sessions.start_run(second, None, Strategy.RESUME).context.thread_id
+    assert now != was
+    clock.advance(TTL + 1)
+    resolution = sessions.resume(first)
+    assert resolution.context.thread_id == now
+    assert resolution.context.outcome is Outcome.SWITCHED
+    assert resolution.transitions == ((attr.THREAD_SWITCH, resolution.context),)
+
+
+def test_an_expired_session_back_in_the_same_thread_is_resumed(sessions, clock):
+    caller = sessions.open_session("alice")
+    was = sessions.start_run(caller, None, Strategy.RESUME).context.thread_id
+    clock.advance(TTL + 1)
+    resolution = sessions.resume(caller)
+    assert (resolution.context.thread_id, resolution.context.outcome) == (was, Outcome.RESUMED)
+    assert resolution.transitions == ()
+
+
 def test_activity_keeps_a_session_alive_past_one_ttl(sessions, clock):
     one, a, _ = _two_threads(sessions, clock)
     for _ in range(3):
@@ -468,9 +493,17 @@ def test_current_under_mint_mints(sessions):
 # -- crafted session IDs --------------------------------------------------------------------
 
 
+def test_a_client_cannot_open_a_session_under_an_unknown_or_reserved_id(sessions):
+    """Only an existing session of the same user can be resumed by ID."""
+    for session_id in (default_session_key("carol"), "sess_made_up"):
+        with pytest.raises(HandlerError) as info:
+            sessions.open_session("bob", session_id)
+        assert info.value.code == "session_not_found"
+
+
 def test_a_session_id_squatting_another_users_default_key_leaks_nothing(sessions):
-    """bob names his session ``carol:default`` before carol has one: neither sees the other's thread."""
-    bob = sessions.open_session("bob", default_session_key("carol"))
+    """Defence in depth: a caller built on ``carol:default`` by bob still sees nothing of carol's."""
+    bob = Caller("bob", default_session_key("carol"))
     bobs = sessions.start_run(bob, None, Strategy.RESUME).context
     carol = sessions.open_session("carol")
     carols = [sessions.default(carol).context for _ in range(2)]
@@ -488,7 +521,7 @@ def test_a_session_id_squatting_another_users_default_key_leaks_nothing(sessions
 
 def test_a_stale_shadow_record_pointing_at_a_chat_thread_is_not_used(sessions):
     """A user's own session named ``{user}:default`` must not turn a chat thread into the shadow."""
-    alice = sessions.open_session("alice", default_session_key("alice"))
+    alice = Caller("alice", default_session_key("alice"))
     chat = sessions.start_run(alice, None, Strategy.RESUME).context
     other = sessions.open_session("alice")
     shadow = sessions.default(other).context
