@@ -64,6 +64,10 @@ app.command("metrics", help=_quality.METRICS_HELP)(_quality.metrics)
 app.command("report", help=_quality.REPORT_HELP)(_quality.report)
 app.command("validate", help=_quality.VALIDATE_HELP)(_quality.validate)
 
+from quality_cli import simulate as _simulate  # noqa: E402
+
+app.command("simulate", help=_simulate.HELP)(_simulate.simulate_command)
+
 
 def main() -> None:
     """Console-script entry point."""

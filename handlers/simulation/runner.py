@@ -64,7 +64,7 @@ def prepare_out(settings: Settings, overwrite: bool) -> None:
     if existing and not overwrite:
         names = ", ".join(str(path.relative_to(settings.home)) for path in existing)
         raise ConfigError(
-            f"{settings.home} already holds {names}; choose an empty directory or overwrite it"
+            f"{settings.home} already holds {names}; choose an empty directory or overwrite it (--overwrite)"
         )
     for path in existing:
         path.unlink()
