@@ -76,6 +76,7 @@ def print_summary(result: SimulationResult) -> None:
         f" simulated {start}-{end} UTC in {result.elapsed_s:.1f} s"
         f" ({result.messages_per_second:,.0f} messages/s)",
         highlight=False,
+        soft_wrap=True,
     )
     console.print(
         Columns(
@@ -92,9 +93,10 @@ def print_summary(result: SimulationResult) -> None:
         f" events whose context the strategy chose {result.quality_interactions}"
         f" from {result.strategy_users} users",
         highlight=False,
+        soft_wrap=True,
     )
     sides = [("all", result.expected), *sorted(result.expected_by_version.items())]
-    table = Table(title="expected audit (traces or logs, each file alone)", title_justify="left")
+    table = Table(title="expected audit (per file)", title_justify="left")
     table.add_column("figure")
     for name, _ in sides:
         table.add_column(name, justify="right")
@@ -106,6 +108,9 @@ def print_summary(result: SimulationResult) -> None:
             f"warning: {result.export_failures} spans or log lines could not be written;"
             " the files hold less than expected"
         )
-    console.print(f"traces: {result.trace_path}", highlight=False, markup=False)
-    console.print(f"logs:   {result.log_path}", highlight=False, markup=False)
-    console.print(f"store:  {result.db_path}", highlight=False, markup=False)
+    for label, path in (
+        ("traces", result.trace_path),
+        ("logs", result.log_path),
+        ("store", result.db_path),
+    ):
+        console.print(f"{label + ':':7} {path}", highlight=False, markup=False, soft_wrap=True)
