@@ -45,6 +45,7 @@ def simulate_command(
         ),
     ] = None,
     rollout_from: Annotated[str, typer.Option(help="Strategy before the rollout.")] = "mint",
+    concurrency: Annotated[int, typer.Option(min=1, help="Users connected at once.")] = 16,
     out: Annotated[
         Path | None,
         typer.Option(help="Output directory (default: the home directory).", show_default=False),
@@ -65,6 +66,7 @@ def simulate_command(
         strategy=parse_strategy(strategy) if strategy else settings.strategy,
         rollout_at=rollout_at,
         rollout_from=parse_strategy(rollout_from),
+        concurrency=concurrency,
         overwrite=overwrite,
     )
     with progress_bar(config.total_messages, quiet) as progress:
