@@ -15,8 +15,7 @@ from quality_cli._state import cli_state
 
 HELP = """Simulate seeded chat traffic through the real handlers; write traces, logs and the store.
 
-Writes traces/traces.jsonl, logs/quality.jsonl and quality.db under --out (default: the
-home directory) and prints what an audit of those files must find.
+Writes traces/traces.jsonl, logs/quality.jsonl and quality.db under --out (default: the home directory) and prints what an audit of those files must find.
 
 Example: quality simulate --users 40 --messages 30 --strategy mint --out sim/mint
 """
