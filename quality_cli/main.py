@@ -69,6 +69,10 @@ app.command("serve", help=_serve.SERVE_HELP)(_serve.serve)
 app.command("token", help=_serve.TOKEN_HELP)(_serve.token)
 app.command("dashboard", help=_dashboard.HELP)(_dashboard.dashboard)
 
+from quality_cli import simulate as _simulate  # noqa: E402
+
+app.command("simulate", help=_simulate.HELP)(_simulate.simulate_command)
+
 
 def main() -> None:
     """Console-script entry point."""
