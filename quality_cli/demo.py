@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from quality_cli._demo import DemoConfig, DemoResult, clean_out, run_demo
@@ -21,7 +22,7 @@ Example: quality demo --out quality-demo --users 40 --messages 30
 
 def _rate(report: dict[str, Any]) -> str:
     low, high = report.get("break_rate_ci") or (0.0, 0.0)
-    return f"{report['break_rate']:.2%} [{low:.2%}, {high:.2%}]"
+    return f"{report['break_rate']:.1%} ({low:.1%}-{high:.1%})"
 
 
 def _row(name: str, report: dict[str, Any]) -> list[str]:
@@ -38,36 +39,38 @@ def _verdict(comparison: dict[str, Any]) -> str:
 
 
 def print_demo(result: DemoResult) -> None:
+    # The table is the point of the demo: never squeeze it below 110 columns (pipes, CI logs).
+    out = Console(width=max(console.width, 110), highlight=False)
     table = Table(
         title="continuity by strategy (audited from the exported traces)", title_justify="left"
     )
-    for column in (
-        "strategy",
-        "events",
-        "breaks",
-        "break rate [95% CI]",
-        "affected sessions",
-        "stray threads",
-        "orphan threads",
-        "run breaks",
-    ):
-        table.add_column(column, justify="left" if column == "strategy" else "right")
+    table.add_column("strategy", no_wrap=True)
+    for column in ("events", "breaks"):
+        table.add_column(column, justify="right")
+    table.add_column("break rate (95% CI)", justify="right", no_wrap=True)
+    for column in ("affected sessions", "stray threads", "orphan threads", "run breaks"):
+        table.add_column(column, justify="right")
     for name, report in result.reports.items():
         table.add_row(*_row(name, report))
     rollout = result.rollout
-    table.add_row(*_row(f"rollout {rollout['before']['label']}", rollout["before"]))
-    table.add_row(*_row(f"rollout {rollout['after']['label']}", rollout["after"]))
-    console.print(table)
+    table.add_row(*_row(rollout["before"]["label"], rollout["before"]))
+    table.add_row(*_row(rollout["after"]["label"], rollout["after"]))
+    out.print(table)
     for name, comparison in result.comparisons.items():
         before, after = comparison["before"], comparison["after"]
-        console.print(
+        out.print(
             f"{name}: break rate {before['break_rate']:.2%} -> {after['break_rate']:.2%}, {_verdict(comparison)}",
             markup=False,
         )
-    console.print(f"rollout (--split-by version): {_verdict(rollout)}", markup=False)
+    before, after = rollout["before"], rollout["after"]
+    out.print(
+        f"rollout {before['label']} (mint) -> {after['label']} (resume), --split-by version: break rate "
+        f"{before['break_rate']:.2%} -> {after['break_rate']:.2%}, {_verdict(rollout)}",
+        markup=False,
+    )
     truth = {n: s.quality_interactions for n, s in result.simulations.items()}
     users = {n: s.quality_users for n, s in result.simulations.items()}
-    console.print(
+    out.print(
         f"ground truth: {truth['mint']} quality interactions (mint orphans: "
         f"{result.reports['mint']['orphan_threads']}), {users['default-session']} users with a quality "
         f"operation (default-session stray threads: {result.reports['default-session']['stray_threads']})",
@@ -78,13 +81,11 @@ def print_demo(result: DemoResult) -> None:
         for line in result.mismatches:
             err_console.print(f"  {line}", markup=False)
     else:
-        console.print(
-            "auditor == simulator ground truth on traces and logs of every run", markup=False
-        )
-    console.print(f"\nwritten under {result.out}/ in {result.elapsed_s:.1f} s:", markup=False)
+        out.print("auditor == simulator ground truth on traces and logs of every run", markup=False)
+    out.print(f"\nwritten under {result.out}/ in {result.elapsed_s:.1f} s:", markup=False)
     for key in ("dashboard", "summary", "audit-resume", "audit-rollout"):
-        console.print(f"  {key:>14}: {result.files[key]}", markup=False)
-    console.print(
+        out.print(f"  {key:>14}: {result.files[key]}", markup=False)
+    out.print(
         f"  {'raw files':>14}: {result.out}/<strategy>/traces/traces.jsonl, logs/quality.jsonl",
         markup=False,
     )
