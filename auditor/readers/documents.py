@@ -1,0 +1,228 @@
+"""Splitting an input into JSON documents with the line each starts on.
+
+One iterator serves every Python-level reader: JSON lines (one document per
+line), pretty-printed documents one after another (ConsoleSpanExporter, a
+pretty OTLP file) and, with ``explode_arrays``, the elements of a top-level JSON
+array (gcloud, Zipkin). Whatever cannot be parsed becomes one rejected document
+at the line it starts on: a bad line on its own line, a broken multi-line
+document up to the next line that opens a new one at column 0 (or the end).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import orjson
+import polars as pl
+import zstandard
+
+from auditor.fields import ReadOptions
+from auditor.records import RecordBuilder
+from auditor.schema import RejectReason
+from auditor.sources import Source
+
+_WHITESPACE = re.compile(r"[ \t\r\n]*")
+_NEXT_DOCUMENT = re.compile(r"\n(?=[\[{])")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_CHUNK = 1 << 20
+_DECODER = json.JSONDecoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One parsed JSON value (``reject`` None) or one unparseable stretch (``reject`` set)."""
+
+    line: int
+    value: object = None
+    reject: RejectReason | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A source's decoded text. Bytes that are not UTF-8 are kept as lone surrogates."""
+
+    text: str
+    bad_utf8: bool = False
+    truncated: bool = False  # the decompressor stopped before the end of the stream
+
+
+#: What a cut or corrupt gzip/zstd stream raises while being read.
+DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
+    EOFError,
+    OSError,
+    gzip.BadGzipFile,
+    zstandard.ZstdError,
+)
+
+
+def read_text(source: Source) -> Text:
+    """All of a source's text; a corrupt or cut compressed stream keeps what came out."""
+    chunks: list[bytes] = []
+    truncated = False
+    with source.open() as stream:
+        try:
+            while chunk := stream.read(_CHUNK):
+                chunks.append(chunk)
+        except DECOMPRESSION_ERRORS:
+            truncated = True
+    return decode_bytes(b"".join(chunks), truncated=truncated)
+
+
+def decode_bytes(data: bytes, truncated: bool = False) -> Text:
+    """Decode UTF-8 (a leading BOM dropped); invalid bytes become surrogates, flagged."""
+    try:
+        text, bad = data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, bad = data.decode("utf-8", "surrogateescape"), True
+    return Text(text.removeprefix("\ufeff"), bad, truncated)
+
+
+class _Cursor:
+    """Position and 1-based line number in a text, advanced together."""
+
+    __slots__ = ("line", "pos", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text, self.pos, self.line = text, 0, 1
+
+    def move(self, pos: int) -> None:
+        self.line += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+
+    def skip_whitespace(self) -> None:
+        match = _WHITESPACE.match(self.text, self.pos)
+        assert match is not None  # the pattern matches the empty string
+        self.move(match.end())
+
+    def line_end(self) -> int:
+        end = self.text.find("\n", self.pos)
+        return len(self.text) if end < 0 else end
+
+    def resync(self, error_pos: int) -> int:
+        """Where a document that failed at ``error_pos`` is taken to end."""
+        eol = self.line_end()
+        if error_pos <= eol:
+            return eol
+        found = _NEXT_DOCUMENT.search(self.text, eol)
+        return len(self.text) if found is None else found.start()
+
+
+def _decode(cursor: _Cursor) -> tuple[object, int] | int:
+    """The value at the cursor and its end, or the error position."""
+    text, pos = cursor.text, cursor.pos
+    eol = cursor.line_end()
+    try:
+        return orjson.loads(text[pos:eol]), eol
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError as exc:
+        return exc.pos
+
+
+def _document(text: Text, line: int, start: int, end: int, value: object) -> Document:
+    if text.bad_utf8 and _SURROGATE.search(text.text, start, end):
+        return Document(line, reject=RejectReason.INVALID_UTF8)
+    return Document(line, value)
+
+
+def _failed(text: Text, cursor: _Cursor, error_pos: int) -> Document:
+    end = cursor.resync(error_pos)
+    reason = RejectReason.INVALID_JSON
+    if text.bad_utf8 and _SURROGATE.search(text.text, cursor.pos, end):
+        reason = RejectReason.INVALID_UTF8
+    document = Document(cursor.line, reject=reason)
+    cursor.move(end)
+    return document
+
+
+def _array_elements(text: Text, cursor: _Cursor) -> Iterator[Document]:
+    """Elements of the array at the cursor, each at its own line; stops at the first break."""
+    cursor.move(cursor.pos + 1)
+    source = text.text
+    expect_value = True
+    while True:
+        cursor.skip_whitespace()
+        if cursor.pos >= len(source):
+            yield Document(cursor.line, reject=RejectReason.INVALID_JSON)
+            return
+        char = source[cursor.pos]
+        if char == "]":
+            cursor.move(cursor.pos + 1)
+            return
+        if char == "," and not expect_value:
+            cursor.move(cursor.pos + 1)
+            expect_value = True
+            continue
+        if not expect_value:
+            yield _failed(text, cursor, len(source))
+            return
+        try:
+            value, end = _DECODER.raw_decode(source, cursor.pos)
+        except json.JSONDecodeError:
+            yield _failed(text, cursor, len(source))
+            return
+        line, start = cursor.line, cursor.pos
+        cursor.move(end)
+        yield _document(text, line, start, end, value)
+        expect_value = False
+
+
+def iter_documents(text: Text, explode_arrays: bool = False) -> Iterator[Document]:
+    """Every JSON document of the text in order, each with the line it starts on.
+
+    With ``explode_arrays``, a top-level array yields its elements instead. A cut
+    compressed stream that ends cleanly still yields one `invalid_json` document
+    at the end, so that the truncation is counted.
+    """
+    cursor = _Cursor(text.text)
+    size = len(text.text)
+    last_failed_at_end = False
+    while True:
+        cursor.skip_whitespace()
+        if cursor.pos >= size:
+            break
+        if explode_arrays and text.text[cursor.pos] == "[":
+            for document in _array_elements(text, cursor):
+                last_failed_at_end = document.reject is not None and cursor.pos >= size
+                yield document
+            continue
+        line, start = cursor.line, cursor.pos
+        decoded = _decode(cursor)
+        if isinstance(decoded, int):
+            document = _failed(text, cursor, decoded)
+        else:
+            value, end = decoded
+            cursor.move(end)
+            document = _document(text, line, start, end, value)
+        last_failed_at_end = document.reject is not None and cursor.pos >= size
+        yield document
+    if text.truncated and not last_failed_at_end:
+        yield Document(cursor.line, reject=RejectReason.INVALID_JSON)
+
+
+#: Adds the records of one parsed document (or array element) found at ``(source, line)``.
+AddDocument = Callable[[RecordBuilder, tuple[str, int], object], None]
+
+
+def scan_documents(
+    sources: Sequence[Source],
+    options: ReadOptions,
+    add_document: AddDocument,
+    explode_arrays: bool = False,
+) -> pl.LazyFrame:
+    """The record frame of sources read document by document with ``add_document``."""
+    builder = RecordBuilder(options)
+    for source in sources:
+        for document in iter_documents(read_text(source), explode_arrays=explode_arrays):
+            where = (source.name, document.line)
+            if document.reject is not None:
+                builder.reject(*where, document.reject)
+            else:
+                add_document(builder, where, document.value)
+    return builder.frame()

@@ -1,0 +1,268 @@
+"""Python-level record normalization shared by every non-jsonl reader.
+
+A reader turns each input record into *scopes* (mappings searched for the
+canonical fields, most specific first: span/log attributes, then resource
+attributes, then the raw record) and *natives* (values the format itself defines,
+such as a span's name or start time). :class:`RecordBuilder` resolves the
+canonical fields, parses the timestamp, normalizes IDs, decides the reject
+reason and accumulates columns, so every reader builds its frame the same way.
+
+The timestamp and ID rules are the ones the jsonl reader applies in Polars:
+keep both in step.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+
+import orjson
+import polars as pl
+
+from auditor.fields import DEFAULT_CANDIDATES, ReadOptions, lookup
+from auditor.schema import RECORD_SCHEMA, TS_DTYPE, RejectReason
+
+#: Canonical fields whose value must be a string (JSON-typed inputs: anything else is `wrong_type`).
+STRING_FIELDS: tuple[str, ...] = (
+    "user_id",
+    "session_id",
+    "thread_id",
+    "run_id",
+    "event",
+    "trace_id",
+    "span_id",
+)
+_HEX_IDS = frozenset({"trace_id", "span_id"})
+_RESOLVED = ("ts", *STRING_FIELDS, "message")
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:?\d{2})?"
+)
+_EPOCH_DIGITS = re.compile(r"\d+(?:\.\d*)?")
+_UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1}
+#: Latest instant a Datetime("us") holds comfortably and Python can print: 9999-12-31.
+_MAX_US = 253_402_300_799_999_999
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Bad:
+    """Marker for a timestamp value that is present but cannot be parsed."""
+
+
+BAD = _Bad()
+
+
+def epoch_unit(magnitude: float) -> str:
+    """The unit of an epoch number by magnitude: < 1e11 s, < 1e14 ms, < 1e17 us, else ns."""
+    if magnitude < 1e11:
+        return "s"
+    if magnitude < 1e14:
+        return "ms"
+    if magnitude < 1e17:
+        return "us"
+    return "ns"
+
+
+def _epoch_to_us(number: int | float, unit: str | None) -> int | None:
+    if number <= 0 or (isinstance(number, float) and not math.isfinite(number)):
+        return None
+    unit = unit or epoch_unit(number)
+    if isinstance(number, int):
+        us = number // 1_000 if unit == "ns" else number * _UNIT_US[unit]
+    else:
+        us = int(number / 1_000) if unit == "ns" else int(number * _UNIT_US[unit])
+    return us if 0 < us <= _MAX_US else None
+
+
+def _rfc3339_to_us(text: str) -> int | None:
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    tz = UTC
+    if offset and offset not in "Zz":
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        tz = timezone(sign * delta)
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz
+        )
+    except ValueError:
+        return None
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
+    delta_us = moment - _EPOCH
+    us = (delta_us.days * 86_400 + delta_us.seconds) * 1_000_000 + micros
+    return us if 0 < us <= _MAX_US else None
+
+
+def parse_timestamp(value: object, unit: str | None = None) -> int | _Bad | None:
+    """Microseconds since the epoch (UTC), `BAD` when unparseable, None when absent.
+
+    Strings: RFC 3339 (``Z`` or an offset; no offset means UTC; ``T`` or a space;
+    any fraction digits, truncated to microseconds) or epoch digits. Numbers and
+    digit strings: epoch in ``unit`` when given (``"ns"`` for ``*UnixNano``
+    fields), else by magnitude (:func:`epoch_unit`). Zero or negative is bad.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return BAD
+    if isinstance(value, str):
+        text = value.strip()
+        if _EPOCH_DIGITS.fullmatch(text):
+            number: int | float = float(text) if "." in text else int(text)
+            result = _epoch_to_us(number, unit)
+        else:
+            result = _rfc3339_to_us(text)
+    else:
+        result = _epoch_to_us(value, unit)
+    return BAD if result is None else result
+
+
+def normalize_hex_id(value: str) -> str | None:
+    """A trace/span ID as lowercase hex without ``0x``; ``projects/P/traces/ID`` -> ``ID``.
+
+    Empty and all-zero IDs (the W3C/OTel "invalid" ID) are absent.
+    """
+    text = value.strip()
+    if "/traces/" in text:
+        text = text.rsplit("/traces/", 1)[1]
+    text = text.lower()
+    if text.startswith("0x"):
+        text = text[2:]
+    if not text.strip("0"):
+        return None
+    return text
+
+
+def _split_text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _mapped_prefix(candidates: tuple[str, ...], defaults: tuple[str, ...]) -> tuple[str, ...]:
+    """The paths `--map` put in front of the defaults (empty when nothing was mapped)."""
+    for i in range(len(candidates) + 1):
+        head = candidates[:i]
+        if candidates[i:] == tuple(d for d in defaults if d not in head):
+            return head
+    return candidates
+
+
+class RecordBuilder:
+    """Accumulates normalized rows column by column and builds the record frame once."""
+
+    def __init__(self, options: ReadOptions) -> None:
+        self._options = options
+        self._mapped: dict[str, tuple[str, ...]] = {}
+        self._defaults: dict[str, tuple[str, ...]] = {}
+        for name in _RESOLVED:
+            candidates = tuple(options.candidates.get(name, DEFAULT_CANDIDATES[name]))
+            mapped = _mapped_prefix(candidates, DEFAULT_CANDIDATES[name])
+            self._mapped[name] = mapped
+            self._defaults[name] = tuple(c for c in candidates if c not in mapped)
+        self._columns: dict[str, list[object]] = {name: [] for name in RECORD_SCHEMA}
+
+    def __len__(self) -> int:
+        return len(self._columns["line"])
+
+    def reject(self, source: str, line: int, reason: RejectReason) -> None:
+        """Add a rejected row: only where it came from and why."""
+        columns = self._columns
+        for values in columns.values():
+            values.append(None)
+        columns["source"][-1] = source
+        columns["line"][-1] = line
+        columns["reject_reason"][-1] = reason.value
+
+    def _resolve(
+        self, name: str, scopes: Sequence[Mapping[str, object]], natives: Mapping[str, object]
+    ) -> tuple[object, str | None]:
+        """The field's value and the path it came from (None for a native value)."""
+        for path in self._mapped[name]:
+            for scope in scopes:
+                value = lookup(scope, path)
+                if value is not None and value != "":
+                    return value, path
+        value = natives.get(name)
+        if value is not None and value != "":
+            return value, None
+        for scope in scopes:
+            for path in self._defaults[name]:
+                value = lookup(scope, path)
+                if value is not None and value != "":
+                    return value, path
+        return None, None
+
+    def add(
+        self,
+        source: str,
+        line: int,
+        scopes: Sequence[Mapping[str, object]],
+        natives: Mapping[str, object] | None = None,
+        ts_unit: str | None = None,
+    ) -> None:
+        """Resolve, normalize and add one record (accepted, or rejected with its reason).
+
+        ``natives`` are the format's own values for canonical fields (``ts`` in
+        ``ts_unit``, or by the general rules when None); a `--map` path found in
+        the scopes wins over them, the default candidates only fill what is missing.
+        """
+        natives = natives or {}
+        values: dict[str, object] = {}
+        ts_path: str | None = None
+        for name in _RESOLVED:
+            value, path = self._resolve(name, scopes, natives)
+            values[name] = value
+            if name == "ts":
+                ts_path = path
+        message = values["message"]
+        if isinstance(message, str):
+            for name, pattern in self._options.extracts.items():
+                if values.get(name) is None:
+                    found = pattern.search(message)
+                    if found is not None and found.group(1):
+                        values[name] = found.group(1)
+                        if name == "ts":
+                            ts_path = name
+        unit = ts_unit if ts_path is None else ("ns" if ts_path.endswith("UnixNano") else None)
+        ts = parse_timestamp(values["ts"], unit)
+        if ts is None:
+            self.reject(source, line, RejectReason.MISSING_TIMESTAMP)
+            return
+        if isinstance(ts, _Bad):
+            self.reject(source, line, RejectReason.BAD_TIMESTAMP)
+            return
+        row: dict[str, object] = {"source": source, "line": line, "ts": ts}
+        for name in STRING_FIELDS:
+            value = values[name]
+            if value is not None and not isinstance(value, str):
+                self.reject(source, line, RejectReason.WRONG_TYPE)
+                return
+            if value is not None and name in _HEX_IDS:
+                value = normalize_hex_id(value)
+            row[name] = value
+        split_by = self._options.split_by
+        if split_by is not None:
+            for scope in scopes:
+                found_split = lookup(scope, split_by)
+                if found_split is not None:
+                    row["split_key"] = _split_text(found_split)
+                    break
+        for name, column in self._columns.items():
+            column.append(row.get(name))
+
+    def frame(self) -> pl.LazyFrame:
+        """The accumulated rows as a lazy frame with exactly `RECORD_SCHEMA`."""
+        schema = {**RECORD_SCHEMA, "ts": pl.Int64()}
+        frame = pl.DataFrame(self._columns, schema=schema)
+        return frame.with_columns(pl.col("ts").cast(TS_DTYPE)).lazy()
