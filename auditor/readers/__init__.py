@@ -56,10 +56,13 @@ def group_by_format(sources: Sequence[Source], fmt: str) -> dict[str, list[Sourc
     if fmt != "auto":
         reader_for(fmt)  # reject an unknown name before reading anything
         return {fmt: list(sources)} if sources else {}
+    from auditor.inputs import spool
     from auditor.readers.detect import detect_format
 
     groups: dict[str, list[Source]] = {}
     for source in sources:
+        if source.path is None:  # detection reads the head: the stream must be readable twice
+            source = spool(source.open(), source.name)
         groups.setdefault(detect_format(source), []).append(source)
     return groups
 

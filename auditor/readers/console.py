@@ -41,7 +41,11 @@ def add_document(builder: RecordBuilder, where: tuple[str, int], document: objec
     if attributes is None or resource_attributes is None or context is None:
         builder.reject(*where, RejectReason.INVALID_RECORD)
         return
-    scopes = (attributes, resource_attributes, document)
+    body = document.get("body")
+    scopes: list[Mapping[str, object]] = [attributes]
+    if isinstance(body, Mapping):
+        scopes.append(body)
+    scopes += [resource_attributes, document]
     if "context" in document:
         natives = {
             "ts": document.get("start_time"),
@@ -51,7 +55,6 @@ def add_document(builder: RecordBuilder, where: tuple[str, int], document: objec
         }
     else:
         timestamp = document.get("timestamp")
-        body = document.get("body")
         natives = {
             "ts": document.get("observed_timestamp") if timestamp in (None, "") else timestamp,
             "event": document.get("event_name") or attributes.get("event.name"),

@@ -13,7 +13,7 @@ import re
 
 import orjson
 
-from auditor.readers.documents import DECOMPRESSION_ERRORS
+from auditor.readers.documents import decompress
 from auditor.sources import Source
 
 _HEAD_BYTES = 1 << 20
@@ -92,17 +92,14 @@ def detect_text(head: str) -> str:
 
 
 def read_head(source: Source, size: int = _HEAD_BYTES) -> str:
-    """Up to ``size`` decompressed bytes of a source, decoded leniently."""
-    chunks: list[bytes] = []
-    got = 0
-    with source.open() as stream:
-        try:
-            while got < size and (chunk := stream.read(size - got)):
-                chunks.append(chunk)
-                got += len(chunk)
-        except DECOMPRESSION_ERRORS:
-            pass
-    return b"".join(chunks).decode("utf-8", "replace")
+    """About the first ``size`` bytes of a source's text, decoded leniently."""
+    if source.path is None:
+        raise ValueError("read_head needs a file; spool stdin first (auditor.inputs.spool)")
+    with source.path.open("rb") as stream:
+        raw = stream.read(size)
+    if source.compression is not None:
+        raw = decompress(raw, source.compression)[0][:size]
+    return raw.decode("utf-8", "replace")
 
 
 def detect_format(source: Source) -> str:

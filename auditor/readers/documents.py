@@ -10,9 +10,9 @@ document up to the next line that opens a new one at column 0 (or the end).
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +20,7 @@ import orjson
 import polars as pl
 import zstandard
 
+from auditor.errors import InputError
 from auditor.fields import ReadOptions
 from auditor.records import RecordBuilder
 from auditor.schema import RejectReason
@@ -28,7 +29,6 @@ from auditor.sources import Source
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 _NEXT_DOCUMENT = re.compile(r"\n(?=[\[{])")
 _SURROGATE = re.compile("[\udc80-\udcff]")
-_CHUNK = 1 << 20
 _DECODER = json.JSONDecoder()
 
 
@@ -50,26 +50,38 @@ class Text:
     truncated: bool = False  # the decompressor stopped before the end of the stream
 
 
-#: What a cut or corrupt gzip/zstd stream raises while being read.
-DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
-    EOFError,
-    OSError,
-    gzip.BadGzipFile,
-    zstandard.ZstdError,
-)
+def decompress(data: bytes, compression: str) -> tuple[bytes, bool]:
+    """All that can be decompressed (every gzip member / zstd frame) and whether it was cut."""
+    out: list[bytes] = []
+    while data.strip(b"\0"):
+        worker = (
+            zlib.decompressobj(wbits=47)  # 32 + 15: gzip header, largest window
+            if compression == "gzip"
+            else zstandard.ZstdDecompressor().decompressobj()
+        )
+        try:
+            out.append(worker.decompress(data))
+        except (zlib.error, zstandard.ZstdError):
+            return b"".join(out), True
+        if not worker.eof:
+            return b"".join(out), True
+        data = worker.unused_data
+    return b"".join(out), False
 
 
 def read_text(source: Source) -> Text:
-    """All of a source's text; a corrupt or cut compressed stream keeps what came out."""
-    chunks: list[bytes] = []
-    truncated = False
-    with source.open() as stream:
+    """All of a source's text; a cut or corrupt compressed stream keeps what came out of it."""
+    if source.path is None:
+        data = source.open().read()  # stdin that was not spooled: not ours to close
+    else:
         try:
-            while chunk := stream.read(_CHUNK):
-                chunks.append(chunk)
-        except DECOMPRESSION_ERRORS:
-            truncated = True
-    return decode_bytes(b"".join(chunks), truncated=truncated)
+            data = source.path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {source.name}: {exc.strerror or exc}") from None
+    truncated = False
+    if source.compression is not None:
+        data, truncated = decompress(data, source.compression)
+    return decode_bytes(data, truncated=truncated)
 
 
 def decode_bytes(data: bytes, truncated: bool = False) -> Text:

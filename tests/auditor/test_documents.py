@@ -1,0 +1,123 @@
+"""Tests for auditor/readers/documents.py: documents, their lines, and what cannot be parsed."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from auditor.readers.documents import Document, decode_bytes, iter_documents, read_text
+from auditor.sources import Source
+
+
+def _docs(data: bytes, explode_arrays: bool = False, truncated: bool = False) -> list[Document]:
+    return list(iter_documents(decode_bytes(data, truncated), explode_arrays=explode_arrays))
+
+
+def test_json_lines_one_document_per_line():
+    data = b'{"a": 1}\n\n{"b": 2}\r\n[3]\n'
+    assert _docs(data) == [Document(1, {"a": 1}), Document(3, {"b": 2}), Document(4, [3])]
+
+
+def test_pretty_documents_one_after_another_start_at_their_first_line():
+    data = b'{\n    "a": 1\n}\n{\n    "b": {\n        "c": 2\n    }\n}\n'
+    assert _docs(data) == [Document(1, {"a": 1}), Document(4, {"b": {"c": 2}})]
+
+
+def test_bad_lines_are_one_record_each():
+    data = b'{"a": 1}\nnot json\nalso not\n{"b": 2}\n{"c": \n{"d": 4}\n'
+    assert _docs(data) == [
+        Document(1, {"a": 1}),
+        Document(2, reject="invalid_json"),
+        Document(3, reject="invalid_json"),
+        Document(4, {"b": 2}),
+        Document(5, reject="invalid_json"),
+        Document(6, {"d": 4}),
+    ]
+
+
+def test_truncated_last_line_is_one_record():
+    assert _docs(b'{"a": 1}\n{"b": "cut') == [
+        Document(1, {"a": 1}),
+        Document(2, reject="invalid_json"),
+    ]
+
+
+def test_truncated_pretty_document_is_one_record():
+    data = b'{\n  "resourceSpans": [\n    {\n      "resource": {'
+    assert _docs(data) == [Document(1, reject="invalid_json")]
+
+
+def test_broken_pretty_document_resumes_at_the_next_document():
+    data = b'{\n    "a": 1\n    "b": 2\n}\n{\n    "c": 3\n}\n'
+    assert _docs(data) == [Document(1, reject="invalid_json"), Document(5, {"c": 3})]
+
+
+def test_invalid_utf8_rejects_only_its_document():
+    data = b'{"a": "ok"}\n{"b": "\xff\xfe"}\n{"c": "\xc3\xa9"}\n\xffnot json\n'
+    assert _docs(data) == [
+        Document(1, {"a": "ok"}),
+        Document(2, reject="invalid_utf8"),
+        Document(3, {"c": "é"}),
+        Document(4, reject="invalid_utf8"),
+    ]
+
+
+def test_byte_order_mark_is_ignored():
+    assert _docs(b'\xef\xbb\xbf{"a": 1}\n') == [Document(1, {"a": 1})]
+
+
+def test_two_documents_on_one_line():
+    assert _docs(b'{"a": 1} {"b": 2}\n') == [Document(1, {"a": 1}), Document(1, {"b": 2})]
+
+
+def test_array_elements_with_their_own_lines():
+    data = b'[\n  {\n    "a": 1\n  },\n  {"b": 2},\n  3\n]\n'
+    assert _docs(data, explode_arrays=True) == [
+        Document(2, {"a": 1}),
+        Document(5, {"b": 2}),
+        Document(6, 3),
+    ]
+
+
+def test_arrays_stay_whole_without_explode():
+    assert _docs(b"[1, 2]\n") == [Document(1, [1, 2])]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b'[\n  {"a": 1},\n  {"b": ', [Document(2, {"a": 1}), Document(3, reject="invalid_json")]),
+        (b'[\n  {"a": 1},\n', [Document(2, {"a": 1}), Document(3, reject="invalid_json")]),
+        (b'[{"a": 1} {"b": 2}]', [Document(1, {"a": 1}), Document(1, reject="invalid_json")]),
+        (b"[]\n[\n]\n", []),
+    ],
+)
+def test_broken_and_empty_arrays(data, expected):
+    assert _docs(data, explode_arrays=True) == expected
+
+
+def test_cut_stream_ending_cleanly_still_counts_one_record():
+    assert _docs(b'{"a": 1}\n', truncated=True) == [
+        Document(1, {"a": 1}),
+        Document(2, reject="invalid_json"),
+    ]
+
+
+def test_cut_stream_ending_mid_record_counts_that_record_only():
+    assert _docs(b'{"a": 1}\n{"b', truncated=True) == [
+        Document(1, {"a": 1}),
+        Document(2, reject="invalid_json"),
+    ]
+
+
+def test_read_text_keeps_what_a_cut_gzip_stream_gave(tmp_path):
+    whole = gzip.compress(b"".join(b'{"n": %d}\n' % i for i in range(2000)))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    text = read_text(Source(name="cut", path=path, compression="gzip"))
+    documents = list(iter_documents(text))
+    assert text.truncated
+    assert documents[0] == Document(1, {"n": 0})
+    assert documents[-1].reject == "invalid_json"
+    assert all(d.reject is None for d in documents[:-1])
