@@ -47,7 +47,9 @@ def tags(values: object) -> dict[str, object]:
 
 
 def _processes(trace: Mapping[str, object]) -> dict[str, dict[str, object]]:
-    processes = trace.get("processes") or {}
+    processes = trace.get("processes")
+    if processes is None:
+        return {}
     if not isinstance(processes, Mapping):
         raise _Malformed
     result: dict[str, dict[str, object]] = {}
