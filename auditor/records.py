@@ -13,12 +13,12 @@ keep both in step.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
-import orjson
 import polars as pl
 
 from auditor.fields import DEFAULT_CANDIDATES, ReadOptions, lookup
@@ -38,10 +38,13 @@ _HEX_IDS = frozenset({"trace_id", "span_id"})
 _RESOLVED = ("ts", *STRING_FIELDS, "message")
 
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:?\d{2})?"
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})"
 )
-_EPOCH_DIGITS = re.compile(r"\d+(?:\.\d*)?")
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_EXPONENT = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 _UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1}
+_CLOUD_TRACE = re.compile(r"^projects/[^/]+/traces/")
 #: Latest instant a Datetime("us") holds comfortably and Python can print: 9999-12-31.
 _MAX_US = 253_402_300_799_999_999
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -72,7 +75,8 @@ def _epoch_to_us(number: int | float, unit: str | None) -> int | None:
     if isinstance(number, int):
         us = number // 1_000 if unit == "ns" else number * _UNIT_US[unit]
     else:
-        us = int(number / 1_000) if unit == "ns" else int(number * _UNIT_US[unit])
+        # The same float arithmetic as the jsonl reader's Polars expression, bit for bit.
+        us = int(number * 10.0 ** (6 - _EXPONENT[unit]))
     return us if 0 < us <= _MAX_US else None
 
 
@@ -82,7 +86,7 @@ def _rfc3339_to_us(text: str) -> int | None:
         return None
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     tz = UTC
-    if offset and offset not in "Zz":
+    if offset != "Z":
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
@@ -102,20 +106,21 @@ def _rfc3339_to_us(text: str) -> int | None:
 def parse_timestamp(value: object, unit: str | None = None) -> int | _Bad | None:
     """Microseconds since the epoch (UTC), `BAD` when unparseable, None when absent.
 
-    Strings: RFC 3339 (``Z`` or an offset; no offset means UTC; ``T`` or a space;
-    any fraction digits, truncated to microseconds) or epoch digits. Numbers and
-    digit strings: epoch in ``unit`` when given (``"ns"`` for ``*UnixNano``
-    fields), else by magnitude (:func:`epoch_unit`). Zero or negative is bad.
+    Strings: RFC 3339 (``Z`` or an offset, required; ``T`` or a space; any
+    fraction digits, truncated to microseconds) or an epoch number. Numbers and
+    numeric strings: epoch in ``unit`` when given (``"ns"`` for ``*UnixNano``
+    fields), else by magnitude (:func:`epoch_unit`). Zero, negative and empty are bad.
     """
-    if value is None or value == "":
+    if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return BAD
     if isinstance(value, str):
         text = value.strip()
-        if _EPOCH_DIGITS.fullmatch(text):
-            number: int | float = float(text) if "." in text else int(text)
-            result = _epoch_to_us(number, unit)
+        if _INTEGER.fullmatch(text):
+            result = _epoch_to_us(int(text), unit)
+        elif _DECIMAL.fullmatch(text):
+            result = _epoch_to_us(float(text), unit)
         else:
             result = _rfc3339_to_us(text)
     else:
@@ -126,27 +131,14 @@ def parse_timestamp(value: object, unit: str | None = None) -> int | _Bad | None
 def normalize_hex_id(value: str) -> str | None:
     """A trace/span ID as lowercase hex without ``0x``; ``projects/P/traces/ID`` -> ``ID``.
 
-    Empty and all-zero IDs (the W3C/OTel "invalid" ID) are absent.
+    An empty ID is absent.
     """
-    text = value.strip()
-    if "/traces/" in text:
-        text = text.rsplit("/traces/", 1)[1]
-    text = text.lower()
-    if text.startswith("0x"):
-        text = text[2:]
-    if not text.strip("0"):
-        return None
-    return text
+    text = _CLOUD_TRACE.sub("", value.lower(), count=1).removeprefix("0x")
+    return text or None
 
 
-def _split_text(value: object) -> str | None:
-    if value is None or isinstance(value, str):
-        return value or None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+def _split_text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _mapped_prefix(candidates: tuple[str, ...], defaults: tuple[str, ...]) -> tuple[str, ...]:
@@ -156,6 +148,14 @@ def _mapped_prefix(candidates: tuple[str, ...], defaults: tuple[str, ...]) -> tu
         if candidates[i:] == tuple(d for d in defaults if d not in head):
             return head
     return candidates
+
+
+def _find(scope: Mapping[str, object], path: str) -> object | None:
+    """`fields.lookup`, with the common case (a literal key, or no dot) kept cheap."""
+    value = scope.get(path)
+    if value is None and "." in path:
+        return lookup(scope, path)
+    return value
 
 
 class RecordBuilder:
@@ -187,19 +187,19 @@ class RecordBuilder:
     def _resolve(
         self, name: str, scopes: Sequence[Mapping[str, object]], natives: Mapping[str, object]
     ) -> tuple[object, str | None]:
-        """The field's value and the path it came from (None for a native value)."""
+        """The first value present (an empty string included) and its path (None: native)."""
         for path in self._mapped[name]:
             for scope in scopes:
-                value = lookup(scope, path)
-                if value is not None and value != "":
+                value = _find(scope, path)
+                if value is not None:
                     return value, path
         value = natives.get(name)
-        if value is not None and value != "":
+        if value is not None:
             return value, None
         for scope in scopes:
             for path in self._defaults[name]:
-                value = lookup(scope, path)
-                if value is not None and value != "":
+                value = _find(scope, path)
+                if value is not None:
                     return value, path
         return None, None
 
@@ -228,7 +228,9 @@ class RecordBuilder:
         message = values["message"]
         if isinstance(message, str):
             for name, pattern in self._options.extracts.items():
-                if values.get(name) is None:
+                current = values.get(name)
+                # As in the jsonl reader: an empty ID may be filled, an empty timestamp is bad.
+                if current is None or (current == "" and name != "ts"):
                     found = pattern.search(message)
                     if found is not None and found.group(1):
                         values[name] = found.group(1)
@@ -248,13 +250,13 @@ class RecordBuilder:
             if value is not None and not isinstance(value, str):
                 self.reject(source, line, RejectReason.WRONG_TYPE)
                 return
-            if value is not None and name in _HEX_IDS:
+            if value and name in _HEX_IDS:
                 value = normalize_hex_id(value)
-            row[name] = value
+            row[name] = value or None
         split_by = self._options.split_by
         if split_by is not None:
             for scope in scopes:
-                found_split = lookup(scope, split_by)
+                found_split = _find(scope, split_by)
                 if found_split is not None:
                     row["split_key"] = _split_text(found_split)
                     break

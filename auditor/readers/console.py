@@ -5,7 +5,8 @@ program output (each stray line is one `invalid_json` record). A span's fields
 are looked up in ``attributes``, then ``resource.attributes``, then the span;
 its own fields: ``name``, ``start_time`` (ISO 8601), ``context.trace_id`` and
 ``context.span_id`` (``0x``-prefixed). A log record's: ``timestamp`` (else
-``observed_timestamp``), ``trace_id``/``span_id``, ``event_name`` or the
+``observed_timestamp``), ``trace_id``/``span_id`` (all zeros: none),
+``event_name`` or the
 ``event.name`` attribute, and ``body`` as the message. Attribute values keep
 their JSON types, so a number in an ID field is ``wrong_type``.
 """
@@ -27,6 +28,13 @@ def _mapping(value: object) -> Mapping[str, object] | None:
     if value is None:
         return {}
     return value if isinstance(value, Mapping) else None
+
+
+def _valid_id(value: object) -> object:
+    """The all-zero ID the SDK prints for a log record outside any span means none ("")."""
+    if isinstance(value, str) and not value.lower().removeprefix("0x").strip("0"):
+        return ""
+    return value
 
 
 def add_document(builder: RecordBuilder, where: tuple[str, int], document: object) -> None:
@@ -58,8 +66,8 @@ def add_document(builder: RecordBuilder, where: tuple[str, int], document: objec
         natives = {
             "ts": document.get("observed_timestamp") if timestamp in (None, "") else timestamp,
             "event": document.get("event_name") or attributes.get("event.name"),
-            "trace_id": document.get("trace_id"),
-            "span_id": document.get("span_id"),
+            "trace_id": _valid_id(document.get("trace_id")),
+            "span_id": _valid_id(document.get("span_id")),
             "message": body if isinstance(body, str) else None,
         }
     builder.add(*where, scopes, natives)

@@ -28,10 +28,8 @@ def test_reference_instant_is_what_the_cases_assume():
         ("2024-05-06T07:08:09.1Z", None, T0_US - 23_456),
         ("2024-05-06T07:08:09Z", None, T0_US - 123_456),
         ("2024-05-06 07:08:09.123456Z", None, T0_US),
-        ("2024-05-06t07:08:09.123456z", None, T0_US),
         ("2024-05-06T09:08:09.123456+02:00", None, T0_US),
         ("2024-05-06T02:08:09.123456-0500", None, T0_US),
-        ("2024-05-06T07:08:09.123456", None, T0_US),  # no offset: UTC
         (" 2024-05-06T07:08:09.123456Z ", None, T0_US),
         (1_714_979_289, None, T0_US - 123_456),
         (1_714_979_289.5, None, T0_US - 123_456 + 500_000),
@@ -41,6 +39,8 @@ def test_reference_instant_is_what_the_cases_assume():
         ("1714979289123456789", None, T0_US),
         ("1714979289", None, T0_US - 123_456),
         ("1714979289.5", None, T0_US - 123_456 + 500_000),
+        ("+1714979289", None, T0_US - 123_456),
+        ("1.714979289e9", None, T0_US - 123_456),
         ("1000000000", "ns", 1_000_000),  # *UnixNano: always nanoseconds
         (1_000_000, "us", 1_000_000),
     ],
@@ -67,15 +67,19 @@ def test_parse_timestamp_accepts(value, unit, expected):
         "2024-05-06T25:00:00Z",
         "2024-05-06",
         "10:00:00",
+        "",
+        "2024-05-06T07:08:09",  # no offset
+        "2024-05-06t07:08:09z",
+        "nan",
+        "1_000",
     ],
 )
 def test_parse_timestamp_rejects_as_bad(value):
     assert parse_timestamp(value) is BAD
 
 
-@pytest.mark.parametrize("value", [None, ""])
-def test_parse_timestamp_absent(value):
-    assert parse_timestamp(value) is None
+def test_parse_timestamp_absent():
+    assert parse_timestamp(None) is None
 
 
 @pytest.mark.parametrize(
@@ -100,8 +104,9 @@ def test_epoch_unit_by_magnitude(magnitude, unit):
         ("0xEEE19B7EC3C1B174", "eee19b7ec3c1b174"),
         ("projects/my-proj/traces/ABC123", "abc123"),
         ("", None),
-        ("00000000000000000000000000000000", None),
-        ("0x0000000000000000", None),
+        ("0x", None),
+        ("0x0000000000000000", "0000000000000000"),
+        ("trace/projects/p/traces/AB", "trace/projects/p/traces/ab"),
     ],
 )
 def test_normalize_hex_id(value, expected):
@@ -134,13 +139,27 @@ def test_native_values_fill_fields_and_ids_are_normalized():
     assert_frame_equal(_frame(builder), expected)
 
 
-def test_scopes_are_searched_in_order_and_empty_strings_are_absent():
+def test_scopes_are_searched_in_order():
     builder = RecordBuilder(ReadOptions())
-    attributes = {"user.id": "", "run.id": "r-attr"}
-    resource = {"user.id": "u-res", "run.id": "r-res", "session.id": "s-res"}
+    attributes = {"run.id": "r-attr"}
+    resource = {"run.id": "r-res", "session.id": "s-res"}
     builder.add("f", 1, [attributes, resource], {"ts": TS})
     row = _frame(builder).row(0, named=True)
-    assert (row["user_id"], row["run_id"], row["session_id"]) == ("u-res", "r-attr", "s-res")
+    assert (row["run_id"], row["session_id"]) == ("r-attr", "s-res")
+
+
+def test_first_value_present_wins_even_empty_and_empty_is_absent():
+    """Like the jsonl reader: an empty string stops the search and reads as no ID."""
+    builder = RecordBuilder(ReadOptions())
+    builder.add("f", 1, [{"user.id": "", "trace_id": ""}, {"user.id": "u-res"}], {"ts": TS})
+    row = _frame(builder).row(0, named=True)
+    assert (row["user_id"], row["trace_id"]) == (None, None)
+
+
+def test_extract_fills_an_empty_id():
+    builder = RecordBuilder(build_read_options(extracts=[r"user_id=user (\w+)"]))
+    builder.add("f", 1, [{"user_id": "", "message": "by user u5"}], {"ts": TS})
+    assert _frame(builder)["user_id"].to_list() == ["u5"]
 
 
 def test_default_candidates_do_not_override_natives():
@@ -166,7 +185,7 @@ def test_candidate_unix_nano_field_is_nanoseconds():
     ("scope", "natives", "reason"),
     [
         ({}, {}, "missing_timestamp"),
-        ({"ts": ""}, {}, "missing_timestamp"),
+        ({"ts": ""}, {}, "bad_timestamp"),
         ({"timestamp": "soon"}, {}, "bad_timestamp"),
         ({}, {"ts": 0}, "bad_timestamp"),
         ({"timestamp": TS, "user_id": 42}, {}, "wrong_type"),
@@ -205,7 +224,8 @@ def test_split_key_comes_from_the_first_scope_holding_the_path():
     builder.add("f", 1, [{}, {"service.version": "2.0"}], {"ts": TS})
     builder.add("f", 2, [{"service": {"version": 3}}], {"ts": TS})
     builder.add("f", 3, [{}], {"ts": TS})
-    assert _frame(builder)["split_key"].to_list() == ["2.0", "3", None]
+    builder.add("f", 4, [{"service.version": {"b": 1, "a": True}}], {"ts": TS})
+    assert _frame(builder)["split_key"].to_list() == ["2.0", "3", None, '{"b": 1, "a": true}']
 
 
 def test_empty_builder_gives_the_exact_schema():
