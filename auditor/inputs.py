@@ -23,20 +23,27 @@ from auditor.errors import InputError
 from auditor.sources import Source
 
 STDIN = "-"
-_MAGIC: tuple[tuple[bytes, str], ...] = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_MAGIC: tuple[tuple[bytes, str], ...] = ((b"\x1f\x8b", "gzip"), (_ZSTD_MAGIC, "zstd"))
 _GLOB_CHARS = frozenset("*?[")
 
 
 def sniff_compression(path: Path, shown: str) -> str | None:
-    """``"gzip"``, ``"zstd"`` or None from a file's magic bytes; `InputError` if unreadable."""
+    """``"gzip"``, ``"zstd"``, ``"zstd-framed"`` or None from a file's first bytes.
+
+    Raises `InputError` when the file cannot be read.
+    """
     try:
         with path.open("rb") as stream:
-            head = stream.read(4)
+            head = stream.read(8)
     except OSError as exc:
         raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
     for magic, compression in _MAGIC:
         if head.startswith(magic):
             return compression
+    if head[4:] == _ZSTD_MAGIC:
+        # The Collector file exporter's legacy `compression: zstd`: length-prefixed frames.
+        return "zstd-framed"
     return None
 
 

@@ -15,6 +15,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import polars as pl
@@ -50,23 +51,65 @@ class Text:
     truncated: bool = False  # the decompressor stopped before the end of the stream
 
 
-def decompress(data: bytes, compression: str) -> tuple[bytes, bool]:
-    """All that can be decompressed (every gzip member / zstd frame) and whether it was cut."""
+_FEED = 1 << 16  # input fed per call: keeps each member's `unused_data` copy small
+
+
+def _decompressor(compression: str) -> Any:
+    if compression == "gzip":
+        return zlib.decompressobj(wbits=47)  # 32 + 15: expect a gzip header, largest window
+    return zstandard.ZstdDecompressor().decompressobj()
+
+
+def _decompress_stream(data: bytes, compression: str) -> tuple[bytes, bool]:
+    """Every gzip member / zstd frame one after another; zero padding between them skipped."""
     out: list[bytes] = []
-    while data.strip(b"\0"):
-        worker = (
-            zlib.decompressobj(wbits=47)  # 32 + 15: gzip header, largest window
-            if compression == "gzip"
-            else zstandard.ZstdDecompressor().decompressobj()
-        )
-        try:
-            out.append(worker.decompress(data))
-        except (zlib.error, zstandard.ZstdError):
-            return b"".join(out), True
-        if not worker.eof:
-            return b"".join(out), True
-        data = worker.unused_data
-    return b"".join(out), False
+    worker, started = _decompressor(compression), False
+    for pos in range(0, len(data), _FEED):
+        chunk = data[pos : pos + _FEED]
+        while chunk:
+            if not started:
+                chunk = chunk.lstrip(b"\0")
+                if not chunk:
+                    break
+                started = True
+            try:
+                out.append(worker.decompress(chunk))
+            except (zlib.error, zstandard.ZstdError):
+                return b"".join(out), True
+            if not worker.eof:
+                break
+            chunk = worker.unused_data
+            worker, started = _decompressor(compression), False
+    return b"".join(out), started
+
+
+def _decompress_framed(data: bytes) -> tuple[bytes, bool]:
+    """The Collector file exporter's legacy compressed JSON: [uint32 BE length][zstd frame]...
+
+    Each frame holds one document without a newline; documents are joined by one.
+    """
+    out: list[bytes] = []
+    pos = 0
+    while pos < len(data):
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        frame = data[pos + 4 : pos + 4 + size]
+        pos += 4 + size
+        document, cut = _decompress_stream(frame, "zstd")
+        out.append(document.rstrip(b"\n"))
+        if cut or len(frame) < size:
+            return b"\n".join(out), True
+    return b"\n".join(out), False
+
+
+def decompress(data: bytes, compression: str) -> tuple[bytes, bool]:
+    """All that can be decompressed and whether the stream was cut or corrupt.
+
+    ``compression`` is ``"gzip"``, ``"zstd"`` or ``"zstd-framed"`` (see
+    :func:`auditor.inputs.sniff_compression`).
+    """
+    if compression == "zstd-framed":
+        return _decompress_framed(data)
+    return _decompress_stream(data, compression)
 
 
 def read_text(source: Source) -> Text:

@@ -5,8 +5,15 @@ from __future__ import annotations
 import gzip
 
 import pytest
+import zstandard
 
-from auditor.readers.documents import Document, decode_bytes, iter_documents, read_text
+from auditor.readers.documents import (
+    Document,
+    decode_bytes,
+    decompress,
+    iter_documents,
+    read_text,
+)
 from auditor.sources import Source
 
 
@@ -121,3 +128,51 @@ def test_read_text_keeps_what_a_cut_gzip_stream_gave(tmp_path):
     assert documents[0] == Document(1, {"n": 0})
     assert documents[-1].reject == "invalid_json"
     assert all(d.reject is None for d in documents[:-1])
+
+
+def _lines(count: int) -> list[bytes]:
+    return [b'{"n": %d}\n' % i for i in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("compression", "compress"),
+    [("gzip", gzip.compress), ("zstd", zstandard.ZstdCompressor().compress)],
+)
+def test_every_member_or_frame_is_read(compression, compress):
+    """Rotated-and-appended files, and the Collector's native zstd (one frame per flush)."""
+    lines = _lines(3000)
+    data = b"".join(compress(line) for line in lines) + b"\0\0\0"
+    assert decompress(data, compression) == (b"".join(lines), False)
+
+
+@pytest.mark.parametrize(
+    ("compression", "compress"),
+    [("gzip", gzip.compress), ("zstd", zstandard.ZstdCompressor().compress)],
+)
+def test_a_cut_last_frame_is_flagged_and_earlier_ones_kept(compression, compress):
+    first, second = b"".join(_lines(10)), b"".join(_lines(2000))
+    data = compress(first) + compress(second)[:-20]
+    out, cut = decompress(data, compression)
+    assert cut
+    assert out.startswith(first)
+    assert len(out) < len(first) + len(second)
+
+
+def _framed(*documents: bytes) -> bytes:
+    compressor = zstandard.ZstdCompressor()
+    frames = [compressor.compress(d) for d in documents]
+    return b"".join(len(f).to_bytes(4, "big") + f for f in frames)
+
+
+def test_collector_legacy_framed_zstd_becomes_one_document_per_line():
+    data = _framed(b'{"resourceSpans": []}', b'{"resourceLogs": []}')
+    assert decompress(data, "zstd-framed") == (
+        b'{"resourceSpans": []}\n{"resourceLogs": []}',
+        False,
+    )
+
+
+def test_cut_framed_zstd_is_flagged():
+    data = _framed(b'{"a": 1}', b'{"b": 2}')
+    out, cut = decompress(data[:-3], "zstd-framed")
+    assert cut and out.startswith(b'{"a": 1}\n')

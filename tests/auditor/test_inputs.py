@@ -105,6 +105,11 @@ def test_unreadable_file_raises(tree, monkeypatch):
         ("misnamed.log", zstandard.ZstdCompressor().compress(b"{}\n"), "zstd"),
         ("plain.gz", b"{}\n", None),
         ("empty.zst", b"", None),
+        (
+            "framed.json",
+            (9).to_bytes(4, "big") + zstandard.ZstdCompressor().compress(b"{}"),
+            "zstd-framed",
+        ),
     ],
 )
 def test_compression_comes_from_magic_bytes(tmp_path, name, data, compression):

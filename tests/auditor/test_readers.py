@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import zstandard
 from polars.testing import assert_frame_equal
 
 from auditor.errors import UsageError
 from auditor.fields import ReadOptions
+from auditor.inputs import expand_inputs
 from auditor.readers import FORMATS, group_by_format, reader_for, scan_sources
 from auditor.sources import Source
 from tests.auditor.expect import records
@@ -117,3 +119,19 @@ def test_unspooled_stdin_is_detected_and_read(monkeypatch):
     monkeypatch.setattr(sys, "stdin", _Stdin())
     frame = scan_sources([Source(name="-", path=None)], "auto", ReadOptions()).collect()
     assert frame.select("source", "event").rows() == [("-", "z")]
+
+
+def test_collector_legacy_compressed_file_is_detected_and_read(tmp_path):
+    """`fileexporter` with `compression: zstd` (legacy): length-prefixed zstd frames."""
+    compressor = zstandard.ZstdCompressor()
+    document = (FIXTURES / "otlp-example-trace.json").read_bytes()
+    frame = compressor.compress(json.dumps(json.loads(document)).encode())
+    path = tmp_path / "traces.json"
+    path.write_bytes((len(frame).to_bytes(4, "big") + frame) * 2)
+    sources = expand_inputs([str(path)])
+    frame_out = scan_sources(sources, "auto", ReadOptions()).collect()
+    assert sources[0].compression == "zstd-framed"
+    assert frame_out.select("line", "event").rows() == [
+        (1, "I'm a server span"),
+        (2, "I'm a server span"),
+    ]
