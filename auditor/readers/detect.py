@@ -35,6 +35,9 @@ def _classify_object(record: dict[str, object]) -> str | None:
     keys = record.keys()
     if "resourceSpans" in keys or "resourceLogs" in keys:
         return "otlp"
+    result = record.get("result")  # Jaeger v2 /api/v3: OTLP wrapped in {"result": ...}
+    if isinstance(result, dict) and ("resourceSpans" in result or "resourceLogs" in result):
+        return "otlp"
     data = record.get("data")
     if isinstance(data, list) and all(isinstance(t, dict) and "spans" in t for t in data[:1]):
         return "jaeger"

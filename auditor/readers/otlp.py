@@ -8,6 +8,8 @@ scalars become strings (``intValue`` given as a string or a number alike),
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping, Sequence
 
 import polars as pl
@@ -90,10 +92,24 @@ def _add_span(builder: RecordBuilder, where: tuple[str, int], span: object, reso
     natives = {
         "ts": span.get("startTimeUnixNano"),
         "event": span.get("name"),
-        "trace_id": span.get("traceId"),
-        "span_id": span.get("spanId"),
+        "trace_id": hex_id(span.get("traceId")),
+        "span_id": hex_id(span.get("spanId")),
     }
     builder.add(*where, scopes, natives, ts_unit="ns")
+
+
+def hex_id(value: object) -> object:
+    """A trace/span ID as hex; protobuf's default JSON (base64 bytes, e.g. older Jaeger) too.
+
+    OTLP/JSON mandates hex, but protojson writes bytes as base64: 16 bytes are 24
+    characters ending in ``==``, 8 bytes 12 ending in ``=``; hex never has ``=``.
+    """
+    if isinstance(value, str) and len(value) in (12, 24) and value.endswith("="):
+        try:
+            return base64.b64decode(value, validate=True).hex()
+        except binascii.Error:
+            return value
+    return value
 
 
 def _positive(value: object) -> bool:
@@ -116,8 +132,8 @@ def _add_log(builder: RecordBuilder, where: tuple[str, int], log: object, resour
     natives = {
         "ts": ts,
         "event": event,
-        "trace_id": log.get("traceId"),
-        "span_id": log.get("spanId"),
+        "trace_id": hex_id(log.get("traceId")),
+        "span_id": hex_id(log.get("spanId")),
         "message": body if isinstance(body, str) else None,
     }
     builder.add(*where, scopes, natives, ts_unit="ns")
@@ -150,7 +166,12 @@ def _add_group(builder: RecordBuilder, where: tuple[str, int], group: object, ki
 
 
 def add_document(builder: RecordBuilder, where: tuple[str, int], document: object) -> None:
-    """Add every span and log record of one ``TracesData``/``LogsData`` document."""
+    """Add every span and log record of one ``TracesData``/``LogsData`` document.
+
+    Jaeger v2's ``/api/v3`` wraps each one as ``{"result": {...}}``.
+    """
+    if isinstance(document, dict) and isinstance(document.get("result"), dict):
+        document = document["result"]
     if not isinstance(document, dict):
         builder.reject(*where, RejectReason.NOT_AN_OBJECT)
         return

@@ -50,6 +50,7 @@ def _console_output() -> str:
     [
         (OTLP_LINE + "\n" + OTLP_LINE + "\n", "otlp"),
         (json.dumps({"resourceLogs": []}), "otlp"),
+        (json.dumps({"result": {"resourceSpans": []}}), "otlp"),
         ((FIXTURES / "otlp-example-trace.json").read_text(), "otlp"),
         ((FIXTURES / "otlp-example-logs.json").read_text(), "otlp"),
         (json.dumps([GCP_ENTRY], indent=2), "gcp"),

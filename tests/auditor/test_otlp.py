@@ -297,3 +297,23 @@ def test_several_sources_concatenate_in_order(tmp_path):
     sources = [Source(name="b", path=second), Source(name="a", path=first)]
     frame = scan_otlp(sources, ReadOptions()).collect()
     assert frame["source"].to_list() == ["b", "a"]
+
+
+def test_base64_ids_of_protobuf_default_json_become_hex(tmp_path):
+    """protojson (e.g. older Jaeger's OTLP output) writes bytes fields as base64."""
+    span = {
+        "traceId": "Hh12U4y9/tlmRYfpsJQItA==",
+        "spanId": "i0XRoVdArS0=",
+        "name": "e",
+        "startTimeUnixNano": T,
+    }
+    frame = _scan(tmp_path, [_traces(span)])
+    assert frame.select("trace_id", "span_id").row(0) == (
+        "1e1d76538cbdfed9664587e9b09408b4",
+        "8b45d1a15740ad2d",
+    )
+
+
+def test_jaeger_v2_result_wrapper(tmp_path):
+    span = {"name": "wrapped", "startTimeUnixNano": T}
+    assert _scan(tmp_path, [{"result": _traces(span)}])["event"].to_list() == ["wrapped"]
