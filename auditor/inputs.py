@@ -55,19 +55,38 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
+def _walk_error(error: OSError) -> None:
+    raise InputError(f"cannot read directory {error.filename}: {error.strerror or error}")
+
+
 def _walk(directory: Path) -> Iterator[Path]:
-    """Files under a directory, recursively, sorted, hidden files and directories skipped."""
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
+    """Files under a directory, recursively, hidden files and directories skipped.
+
+    Symbolic links to directories are followed (log directories are often built
+    of them), each real directory once, so a link loop ends.
+    """
+    seen: set[str] = set()
+    for root, dirs, files in os.walk(directory, onerror=_walk_error, followlinks=True):
+        seen.add(os.path.realpath(root))
+        dirs[:] = [
+            d
+            for d in sorted(dirs)
+            if not _is_hidden(d) and os.path.realpath(os.path.join(root, d)) not in seen
+        ]
         for name in sorted(files):
             if not _is_hidden(name):
                 yield Path(root, name)
 
 
+def _parts(path: Path) -> tuple[str, ...]:
+    """Sort key: path components, so ``a/b`` comes before ``a-c`` and ``a/z`` before ``b``."""
+    return path.parts
+
+
 def _directory_sources(directory: Path, shown: str) -> list[Source]:
     if not os.access(directory, os.R_OK | os.X_OK):
         raise InputError(f"cannot read directory {shown}: permission denied")
-    sources = [_file_source(path, str(path)) for path in _walk(directory)]
+    sources = [_file_source(path, str(path)) for path in sorted(_walk(directory), key=_parts)]
     if not sources:
         raise InputError(f"directory {shown} holds no files to read")
     return sources
@@ -79,7 +98,7 @@ def _glob_sources(pattern: str) -> list[Source]:
     for match in matches:
         path = Path(match)
         if path.is_dir():
-            sources.extend(_file_source(p, str(p)) for p in _walk(path))
+            sources.extend(_file_source(p, str(p)) for p in sorted(_walk(path), key=_parts))
         elif path.is_file():
             sources.append(_file_source(path, match))
     if not sources:

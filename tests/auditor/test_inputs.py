@@ -149,3 +149,31 @@ def test_named_pipe_is_read_once_and_kept(tmp_path):
     writer.join(timeout=5)
     assert source.name == str(fifo)
     assert source.path is not None and source.path.read_bytes() == b'{"p": 1}\n'
+
+
+def test_linked_directories_are_followed_once(tree):
+    (tree / "sub" / "loop").symlink_to(tree, target_is_directory=True)
+    (tree.parent / "elsewhere").mkdir()
+    (tree.parent / "elsewhere" / "d.jsonl").write_text("{}\n")
+    (tree / "linked").symlink_to(tree.parent / "elsewhere", target_is_directory=True)
+    assert _names(expand_inputs(["logs"])) == [
+        "logs/a.jsonl",
+        "logs/b.jsonl",
+        "logs/linked/d.jsonl",
+        "logs/notes.txt",
+        "logs/sub/c.jsonl.gz",
+    ]
+
+
+def test_unreadable_subdirectory_raises(tree, monkeypatch):
+    real_scandir = os.scandir
+
+    def deny(path):
+        if str(path).endswith("sub"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", deny)
+    with pytest.raises(InputError) as info:
+        expand_inputs(["logs"])
+    assert str(info.value) == "cannot read directory logs/sub: Permission denied"
