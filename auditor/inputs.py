@@ -88,7 +88,7 @@ def _directory_sources(directory: Path, shown: str) -> list[Source]:
         raise InputError(f"cannot read directory {shown}: permission denied")
     sources = [_file_source(path, str(path)) for path in sorted(_walk(directory), key=_parts)]
     if not sources:
-        raise InputError(f"directory {shown} holds no files to read")
+        raise InputError(f"no files to read in directory {shown} (hidden files are skipped)")
     return sources
 
 

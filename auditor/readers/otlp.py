@@ -59,7 +59,7 @@ def attributes(values: object) -> dict[str, object]:
     for pair in _list(values):
         if type(pair) is not dict or type(pair.get("key")) is not str:
             raise _Malformed
-        result[pair["key"]] = any_value(pair.get("value", {}))
+        result[pair["key"]] = any_value(pair.get("value") or {})
     return result
 
 
@@ -86,7 +86,9 @@ def _scopes(document: Mapping[str, object], keys: Sequence[str]) -> list[object]
     return []
 
 
-def _add_span(builder: RecordBuilder, where: tuple[str, int], span: object, resource: dict) -> None:
+def _add_span(
+    builder: RecordBuilder, where: tuple[str, int], span: object, resource: Mapping[str, object]
+) -> None:
     span = _object(span)
     scopes = (attributes(span.get("attributes")), resource, span)
     natives = {
@@ -116,7 +118,9 @@ def _positive(value: object) -> bool:
     return value not in (None, "", 0, "0")
 
 
-def _add_log(builder: RecordBuilder, where: tuple[str, int], log: object, resource: dict) -> None:
+def _add_log(
+    builder: RecordBuilder, where: tuple[str, int], log: object, resource: Mapping[str, object]
+) -> None:
     log = _object(log)
     attrs = attributes(log.get("attributes"))
     body = any_value(log["body"]) if log.get("body") is not None else None

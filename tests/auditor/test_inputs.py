@@ -73,7 +73,7 @@ def test_many_inputs_keep_their_order_and_each_file_is_read_once(tree):
     [
         (["logs/missing.jsonl"], "no such file or directory: logs/missing.jsonl"),
         (["logs/*.parquet"], "no files match logs/*.parquet"),
-        (["empty"], "directory empty holds no files to read"),
+        (["empty"], "no files to read in directory empty (hidden files are skipped)"),
         ([], "no input given; name files, directories, globs, or - for stdin"),
     ],
 )
