@@ -4,8 +4,9 @@ One iterator serves every Python-level reader: JSON lines (one document per
 line), pretty-printed documents one after another (ConsoleSpanExporter, a
 pretty OTLP file) and, with ``explode_arrays``, the elements of a top-level JSON
 array (gcloud, Zipkin). Whatever cannot be parsed becomes one rejected document
-at the line it starts on: a bad line on its own line, a broken multi-line
-document up to the next line that opens a new one at column 0 (or the end).
+at the line it starts on: a bad line on its own, a broken pretty-printed
+document (opened by a line holding only ``{`` or ``[``) up to the next line
+that opens a new one at column 0, or the end.
 """
 
 from __future__ import annotations
@@ -158,16 +159,29 @@ class _Cursor:
         return len(self.text) if end < 0 else end
 
     def resync(self, error_pos: int) -> int:
-        """Where a document that failed at ``error_pos`` is taken to end."""
+        """Where a document that failed at ``error_pos`` is taken to end.
+
+        Pretty printers (json.dumps, Go's MarshalIndent, gcloud, jq) open a
+        document with a line holding only ``{`` or ``[``: such a document runs to
+        the next line opening one at column 0. Any other bad start is one bad line.
+        """
         eol = self.line_end()
-        if error_pos <= eol:
+        if error_pos <= eol or not _opens_pretty_document(self.text, self.pos, eol):
             return eol
         found = _NEXT_DOCUMENT.search(self.text, eol)
         return len(self.text) if found is None else found.start()
 
 
+def _opens_pretty_document(text: str, pos: int, eol: int) -> bool:
+    return text[pos:eol].strip() in ("{", "[")
+
+
 def _decode(cursor: _Cursor) -> tuple[object, int] | int:
-    """The value at the cursor and its end, or the error position."""
+    """The value at the cursor and its end, or the error position.
+
+    A value may span lines only when its first line holds just ``{`` or ``[``
+    (pretty printed): otherwise bad JSON lines could join into one value.
+    """
     text, pos = cursor.text, cursor.pos
     eol = cursor.line_end()
     try:
@@ -175,9 +189,12 @@ def _decode(cursor: _Cursor) -> tuple[object, int] | int:
     except orjson.JSONDecodeError:
         pass
     try:
-        return _DECODER.raw_decode(text, pos)
+        value, end = _DECODER.raw_decode(text, pos)
     except json.JSONDecodeError as exc:
         return exc.pos
+    if end > eol and not _opens_pretty_document(text, pos, eol):
+        return eol
+    return value, end
 
 
 def _document(text: Text, line: int, start: int, end: int, value: object) -> Document:
@@ -196,15 +213,38 @@ def _failed(text: Text, cursor: _Cursor, error_pos: int) -> Document:
     return document
 
 
+def _failed_element(text: Text, cursor: _Cursor) -> Document:
+    """One broken array element: the rest of its line, or for a pretty-printed element
+    (a line holding only ``{``/``[``) up to the next one opened at the same indentation."""
+    source = text.text
+    eol = cursor.line_end()
+    if _opens_pretty_document(source, cursor.pos, eol):
+        column = cursor.pos - (source.rfind("\n", 0, cursor.pos) + 1)
+        following = re.compile("\n" + " " * column + "(?=[\\[{])")
+        found = following.search(source, eol)
+        end = len(source) if found is None else found.start() + 1
+    else:
+        end = eol
+    reason = RejectReason.INVALID_JSON
+    if text.bad_utf8 and _SURROGATE.search(source, cursor.pos, end):
+        reason = RejectReason.INVALID_UTF8
+    document = Document(cursor.line, reject=reason)
+    cursor.move(end)
+    return document
+
+
 def _array_elements(text: Text, cursor: _Cursor) -> Iterator[Document]:
-    """Elements of the array at the cursor, each at its own line; stops at the first break."""
+    """Elements of the array at the cursor, each at the line where it starts.
+
+    A broken element is one record (see `_failed_element`); reading resumes after it.
+    """
     cursor.move(cursor.pos + 1)
     source = text.text
     expect_value = True
     while True:
         cursor.skip_whitespace()
         if cursor.pos >= len(source):
-            yield Document(cursor.line, reject=RejectReason.INVALID_JSON)
+            yield Document(cursor.line, reject=RejectReason.INVALID_JSON)  # no closing ]
             return
         char = source[cursor.pos]
         if char == "]":
@@ -214,18 +254,21 @@ def _array_elements(text: Text, cursor: _Cursor) -> Iterator[Document]:
             cursor.move(cursor.pos + 1)
             expect_value = True
             continue
-        if not expect_value:
-            yield _failed(text, cursor, len(source))
+        if expect_value:
+            try:
+                value, end = _DECODER.raw_decode(source, cursor.pos)
+            except json.JSONDecodeError:
+                pass
+            else:
+                line, start = cursor.line, cursor.pos
+                cursor.move(end)
+                yield _document(text, line, start, end, value)
+                expect_value = False
+                continue
+        yield _failed_element(text, cursor)  # a broken element, or two without a comma
+        if cursor.pos >= len(source):
             return
-        try:
-            value, end = _DECODER.raw_decode(source, cursor.pos)
-        except json.JSONDecodeError:
-            yield _failed(text, cursor, len(source))
-            return
-        line, start = cursor.line, cursor.pos
-        cursor.move(end)
-        yield _document(text, line, start, end, value)
-        expect_value = False
+        expect_value = True
 
 
 def iter_documents(text: Text, explode_arrays: bool = False) -> Iterator[Document]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import pytest
 import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor.readers.documents import (
     Document,
@@ -176,3 +179,74 @@ def test_cut_framed_zstd_is_flagged():
     data = _framed(b'{"a": 1}', b'{"b": 2}')
     out, cut = decompress(data[:-3], "zstd-framed")
     assert cut and out.startswith(b'{"a": 1}\n')
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.dictionaries(st.text(max_size=4), _json_values, max_size=3).map(lambda d: ("ok", d)),
+            st.sampled_from(['{"cut": ', "plain text", "}", '{"a": 1,,}']).map(
+                lambda g: ("bad", g)
+            ),
+        ),
+        max_size=12,
+    ),
+    pretty=st.booleans(),
+)
+def test_every_line_or_document_is_accounted_for(lines, pretty):
+    """Good documents come back at their first line, each bad line is one invalid_json."""
+    chunks, expected, line = [], [], 1
+    for kind, item in lines:
+        if kind == "ok":
+            text = json.dumps(item, indent=4 if pretty else None)
+            expected.append(Document(line, item))
+        else:
+            text = item
+            expected.append(Document(line, reject="invalid_json"))
+        chunks.append(text)
+        line += text.count("\n") + 1
+    data = "\n".join(chunks).encode() + b"\n"
+    assert _docs(data) == expected
+
+
+@given(
+    elements=st.lists(
+        st.one_of(
+            st.dictionaries(st.text(max_size=4), _json_values, max_size=3).map(lambda d: ("ok", d)),
+            st.sampled_from(['{"cut": ', "plain text", "}", '{"a": 1,,}']).map(
+                lambda g: ("bad", g)
+            ),
+        ),
+        max_size=10,
+    )
+)
+def test_every_array_element_is_accounted_for(elements):
+    """gcloud-style arrays (one element per indented line): a broken element costs one record."""
+    rows, expected = [], []
+    for number, (kind, item) in enumerate(elements, start=2):
+        rows.append("  " + (json.dumps(item) if kind == "ok" else item))
+        ok = kind == "ok"
+        expected.append(Document(number, item) if ok else Document(number, reject="invalid_json"))
+    data = ("[\n" + ",\n".join(rows) + "\n]\n").encode()
+    assert _docs(data, explode_arrays=True) == expected
+
+
+def test_broken_pretty_element_resumes_at_the_next_element():
+    good = json.dumps([{"a": 1}], indent=2).splitlines()[1:-1]  # '  {', '    "a": 1', '  }'
+    broken = ["  {", '    "a": 1', '    "b": 2', "  }"]
+    lines = ["[", *good[:-1], "  },", *broken[:-1], "  },", *good, "]"]
+    data = "\n".join(lines).encode()
+    assert _docs(data, explode_arrays=True) == [
+        Document(2, {"a": 1}),
+        Document(5, reject="invalid_json"),
+        Document(9, {"a": 1}),
+    ]

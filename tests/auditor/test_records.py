@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from auditor.fields import ReadOptions, build_read_options
@@ -230,3 +232,37 @@ def test_split_key_comes_from_the_first_scope_holding_the_path():
 
 def test_empty_builder_gives_the_exact_schema():
     assert_frame_equal(_frame(RecordBuilder(ReadOptions())), records())
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1970, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+    ),
+    offset_minutes=st.integers(min_value=-14 * 60, max_value=14 * 60),
+    nanos=st.integers(min_value=0, max_value=999),
+    separator=st.sampled_from(["T", " "]),
+)
+def test_rfc3339_round_trip(moment, offset_minutes, nanos, separator):
+    """Any instant written with any offset and nanoseconds reads back to its microsecond."""
+    local = moment.astimezone(timezone(timedelta(minutes=offset_minutes)))
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    text = (
+        local.strftime(f"%Y-%m-%d{separator}%H:%M:%S")
+        + f".{local.microsecond:06d}{nanos:03d}{sign}{hours:02d}:{minutes:02d}"
+    )
+    expected = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert parse_timestamp(text) == expected
+
+
+@given(
+    us=st.integers(min_value=10**14, max_value=10**16 - 1),
+    extra_ns=st.integers(min_value=0, max_value=999),
+    unit=st.sampled_from(["s", "ms", "us", "ns"]),
+)
+def test_epoch_integers_in_every_unit(us, extra_ns, unit):
+    """An instant between 1973 and 2286 written in s/ms/us/ns is read by its magnitude."""
+    value = {"s": us // 10**6, "ms": us // 10**3, "us": us, "ns": us * 10**3 + extra_ns}[unit]
+    expected = {"s": value * 10**6, "ms": value * 10**3, "us": us, "ns": us}[unit]
+    assert parse_timestamp(value) == expected
+    assert parse_timestamp(str(value)) == expected
