@@ -5,8 +5,8 @@ line), pretty-printed documents one after another (ConsoleSpanExporter, a
 pretty OTLP file) and, with ``explode_arrays``, the elements of a top-level JSON
 array (gcloud, Zipkin). Whatever cannot be parsed becomes one rejected document
 at the line it starts on: a bad line on its own, a broken pretty-printed
-document (opened by a line holding only ``{`` or ``[``) up to the next line
-that opens a new one at column 0, or the end.
+document (opened by a line holding only ``{`` or ``[``, or the whole input) up
+to the next line that opens a new one at column 0, or the end.
 """
 
 from __future__ import annotations
@@ -159,28 +159,36 @@ class _Cursor:
         return len(self.text) if end < 0 else end
 
     def resync(self, error_pos: int) -> int:
-        """Where a document that failed at ``error_pos`` is taken to end.
-
-        Pretty printers (json.dumps, Go's MarshalIndent, gcloud, jq) open a
-        document with a line holding only ``{`` or ``[``: such a document runs to
-        the next line opening one at column 0. Any other bad start is one bad line.
-        """
-        eol = self.line_end()
-        if error_pos <= eol or not _opens_pretty_document(self.text, self.pos, eol):
+        """Where a document that failed at ``error_pos`` is taken to end (see `_may_span`)."""
+        text, eol = self.text, self.line_end()
+        if error_pos <= eol:
             return eol
-        found = _NEXT_DOCUMENT.search(self.text, eol)
-        return len(self.text) if found is None else found.start()
+        found = _NEXT_DOCUMENT.search(text, eol)
+        end = len(text) if found is None else found.start()
+        return end if _may_span(text, self.pos, eol, end) else eol
 
 
 def _opens_pretty_document(text: str, pos: int, eol: int) -> bool:
     return text[pos:eol].strip() in ("{", "[")
 
 
+def _may_span(text: str, pos: int, eol: int, end: int) -> bool:
+    """Whether a value starting at ``pos`` (first line ending at ``eol``) may run to ``end``.
+
+    Pretty printers (json.dumps, Go's MarshalIndent, gcloud, jq, Jackson) open a
+    document with a line holding only ``{`` or ``[``; a hand-formatted document
+    may run over lines when it is the whole input. Otherwise a value is one line:
+    bad JSON lines must never join into one value or one rejected record.
+    """
+    if _opens_pretty_document(text, pos, eol):
+        return True
+    return not text[:pos].strip() and not text[end:].strip()
+
+
 def _decode(cursor: _Cursor) -> tuple[object, int] | int:
     """The value at the cursor and its end, or the error position.
 
-    A value may span lines only when its first line holds just ``{`` or ``[``
-    (pretty printed): otherwise bad JSON lines could join into one value.
+    A value may span lines only as `_may_span` allows.
     """
     text, pos = cursor.text, cursor.pos
     eol = cursor.line_end()
@@ -192,7 +200,7 @@ def _decode(cursor: _Cursor) -> tuple[object, int] | int:
         value, end = _DECODER.raw_decode(text, pos)
     except json.JSONDecodeError as exc:
         return exc.pos
-    if end > eol and not _opens_pretty_document(text, pos, eol):
+    if end > eol and not _may_span(text, pos, eol, end):
         return eol
     return value, end
 

@@ -204,7 +204,8 @@ _json_values = st.recursive(
 )
 def test_every_line_or_document_is_accounted_for(lines, pretty):
     """Good documents come back at their first line, each bad line is one invalid_json."""
-    chunks, expected, line = [], [], 1
+    # A leading good line: a lone broken first document may be a whole-file one (tested apart).
+    chunks, expected, line = ['{"first": 0}'], [Document(1, {"first": 0})], 2
     for kind, item in lines:
         if kind == "ok":
             text = json.dumps(item, indent=4 if pretty else None)
@@ -249,4 +250,25 @@ def test_broken_pretty_element_resumes_at_the_next_element():
         Document(2, {"a": 1}),
         Document(5, reject="invalid_json"),
         Document(9, {"a": 1}),
+    ]
+
+
+def test_a_hand_formatted_document_may_span_lines_when_it_is_the_whole_input():
+    data = b'{"data": [{"traceID": "a",\n   "spans": []}]}\n'
+    assert _docs(data) == [Document(1, {"data": [{"traceID": "a", "spans": []}]})]
+
+
+def test_a_broken_hand_formatted_whole_input_is_one_record():
+    assert _docs(b'{"data": [{"traceID": "a",\n   "spans": [}]}\n') == [
+        Document(1, reject="invalid_json")
+    ]
+
+
+def test_lines_that_would_join_into_one_value_stay_separate():
+    data = b'{"a": 0}\n{"cut": \n{}\n}\n'
+    assert _docs(data) == [
+        Document(1, {"a": 0}),
+        Document(2, reject="invalid_json"),
+        Document(3, {}),
+        Document(4, reject="invalid_json"),
     ]
