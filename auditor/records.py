@@ -172,9 +172,6 @@ class RecordBuilder:
             self._defaults[name] = tuple(c for c in candidates if c not in mapped)
         self._columns: dict[str, list[object]] = {name: [] for name in RECORD_SCHEMA}
 
-    def __len__(self) -> int:
-        return len(self._columns["line"])
-
     def reject(self, source: str, line: int, reason: RejectReason) -> None:
         """Add a rejected row: only where it came from and why."""
         columns = self._columns

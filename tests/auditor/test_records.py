@@ -266,3 +266,10 @@ def test_epoch_integers_in_every_unit(us, extra_ns, unit):
     expected = {"s": value * 10**6, "ms": value * 10**3, "us": us, "ns": us}[unit]
     assert parse_timestamp(value) == expected
     assert parse_timestamp(str(value)) == expected
+
+
+def test_map_to_a_default_name_also_wins_over_natives():
+    """`--map event=operationName` moves a default candidate first: it counts as mapped."""
+    builder = RecordBuilder(build_read_options(maps=["event=operationName"]))
+    builder.add("f", 1, [{"operationName": "op"}], {"ts": TS, "event": "native"})
+    assert _frame(builder)["event"].to_list() == ["op"]
