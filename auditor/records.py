@@ -215,16 +215,16 @@ class RecordBuilder:
         the scopes wins over them, the default candidates only fill what is missing.
         """
         natives = natives or {}
-        values: dict[str, object] = {}
-        ts_path: str | None = None
-        for name in _RESOLVED:
-            value, path = self._resolve(name, scopes, natives)
-            values[name] = value
-            if name == "ts":
-                ts_path = path
-        message = values["message"]
+        resolve = self._resolve
+        values: dict[str, object] = {
+            name: resolve(name, scopes, natives)[0] for name in STRING_FIELDS
+        }
+        values["ts"], ts_path = resolve("ts", scopes, natives)
+        extracts = self._options.extracts
+        # The message matters only to --extract: not looked up otherwise.
+        message = resolve("message", scopes, natives)[0] if extracts else None
         if isinstance(message, str):
-            for name, pattern in self._options.extracts.items():
+            for name, pattern in extracts.items():
                 current = values.get(name)
                 # As in the jsonl reader: an empty ID may be filled, an empty timestamp is bad.
                 if current is None or (current == "" and name != "ts"):
