@@ -84,6 +84,10 @@ def test_head_cut_inside_a_pretty_document_is_sniffed(fixture, fmt):
     assert detect_text(text[:200]) == fmt
 
 
+def test_console_output_after_a_banner():
+    assert detect_text("Serving on :8080\nready\n" + _console_output()) == "console"
+
+
 def test_head_cut_inside_console_output_is_sniffed():
     assert detect_text(_console_output()[:150]) == "console"
 
