@@ -1,27 +1,173 @@
-"""Expanding command-line inputs into sources.
+"""Expanding command-line inputs into sources: files, directories, globs and ``-`` (stdin).
 
-INTERIM (skeleton): plain files and directories only. The readers helper replaces
-this with globs, recursion, stdin and compression detection, same signature.
+Compression is read from the first bytes (gzip ``1f 8b``, zstd ``28 b5 2f fd``),
+so a misnamed file still reads; the extension only names the intent. Stdin is
+copied once to a temporary file so that every reader (and format detection) can
+read it like a file; the copy is removed when the process exits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import atexit
+import contextlib
+import glob
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from auditor.errors import InputError
 from auditor.sources import Source
 
+STDIN = "-"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_MAGIC: tuple[tuple[bytes, str], ...] = ((b"\x1f\x8b", "gzip"), (_ZSTD_MAGIC, "zstd"))
+_GLOB_CHARS = frozenset("*?[")
+
+
+def sniff_compression(path: Path, shown: str) -> str | None:
+    """``"gzip"``, ``"zstd"``, ``"zstd-framed"`` or None from a file's first bytes.
+
+    Raises `InputError` when the file cannot be read.
+    """
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(8)
+    except OSError as exc:
+        raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    for magic, compression in _MAGIC:
+        if head.startswith(magic):
+            return compression
+    if head[4:] == _ZSTD_MAGIC:
+        # The Collector file exporter's legacy `compression: zstd`: length-prefixed frames.
+        return "zstd-framed"
+    return None
+
+
+def _file_source(path: Path, name: str) -> Source:
+    return Source(name=name, path=path, compression=sniff_compression(path, name))
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _walk_error(error: OSError) -> None:
+    raise InputError(f"cannot read directory {error.filename}: {error.strerror or error}")
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    """Files under a directory, recursively, hidden files and directories skipped.
+
+    Symbolic links to directories are followed (log directories are often built
+    of them), each real directory once, so a link loop ends.
+    """
+    seen: set[str] = set()
+    for root, dirs, files in os.walk(directory, onerror=_walk_error, followlinks=True):
+        seen.add(os.path.realpath(root))
+        dirs[:] = [
+            d
+            for d in sorted(dirs)
+            if not _is_hidden(d) and os.path.realpath(os.path.join(root, d)) not in seen
+        ]
+        for name in sorted(files):
+            if not _is_hidden(name):
+                yield Path(root, name)
+
+
+def _parts(path: Path) -> tuple[str, ...]:
+    """Sort key: path components, so ``a/b`` comes before ``a-c`` and ``a/z`` before ``b``."""
+    return path.parts
+
+
+def _directory_sources(directory: Path, shown: str) -> list[Source]:
+    if not os.access(directory, os.R_OK | os.X_OK):
+        raise InputError(f"cannot read directory {shown}: permission denied")
+    sources = [_file_source(path, str(path)) for path in sorted(_walk(directory), key=_parts)]
+    if not sources:
+        raise InputError(f"no files to read in directory {shown} (hidden files are skipped)")
+    return sources
+
+
+def _glob_sources(pattern: str) -> list[Source]:
+    matches = sorted(glob.glob(pattern, recursive=True))
+    sources: list[Source] = []
+    for match in matches:
+        path = Path(match)
+        if path.is_dir():
+            sources.extend(_file_source(p, str(p)) for p in sorted(_walk(path), key=_parts))
+        elif path.is_file():
+            sources.append(_file_source(path, match))
+    if not sources:
+        raise InputError(f"no files match {pattern}")
+    return sources
+
+
+def spool(stream: BinaryIO, shown: str) -> Source:
+    """A stream that can be read only once (stdin, a pipe) copied to a temporary file.
+
+    The copy is removed when the process exits; the source keeps the name ``shown``.
+    """
+    handle, name = tempfile.mkstemp(prefix="quality-input-")
+    atexit.register(_remove, name)
+    with os.fdopen(handle, "wb") as copy:
+        shutil.copyfileobj(stream, copy)
+    path = Path(name)
+    return Source(name=shown, path=path, compression=sniff_compression(path, shown))
+
+
+def _spool_path(path: Path, shown: str) -> Source:
+    try:
+        with path.open("rb") as stream:
+            return spool(stream, shown)
+    except OSError as exc:
+        raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
+
+
+def _remove(name: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+
+
+def _sources_for(arg: str) -> list[Source]:
+    path = Path(arg)
+    if path.is_dir():
+        return _directory_sources(path, arg)
+    if path.is_file():
+        return [_file_source(path, arg)]
+    if path.exists():  # a named pipe or /dev/fd/N from `<(zcat ...)`: readable once
+        return [_spool_path(path, arg)]
+    if _GLOB_CHARS & set(arg):
+        return _glob_sources(arg)
+    raise InputError(f"no such file or directory: {arg}")
+
 
 def expand_inputs(args: Sequence[str]) -> list[Source]:
-    """Sources for the given paths, in a stable order. Raises `InputError` for a missing path."""
+    """Sources for the given paths, directories, globs and ``-``, in a stable order.
+
+    A file reached twice (named, and inside a named directory) is read once.
+    Raises `InputError` for a missing or unreadable path, an empty directory, a
+    glob that matches no file, or ``-`` given twice.
+    """
+    if not args:
+        raise InputError("no input given; name files, directories, globs, or - for stdin")
     sources: list[Source] = []
+    seen: set[Path] = set()
+    stdin_used = False
     for arg in args:
-        path = Path(arg)
-        if path.is_dir():
-            sources.extend(Source.for_path(p) for p in sorted(path.rglob("*")) if p.is_file())
-        elif path.is_file():
-            sources.append(Source.for_path(path, name=arg))
-        else:
-            raise InputError(f"no such file or directory: {arg}")
+        if arg == STDIN:
+            if stdin_used:
+                raise InputError("stdin (-) can be read only once; give - a single time")
+            stdin_used = True
+            sources.append(spool(sys.stdin.buffer, STDIN))
+            continue
+        for source in _sources_for(arg):
+            assert source.path is not None
+            key = source.path.resolve()
+            if key not in seen:
+                seen.add(key)
+                sources.append(source)
     return sources

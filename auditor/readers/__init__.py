@@ -2,26 +2,80 @@
 
 Every reader has the signature ``scan_<format>(sources, options) -> pl.LazyFrame``
 with the columns and types of :data:`auditor.schema.RECORD_SCHEMA`.
+:func:`scan_sources` dispatches, detecting each source's format with ``auto``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
+from auditor.errors import UsageError
 from auditor.fields import ReadOptions
+from auditor.schema import empty_records
 from auditor.sources import Source
 
 FORMATS: tuple[str, ...] = ("auto", "jsonl", "otlp", "gcp", "jaeger", "zipkin", "console")
+
+Reader = Callable[[Sequence[Source], ReadOptions], pl.LazyFrame]
+
+
+def reader_for(fmt: str) -> Reader:
+    """The ``scan_<fmt>`` function of a format name (not ``auto``)."""
+    # Imported on demand: a run pays only for the readers its inputs need.
+    if fmt == "jsonl":
+        from auditor.readers.jsonl import scan_jsonl
+
+        return scan_jsonl
+    if fmt == "otlp":
+        from auditor.readers.otlp import scan_otlp
+
+        return scan_otlp
+    if fmt == "gcp":
+        from auditor.readers.gcp import scan_gcp
+
+        return scan_gcp
+    if fmt == "jaeger":
+        from auditor.readers.jaeger import scan_jaeger
+
+        return scan_jaeger
+    if fmt == "zipkin":
+        from auditor.readers.zipkin import scan_zipkin
+
+        return scan_zipkin
+    if fmt == "console":
+        from auditor.readers.console import scan_console
+
+        return scan_console
+    raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def group_by_format(sources: Sequence[Source], fmt: str) -> dict[str, list[Source]]:
+    """Sources per format, in order of first appearance (``auto`` detects each source)."""
+    if fmt != "auto":
+        reader_for(fmt)  # reject an unknown name before reading anything
+        return {fmt: list(sources)} if sources else {}
+    from auditor.inputs import spool
+    from auditor.readers.detect import detect_format
+
+    groups: dict[str, list[Source]] = {}
+    for source in sources:
+        if source.path is None:  # detection reads the head: the stream must be readable twice
+            source = spool(source.open(), source.name)
+        groups.setdefault(detect_format(source), []).append(source)
+    return groups
 
 
 def scan_sources(sources: Sequence[Source], fmt: str, options: ReadOptions) -> pl.LazyFrame:
     """One record frame for all sources (``fmt="auto"`` detects each source's format).
 
-    INTERIM (skeleton): JSON lines only; the readers helper adds detection and the
-    other formats behind this same signature.
+    Frames of several sources and formats are concatenated as they come; ordering
+    events in time is the analysis' job.
     """
-    from auditor.readers.jsonl import scan_jsonl
-
-    return scan_jsonl(sources, options)
+    frames = [
+        reader_for(name)(group, options) for name, group in group_by_format(sources, fmt).items()
+    ]
+    if not frames:
+        return empty_records()
+    return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")

@@ -1,0 +1,78 @@
+"""OpenTelemetry Python's ConsoleSpanExporter (and ConsoleLogExporter) output.
+
+Pretty-printed JSON objects one after another, possibly mixed with other
+program output (each stray line is one `invalid_json` record). A span's fields
+are looked up in ``attributes``, then ``resource.attributes``, then the span;
+its own fields: ``name``, ``start_time`` (ISO 8601), ``context.trace_id`` and
+``context.span_id`` (``0x``-prefixed). A log record's: ``timestamp`` (else
+``observed_timestamp``), ``trace_id``/``span_id`` (all zeros: none),
+``event_name`` or the
+``event.name`` attribute, and ``body`` as the message. Attribute values keep
+their JSON types, so a number in an ID field is ``wrong_type``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from auditor.fields import ReadOptions
+from auditor.readers.documents import scan_documents
+from auditor.records import RecordBuilder
+from auditor.schema import RejectReason
+from auditor.sources import Source
+
+
+def _mapping(value: object) -> Mapping[str, object] | None:
+    if value is None:
+        return {}
+    return value if isinstance(value, Mapping) else None
+
+
+def _valid_id(value: object) -> object:
+    """The all-zero ID the SDK prints for a log record outside any span means none ("")."""
+    if isinstance(value, str) and not value.lower().removeprefix("0x").strip("0"):
+        return ""
+    return value
+
+
+def add_document(builder: RecordBuilder, where: tuple[str, int], document: object) -> None:
+    """Add one exported span or log record."""
+    if not isinstance(document, dict):
+        builder.reject(*where, RejectReason.NOT_AN_OBJECT)
+        return
+    attributes = _mapping(document.get("attributes"))
+    resource = _mapping(document.get("resource"))
+    resource_attributes = _mapping((resource or {}).get("attributes"))
+    context = _mapping(document.get("context"))
+    if attributes is None or resource_attributes is None or context is None:
+        builder.reject(*where, RejectReason.INVALID_RECORD)
+        return
+    body = document.get("body")
+    scopes: list[Mapping[str, object]] = [attributes]
+    if isinstance(body, Mapping):
+        scopes.append(body)
+    scopes += [resource_attributes, document]
+    if "context" in document:
+        natives = {
+            "ts": document.get("start_time"),
+            "event": document.get("name"),
+            "trace_id": context.get("trace_id"),
+            "span_id": context.get("span_id"),
+        }
+    else:
+        timestamp = document.get("timestamp")
+        natives = {
+            "ts": document.get("observed_timestamp") if timestamp in (None, "") else timestamp,
+            "event": document.get("event_name") or attributes.get("event.name"),
+            "trace_id": _valid_id(document.get("trace_id")),
+            "span_id": _valid_id(document.get("span_id")),
+            "message": body if isinstance(body, str) else None,
+        }
+    builder.add(*where, scopes, natives)
+
+
+def scan_console(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
+    """Spans (and log records) of ConsoleSpanExporter/ConsoleLogExporter output."""
+    return scan_documents(sources, options, add_document)

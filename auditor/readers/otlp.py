@@ -1,0 +1,203 @@
+"""OTLP/JSON traces and logs: the Collector file exporter's JSON lines or one pretty document.
+
+A record is a span or a log record. Attribute values are OTLP ``AnyValue``s:
+scalars become strings (``intValue`` given as a string or a number alike),
+``arrayValue``/``kvlistValue`` become lists/dicts (so an ID held in one is
+``wrong_type``, and ``--map`` can reach inside a kvlist).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from auditor.fields import ReadOptions
+from auditor.readers.documents import scan_documents
+from auditor.records import RecordBuilder
+from auditor.schema import RejectReason
+from auditor.sources import Source
+
+_SCOPE_SPANS = ("scopeSpans", "instrumentationLibrarySpans")
+_SCOPE_LOGS = ("scopeLogs", "instrumentationLibraryLogs")
+
+
+class _Malformed(Exception):
+    """A part of the document breaks the OTLP structure (one `invalid_record`)."""
+
+
+def any_value(value: object) -> object:
+    """A Python value for an OTLP ``AnyValue``: scalars as strings, arrays/kvlists as list/dict."""
+    if type(value) is not dict:  # JSON objects are dicts; the ABC check costs 5x more
+        raise _Malformed
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "boolValue" in value:
+        flag = value["boolValue"]
+        return ("true" if flag else "false") if isinstance(flag, bool) else str(flag)
+    for key in ("intValue", "doubleValue", "bytesValue"):
+        if key in value:
+            return str(value[key])
+    if "arrayValue" in value:
+        items = value["arrayValue"] or {}
+        if not isinstance(items, Mapping):
+            raise _Malformed
+        return [any_value(item) for item in _list(items.get("values"))]
+    if "kvlistValue" in value:
+        pairs = value["kvlistValue"] or {}
+        if not isinstance(pairs, Mapping):
+            raise _Malformed
+        return attributes(pairs.get("values"))
+    return None  # an empty AnyValue
+
+
+def attributes(values: object) -> dict[str, object]:
+    """A ``[{"key": k, "value": AnyValue}]`` list as a dict (absent or null: empty)."""
+    result: dict[str, object] = {}
+    for pair in _list(values):
+        if type(pair) is not dict or type(pair.get("key")) is not str:
+            raise _Malformed
+        result[pair["key"]] = any_value(pair.get("value") or {})
+    return result
+
+
+def _list(value: object) -> list[object]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _Malformed
+    return value
+
+
+def _object(value: object) -> Mapping[str, object]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _Malformed
+    return value
+
+
+def _scopes(document: Mapping[str, object], keys: Sequence[str]) -> list[object]:
+    for key in keys:
+        if key in document:
+            return _list(document[key])
+    return []
+
+
+def _add_span(
+    builder: RecordBuilder, where: tuple[str, int], span: object, resource: Mapping[str, object]
+) -> None:
+    span = _object(span)
+    scopes = (attributes(span.get("attributes")), resource, span)
+    natives = {
+        "ts": span.get("startTimeUnixNano"),
+        "event": span.get("name"),
+        "trace_id": hex_id(span.get("traceId")),
+        "span_id": hex_id(span.get("spanId")),
+    }
+    builder.add(*where, scopes, natives, ts_unit="ns")
+
+
+def hex_id(value: object) -> object:
+    """A trace/span ID as hex; protobuf's default JSON (base64 bytes, e.g. older Jaeger) too.
+
+    OTLP/JSON mandates hex, but protojson writes bytes as base64: 16 bytes are 24
+    characters ending in ``==``, 8 bytes 12 ending in ``=``; hex never has ``=``.
+    """
+    if isinstance(value, str) and len(value) in (12, 24) and value.endswith("="):
+        try:
+            return base64.b64decode(value, validate=True).hex()
+        except binascii.Error:
+            return value
+    return value
+
+
+def _positive(value: object) -> bool:
+    return value not in (None, "", 0, "0")
+
+
+def _add_log(
+    builder: RecordBuilder, where: tuple[str, int], log: object, resource: Mapping[str, object]
+) -> None:
+    log = _object(log)
+    attrs = attributes(log.get("attributes"))
+    body = any_value(log["body"]) if log.get("body") is not None else None
+    time, observed = log.get("timeUnixNano"), log.get("observedTimeUnixNano")
+    ts = time if _positive(time) or not _positive(observed) else observed
+    if ts is None:
+        ts = observed
+    event = log.get("eventName") or attrs.get("event.name")
+    scopes: list[Mapping[str, object]] = [attrs]
+    if isinstance(body, dict):
+        scopes.append(body)
+    scopes += [resource, log]
+    natives = {
+        "ts": ts,
+        "event": event,
+        "trace_id": hex_id(log.get("traceId")),
+        "span_id": hex_id(log.get("spanId")),
+        "message": body if isinstance(body, str) else None,
+    }
+    builder.add(*where, scopes, natives, ts_unit="ns")
+
+
+def _add_group(builder: RecordBuilder, where: tuple[str, int], group: object, kind: str) -> None:
+    """One ``ResourceSpans``/``ResourceLogs``; a broken part costs one record, not the rest."""
+    try:
+        group = _object(group)
+        resource = attributes(_object(group.get("resource")).get("attributes"))
+        scope_keys, item_key = (
+            (_SCOPE_SPANS, "spans") if kind == "spans" else (_SCOPE_LOGS, "logRecords")
+        )
+        scope_groups = _scopes(group, scope_keys)
+    except _Malformed:
+        builder.reject(*where, RejectReason.INVALID_RECORD)
+        return
+    add = _add_span if kind == "spans" else _add_log
+    for scope_group in scope_groups:
+        try:
+            items = _list(_object(scope_group).get(item_key))
+        except _Malformed:
+            builder.reject(*where, RejectReason.INVALID_RECORD)
+            continue
+        for item in items:
+            try:
+                add(builder, where, item, resource)
+            except _Malformed:
+                builder.reject(*where, RejectReason.INVALID_RECORD)
+
+
+def add_document(builder: RecordBuilder, where: tuple[str, int], document: object) -> None:
+    """Add every span and log record of one ``TracesData``/``LogsData`` document.
+
+    Jaeger v2's ``/api/v3`` wraps each one as ``{"result": {...}}``.
+    """
+    if isinstance(document, dict) and isinstance(document.get("result"), dict):
+        document = document["result"]
+    if not isinstance(document, dict):
+        builder.reject(*where, RejectReason.NOT_AN_OBJECT)
+        return
+    kinds = [
+        (key, kind)
+        for key, kind in (("resourceSpans", "spans"), ("resourceLogs", "logs"))
+        if key in document
+    ]
+    if not kinds:
+        builder.reject(*where, RejectReason.INVALID_RECORD)
+        return
+    for key, kind in kinds:
+        groups = document[key]
+        if groups is None:
+            continue
+        if not isinstance(groups, list):
+            builder.reject(*where, RejectReason.INVALID_RECORD)
+            continue
+        for group in groups:
+            _add_group(builder, where, group, kind)
+
+
+def scan_otlp(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
+    """Spans and log records of OTLP/JSON sources (``TracesData``/``LogsData`` documents)."""
+    return scan_documents(sources, options, add_document)

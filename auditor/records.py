@@ -1,0 +1,267 @@
+"""Python-level record normalization shared by every non-jsonl reader.
+
+A reader turns each input record into *scopes* (mappings searched for the
+canonical fields, most specific first: span/log attributes, then resource
+attributes, then the raw record) and *natives* (values the format itself defines,
+such as a span's name or start time). :class:`RecordBuilder` resolves the
+canonical fields, parses the timestamp, normalizes IDs, decides the reject
+reason and accumulates columns, so every reader builds its frame the same way.
+
+The timestamp and ID rules are the ones the jsonl reader applies in Polars:
+keep both in step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+
+import polars as pl
+
+from auditor.fields import DEFAULT_CANDIDATES, ReadOptions, lookup
+from auditor.schema import RECORD_SCHEMA, TS_DTYPE, RejectReason
+
+#: Canonical fields whose value must be a string (JSON-typed inputs: anything else is `wrong_type`).
+STRING_FIELDS: tuple[str, ...] = (
+    "user_id",
+    "session_id",
+    "thread_id",
+    "run_id",
+    "event",
+    "trace_id",
+    "span_id",
+)
+_HEX_IDS = frozenset({"trace_id", "span_id"})
+_RESOLVED = ("ts", *STRING_FIELDS, "message")
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})"
+)
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_EXPONENT = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+_UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1}
+_CLOUD_TRACE = re.compile(r"^projects/[^/]+/traces/")
+#: Latest instant a Datetime("us") holds comfortably and Python can print: 9999-12-31.
+_MAX_US = 253_402_300_799_999_999
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Bad:
+    """Marker for a timestamp value that is present but cannot be parsed."""
+
+
+BAD = _Bad()
+
+
+def epoch_unit(magnitude: float) -> str:
+    """The unit of an epoch number by magnitude: < 1e11 s, < 1e14 ms, < 1e17 us, else ns."""
+    if magnitude < 1e11:
+        return "s"
+    if magnitude < 1e14:
+        return "ms"
+    if magnitude < 1e17:
+        return "us"
+    return "ns"
+
+
+def _epoch_to_us(number: int | float, unit: str | None) -> int | None:
+    if number <= 0 or (isinstance(number, float) and not math.isfinite(number)):
+        return None
+    unit = unit or epoch_unit(number)
+    if isinstance(number, int):
+        us = number // 1_000 if unit == "ns" else number * _UNIT_US[unit]
+    else:
+        # The same float arithmetic as the jsonl reader's Polars expression, bit for bit.
+        us = int(number * 10.0 ** (6 - _EXPONENT[unit]))
+    return us if 0 < us <= _MAX_US else None
+
+
+def _rfc3339_to_us(text: str) -> int | None:
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    tz = UTC
+    if offset != "Z":
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        tz = timezone(sign * delta)
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz
+        )
+    except ValueError:
+        return None
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
+    delta_us = moment - _EPOCH
+    us = (delta_us.days * 86_400 + delta_us.seconds) * 1_000_000 + micros
+    return us if 0 < us <= _MAX_US else None
+
+
+def parse_timestamp(value: object, unit: str | None = None) -> int | _Bad | None:
+    """Microseconds since the epoch (UTC), `BAD` when unparseable, None when absent.
+
+    Strings: RFC 3339 (``Z`` or an offset, required; ``T`` or a space; any
+    fraction digits, truncated to microseconds) or an epoch number. Numbers and
+    numeric strings: epoch in ``unit`` when given (``"ns"`` for ``*UnixNano``
+    fields), else by magnitude (:func:`epoch_unit`). Zero, negative and empty are bad.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return BAD
+    if isinstance(value, str):
+        text = value.strip()
+        if _INTEGER.fullmatch(text):
+            result = _epoch_to_us(int(text), unit)
+        elif _DECIMAL.fullmatch(text):
+            result = _epoch_to_us(float(text), unit)
+        else:
+            result = _rfc3339_to_us(text)
+    else:
+        result = _epoch_to_us(value, unit)
+    return BAD if result is None else result
+
+
+def normalize_hex_id(value: str) -> str | None:
+    """A trace/span ID as lowercase hex without ``0x``; ``projects/P/traces/ID`` -> ``ID``.
+
+    An empty ID is absent.
+    """
+    text = _CLOUD_TRACE.sub("", value.lower(), count=1).removeprefix("0x")
+    return text or None
+
+
+def _split_text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _mapped_prefix(candidates: tuple[str, ...], defaults: tuple[str, ...]) -> tuple[str, ...]:
+    """The paths `--map` put in front of the defaults (empty when nothing was mapped)."""
+    for i in range(len(candidates) + 1):
+        head = candidates[:i]
+        if candidates[i:] == tuple(d for d in defaults if d not in head):
+            return head
+    return candidates
+
+
+def _find(scope: Mapping[str, object], path: str) -> object | None:
+    """`fields.lookup`, with the common case (a literal key, or no dot) kept cheap."""
+    value = scope.get(path)
+    if value is None and "." in path:
+        return lookup(scope, path)
+    return value
+
+
+class RecordBuilder:
+    """Accumulates normalized rows column by column and builds the record frame once."""
+
+    def __init__(self, options: ReadOptions) -> None:
+        self._options = options
+        self._mapped: dict[str, tuple[str, ...]] = {}
+        self._defaults: dict[str, tuple[str, ...]] = {}
+        for name in _RESOLVED:
+            candidates = tuple(options.candidates.get(name, DEFAULT_CANDIDATES[name]))
+            mapped = _mapped_prefix(candidates, DEFAULT_CANDIDATES[name])
+            self._mapped[name] = mapped
+            self._defaults[name] = tuple(c for c in candidates if c not in mapped)
+        self._columns: dict[str, list[object]] = {name: [] for name in RECORD_SCHEMA}
+
+    def reject(self, source: str, line: int, reason: RejectReason) -> None:
+        """Add a rejected row: only where it came from and why."""
+        columns = self._columns
+        for values in columns.values():
+            values.append(None)
+        columns["source"][-1] = source
+        columns["line"][-1] = line
+        columns["reject_reason"][-1] = reason.value
+
+    def _resolve(
+        self, name: str, scopes: Sequence[Mapping[str, object]], natives: Mapping[str, object]
+    ) -> tuple[object, str | None]:
+        """The first value present (an empty string included) and its path (None: native)."""
+        for path in self._mapped[name]:
+            for scope in scopes:
+                value = _find(scope, path)
+                if value is not None:
+                    return value, path
+        value = natives.get(name)
+        if value is not None:
+            return value, None
+        for scope in scopes:
+            for path in self._defaults[name]:
+                value = _find(scope, path)
+                if value is not None:
+                    return value, path
+        return None, None
+
+    def add(
+        self,
+        source: str,
+        line: int,
+        scopes: Sequence[Mapping[str, object]],
+        natives: Mapping[str, object] | None = None,
+        ts_unit: str | None = None,
+    ) -> None:
+        """Resolve, normalize and add one record (accepted, or rejected with its reason).
+
+        ``natives`` are the format's own values for canonical fields (``ts`` in
+        ``ts_unit``, or by the general rules when None); a `--map` path found in
+        the scopes wins over them, the default candidates only fill what is missing.
+        """
+        natives = natives or {}
+        resolve = self._resolve
+        values: dict[str, object] = {
+            name: resolve(name, scopes, natives)[0] for name in STRING_FIELDS
+        }
+        values["ts"], ts_path = resolve("ts", scopes, natives)
+        extracts = self._options.extracts
+        # The message matters only to --extract: not looked up otherwise.
+        message = resolve("message", scopes, natives)[0] if extracts else None
+        if isinstance(message, str):
+            for name, pattern in extracts.items():
+                current = values.get(name)
+                # As in the jsonl reader: an empty ID may be filled, an empty timestamp is bad.
+                if current is None or (current == "" and name != "ts"):
+                    found = pattern.search(message)
+                    if found is not None and found.group(1):
+                        values[name] = found.group(1)
+                        if name == "ts":
+                            ts_path = name
+        unit = ts_unit if ts_path is None else ("ns" if ts_path.endswith("UnixNano") else None)
+        ts = parse_timestamp(values["ts"], unit)
+        if ts is None:
+            self.reject(source, line, RejectReason.MISSING_TIMESTAMP)
+            return
+        if isinstance(ts, _Bad):
+            self.reject(source, line, RejectReason.BAD_TIMESTAMP)
+            return
+        row: dict[str, object] = {"source": source, "line": line, "ts": ts}
+        for name in STRING_FIELDS:
+            value = values[name]
+            if value is not None and not isinstance(value, str):
+                self.reject(source, line, RejectReason.WRONG_TYPE)
+                return
+            if value and name in _HEX_IDS:
+                value = normalize_hex_id(value)
+            row[name] = value or None
+        split_by = self._options.split_by
+        if split_by is not None:
+            for scope in scopes:
+                found_split = _find(scope, split_by)
+                if found_split is not None:
+                    row["split_key"] = _split_text(found_split)
+                    break
+        for name, column in self._columns.items():
+            column.append(row.get(name))
+
+    def frame(self) -> pl.LazyFrame:
+        """The accumulated rows as a lazy frame with exactly `RECORD_SCHEMA`."""
+        schema = {**RECORD_SCHEMA, "ts": pl.Int64()}
+        frame = pl.DataFrame(self._columns, schema=schema)
+        return frame.with_columns(pl.col("ts").cast(TS_DTYPE)).lazy()

@@ -1,0 +1,111 @@
+"""Tests for auditor/readers/detect.py: format detection from a source's beginning."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+import zstandard
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+
+from auditor.readers.detect import classify, detect_format, detect_text
+from auditor.sources import Source
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "otlp"
+OTLP_LINE = json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": []}]}]})
+GCP_ENTRY = {
+    "insertId": "1",
+    "logName": "projects/p/logs/l",
+    "jsonPayload": {"event": "e"},
+    "timestamp": "2024-01-01T00:00:00Z",
+    "receiveTimestamp": "2024-01-01T00:00:01Z",
+}
+ZIPKIN_SPAN = {
+    "traceId": "a",
+    "id": "b",
+    "name": "n",
+    "timestamp": 1,
+    "duration": 2,
+    "localEndpoint": {"serviceName": "s"},
+}
+JAEGER_TRACE = {"traceID": "a", "spans": [{"traceID": "a", "spanID": "b"}], "processes": {}}
+
+
+def _console_output() -> str:
+    out = io.StringIO()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=out)))
+    with provider.get_tracer("t").start_as_current_span("x"):
+        pass
+    provider.shutdown()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        (OTLP_LINE + "\n" + OTLP_LINE + "\n", "otlp"),
+        (json.dumps({"resourceLogs": []}), "otlp"),
+        (json.dumps({"result": {"resourceSpans": []}}), "otlp"),
+        ((FIXTURES / "otlp-example-trace.json").read_text(), "otlp"),
+        ((FIXTURES / "otlp-example-logs.json").read_text(), "otlp"),
+        (json.dumps([GCP_ENTRY], indent=2), "gcp"),
+        (json.dumps(GCP_ENTRY) + "\n", "gcp"),
+        (json.dumps({"textPayload": "hi", "timestamp": "2024-01-01T00:00:00Z"}), "gcp"),
+        ("[]\n", "gcp"),
+        (json.dumps({"data": [JAEGER_TRACE]}), "jaeger"),
+        (json.dumps(JAEGER_TRACE, indent=2), "jaeger"),
+        (json.dumps([ZIPKIN_SPAN]), "zipkin"),
+        (json.dumps([[ZIPKIN_SPAN]]), "zipkin"),
+        (_console_output(), "console"),
+        ('{"timestamp": "2024-01-01T00:00:00Z", "event": "e", "user_id": "u"}\n', "jsonl"),
+        ('{"level": "info", "traceId": "a", "id": 3}\n', "jsonl"),
+        ("garbage\n" + OTLP_LINE + "\n", "otlp"),
+        ("", "jsonl"),
+        ("\n\n  \n", "jsonl"),
+        ("nothing json here\n", "jsonl"),
+        ("[1, 2]\n", "jsonl"),
+    ],
+)
+def test_detect_text(text, fmt):
+    assert detect_text(text) == fmt
+
+
+@pytest.mark.parametrize(
+    ("fixture", "fmt"),
+    [("otlp-example-trace.json", "otlp"), ("otlp-example-logs.json", "otlp")],
+)
+def test_head_cut_inside_a_pretty_document_is_sniffed(fixture, fmt):
+    text = (FIXTURES / fixture).read_text()
+    assert detect_text(text[:200]) == fmt
+
+
+def test_console_output_after_a_banner():
+    assert detect_text("Serving on :8080\nready\n" + _console_output()) == "console"
+
+
+def test_head_cut_inside_console_output_is_sniffed():
+    assert detect_text(_console_output()[:150]) == "console"
+
+
+def test_classify_says_nothing_for_generic_objects():
+    assert classify({"msg": "hello"}) is None
+    assert classify("text") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "compress", "compression"),
+    [
+        ("t.json.gz", gzip.compress, "gzip"),
+        ("t.json.zst", zstandard.ZstdCompressor().compress, "zstd"),
+        ("t.json", lambda b: b, None),
+    ],
+)
+def test_detect_format_reads_compressed_sources(tmp_path, name, compress, compression):
+    path = tmp_path / name
+    path.write_bytes(compress(json.dumps([GCP_ENTRY], indent=2).encode()))
+    assert detect_format(Source(name=name, path=path, compression=compression)) == "gcp"

@@ -1,0 +1,179 @@
+"""Tests for auditor/inputs.py: files, directories, globs, stdin, pipes and compression."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from auditor.errors import InputError
+from auditor.inputs import expand_inputs
+from auditor.sources import Source
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """logs/{b.jsonl, a.jsonl, .hidden.jsonl, sub/c.jsonl.gz, .git/x, notes.txt} in the cwd."""
+    monkeypatch.chdir(tmp_path)
+    logs = tmp_path / "logs"
+    (logs / "sub").mkdir(parents=True)
+    (logs / ".git").mkdir()
+    for name in ("b.jsonl", "a.jsonl", ".hidden.jsonl", "notes.txt", ".git/x"):
+        (logs / name).write_text("{}\n")
+    (logs / "sub" / "c.jsonl.gz").write_bytes(gzip.compress(b"{}\n"))
+    return logs
+
+
+def _names(sources: list[Source]) -> list[str]:
+    return [s.name for s in sources]
+
+
+def test_directory_is_recursive_sorted_and_skips_hidden(tree):
+    sources = expand_inputs(["logs"])
+    assert _names(sources) == [
+        "logs/a.jsonl",
+        "logs/b.jsonl",
+        "logs/notes.txt",
+        "logs/sub/c.jsonl.gz",
+    ]
+    assert [s.compression for s in sources] == [None, None, None, "gzip"]
+
+
+def test_file_keeps_the_name_given(tree):
+    assert expand_inputs(["./logs/b.jsonl"]) == [
+        Source(name="./logs/b.jsonl", path=Path("./logs/b.jsonl"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "names"),
+    [
+        ("logs/*.jsonl", ["logs/a.jsonl", "logs/b.jsonl"]),
+        ("logs/**/*.jsonl*", ["logs/a.jsonl", "logs/b.jsonl", "logs/sub/c.jsonl.gz"]),
+        ("logs/s*", ["logs/sub/c.jsonl.gz"]),
+    ],
+)
+def test_globs(tree, pattern, names):
+    assert _names(expand_inputs([pattern])) == names
+
+
+def test_many_inputs_keep_their_order_and_each_file_is_read_once(tree):
+    names = _names(expand_inputs(["logs/b.jsonl", "logs", "logs/*.jsonl"]))
+    assert names == ["logs/b.jsonl", "logs/a.jsonl", "logs/notes.txt", "logs/sub/c.jsonl.gz"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["logs/missing.jsonl"], "no such file or directory: logs/missing.jsonl"),
+        (["logs/*.parquet"], "no files match logs/*.parquet"),
+        (["empty"], "no files to read in directory empty (hidden files are skipped)"),
+        ([], "no input given; name files, directories, globs, or - for stdin"),
+    ],
+)
+def test_unusable_inputs_raise_one_line_errors(tree, args, message):
+    (tree.parent / "empty").mkdir()
+    with pytest.raises(InputError) as info:
+        expand_inputs(args)
+    assert str(info.value) == message
+
+
+def test_unreadable_file_raises(tree, monkeypatch):
+    real_open = Path.open
+
+    def deny(self, *args, **kwargs):
+        if self.name == "a.jsonl":
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", deny)
+    with pytest.raises(InputError) as info:
+        expand_inputs(["logs"])
+    assert str(info.value) == "cannot read logs/a.jsonl: Permission denied"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "compression"),
+    [
+        ("misnamed.jsonl", gzip.compress(b"{}\n"), "gzip"),
+        ("misnamed.log", zstandard.ZstdCompressor().compress(b"{}\n"), "zstd"),
+        ("plain.gz", b"{}\n", None),
+        ("empty.zst", b"", None),
+        (
+            "framed.json",
+            (9).to_bytes(4, "big") + zstandard.ZstdCompressor().compress(b"{}"),
+            "zstd-framed",
+        ),
+    ],
+)
+def test_compression_comes_from_magic_bytes(tmp_path, name, data, compression):
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert expand_inputs([str(path)])[0].compression == compression
+
+
+class _Stdin:
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+def test_stdin_is_spooled_to_a_readable_file(monkeypatch):
+    data = gzip.compress(b'{"a": 1}\n')
+    monkeypatch.setattr(sys, "stdin", _Stdin(data))
+    (source,) = expand_inputs(["-"])
+    assert (source.name, source.compression) == ("-", "gzip")
+    assert source.path is not None and source.path.read_bytes() == data
+    with source.open() as stream:
+        assert stream.read() == b'{"a": 1}\n'
+
+
+def test_stdin_only_once(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", _Stdin(b""))
+    with pytest.raises(InputError) as info:
+        expand_inputs(["-", "-"])
+    assert str(info.value) == "stdin (-) can be read only once; give - a single time"
+
+
+def test_named_pipe_is_read_once_and_kept(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b'{"p": 1}\n'))
+    writer.start()
+    (source,) = expand_inputs([str(fifo)])
+    writer.join(timeout=5)
+    assert source.name == str(fifo)
+    assert source.path is not None and source.path.read_bytes() == b'{"p": 1}\n'
+
+
+def test_linked_directories_are_followed_once(tree):
+    (tree / "sub" / "loop").symlink_to(tree, target_is_directory=True)
+    (tree.parent / "elsewhere").mkdir()
+    (tree.parent / "elsewhere" / "d.jsonl").write_text("{}\n")
+    (tree / "linked").symlink_to(tree.parent / "elsewhere", target_is_directory=True)
+    assert _names(expand_inputs(["logs"])) == [
+        "logs/a.jsonl",
+        "logs/b.jsonl",
+        "logs/linked/d.jsonl",
+        "logs/notes.txt",
+        "logs/sub/c.jsonl.gz",
+    ]
+
+
+def test_unreadable_subdirectory_raises(tree, monkeypatch):
+    real_scandir = os.scandir
+
+    def deny(path):
+        if str(path).endswith("sub"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", deny)
+    with pytest.raises(InputError) as info:
+        expand_inputs(["logs"])
+    assert str(info.value) == "cannot read directory logs/sub: Permission denied"
