@@ -40,7 +40,10 @@ class Source:
                 import zstandard
 
                 raw = self.path.open("rb")
-                return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+                # Across frames: the Collector and `zstd` tools may write several frames per file.
+                return zstandard.ZstdDecompressor().stream_reader(
+                    raw, closefd=True, read_across_frames=True
+                )
             return self.path.open("rb")
         except OSError as exc:
             raise InputError(f"cannot read {self.name}: {exc.strerror or exc}") from None
