@@ -52,6 +52,11 @@ def _root(
     ctx.obj = CliState(home=home, user=user, strategy=strategy, debug=debug)
 
 
+from quality_cli import lint as _lint  # noqa: E402
+
+app.command("lint", help=_lint.HELP)(_lint.lint)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
