@@ -30,7 +30,10 @@ class Format(StrEnum):
 
 
 def lint(
-    paths: Annotated[list[str], typer.Argument(help="Files or directories.", show_default=False)],
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Files or directories.", metavar="PATH...", show_default=False),
+    ],
     output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
     select: Annotated[str | None, typer.Option(help="Rules to run, e.g. QC001,QC003.")] = None,
     ignore: Annotated[str | None, typer.Option(help="Rules to skip, e.g. QC002.")] = None,
