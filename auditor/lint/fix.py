@@ -50,24 +50,46 @@ class _Rewriter(cst.CSTTransformer):
 
 
 def _drop(original: cst.CSTNode, updated: Any, remove: set[int]) -> Any:
-    """Drop statements by identity, moving their own-line comments to the next statement."""
+    """Drop statements by identity. Their leading blank lines and own-line comments move to
+    the next statement, so comments survive and blank-line grouping stays as it was."""
+    assert isinstance(original, cst.IndentedBlock | cst.Module)
     kept: list[Any] = []
     carried: list[cst.EmptyLine] = []
     changed = False
-    assert isinstance(original, cst.IndentedBlock | cst.Module)
     for old, new in zip(original.body, updated.body, strict=True):
         if id(old) in remove:
-            leading = getattr(old, "leading_lines", ())
-            carried.extend(line for line in leading if line.comment is not None)
+            carried.extend(getattr(old, "leading_lines", ()))
             changed = True
             continue
-        if carried:
-            new = new.with_changes(leading_lines=[*carried, *new.leading_lines])
+        if changed and (carried or not kept):
+            lines = _merge(carried, list(new.leading_lines), first=not kept)
+            new = new.with_changes(leading_lines=lines)
             carried = []
         kept.append(new)
     if not changed or (not kept and isinstance(original, cst.IndentedBlock)):
         return updated  # an emptied block would not parse: leave it as it was
     return updated.with_changes(body=kept)
+
+
+def _blank_run(lines: Sequence[cst.EmptyLine]) -> int:
+    count = 0
+    for line in lines:
+        if line.comment is not None:
+            break
+        count += 1
+    return count
+
+
+def _merge(
+    carried: list[cst.EmptyLine], own: list[cst.EmptyLine], first: bool
+) -> list[cst.EmptyLine]:
+    tail = _blank_run(carried[::-1])
+    head = _blank_run(own)
+    blanks = carried[len(carried) - tail :] if tail >= head else own[:head]
+    merged = [*carried[: len(carried) - tail], *blanks, *own[head:]]
+    if first:  # nothing above any more: no blank lines before the first statement
+        merged = merged[_blank_run(merged) :]
+    return merged
 
 
 def _import_assignments(wrapper: MetadataWrapper) -> Iterable[tuple[str, int]]:
