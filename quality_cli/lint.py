@@ -40,9 +40,14 @@ def lint(
     fix: Annotated[bool, typer.Option("--fix", help="Rewrite QC001 fallbacks in place.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a diff.")] = False,
     config: Annotated[str | None, typer.Option(help="TOML file with lint settings.")] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: one per CPU).")
+    ] = None,
 ) -> None:
     """Lint PATHS; exit 1 when findings remain."""
-    report = run_lint(paths, select=select, ignore=ignore, fix=fix, diff=diff, config_file=config)
+    report = run_lint(
+        paths, select=select, ignore=ignore, fix=fix, diff=diff, config_file=config, jobs=jobs
+    )
     for text in report.diffs:  # on stderr for json/sarif, so stdout stays one document
         typer.echo(text, nl=False, err=output is not Format.text)
     if output is Format.text:

@@ -21,9 +21,10 @@ def run_lint(
     fix: bool = False,
     diff: bool = False,
     config_file: str | None = None,
+    jobs: int | None = None,
 ) -> LintReport:
     """Lint `paths` with the nearest `[tool.quality.lint]` settings (or `config_file`),
     `select`/`ignore` (comma-separated codes) on top; `fix` writes QC001 fixes, `diff`
-    returns them as unified diffs."""
+    returns them as unified diffs; `jobs` worker processes (default: one per CPU)."""
     config = load_config(paths, config_file).with_codes(select, ignore)
-    return lint_paths(paths, config, fix=fix, diff=diff)
+    return lint_paths(paths, config, fix=fix, diff=diff, jobs=jobs)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from auditor.lint.config import LintConfig, matches
 from auditor.lint.exprs import (
@@ -52,10 +52,10 @@ FixPlan = ReplaceExpr | RemoveStatement
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a minted value comes from: its line, whether it is on an error path, its fix."""
+    """Where a minted value comes from: its node, whether it is on an error path, its fix."""
 
     kind: DefKind
-    line: int
+    node: cst.CSTNode
     error_path: bool
     fix: FixPlan | None
 
@@ -68,27 +68,67 @@ class Analysis:
     fixes: Mapping[Finding, tuple[FixPlan, ...]]
 
 
+#: Turns a node into its 1-based start line (positions are resolved only when needed).
+LineOf = Callable[[cst.CSTNode], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A finding before positions are known: its anchor node and a message builder."""
+
+    code: Code
+    anchor: cst.CSTNode
+    message: Callable[[LineOf], str]
+    plans: tuple[FixPlan, ...] = ()
+    fixable: bool = False
+
+
 def analyze_module(wrapper: MetadataWrapper, path: str, config: LintConfig) -> Analysis:
-    """Run the enabled rules over one parsed module."""
+    """Run the enabled rules over one parsed module (`wrapper.module` is what is visited, so
+    fix plans refer to its nodes)."""
     collector = Collector(config)
-    wrapper.visit(collector)
-    checker = _Checker(wrapper, path, config, collector.functions)
-    findings: list[Finding] = []
-    fixes: dict[Finding, tuple[FixPlan, ...]] = {}
+    wrapper.module.visit(collector)
+    checker = _Checker(config, collector.functions)
+    pending: list[Pending] = []
     enabled = config.enabled
     if enabled & {Code.QC001, Code.QC003, Code.QC004}:
         for function in collector.functions:
             if matches(function.name, config.new_thread_functions):
                 continue  # minting there starts a genuinely new thread
             for call in function.getter_calls:
-                for finding, plans in checker.check_call(function, call):
-                    if finding.code in enabled:
-                        findings.append(finding)
-                        if plans:
-                            fixes[finding] = plans
+                pending.extend(p for p in checker.check_call(function, call) if p.code in enabled)
     if Code.QC002 in enabled:
-        findings.extend(shared_state_findings(collector.classes, config, path, checker.position))
+        for write, text in shared_state_findings(collector.classes, config):
+            pending.append(Pending(Code.QC002, write.target, _constant(text)))
+    if not pending:
+        return Analysis((), {})
+    positions = wrapper.resolve(PositionProvider)
+
+    def line_of(node: cst.CSTNode) -> int:
+        return positions[node].start.line
+
+    findings: list[Finding] = []
+    fixes: dict[Finding, tuple[FixPlan, ...]] = {}
+    for item in pending:
+        span = positions[item.anchor]
+        finding = Finding(
+            path,
+            span.start.line,
+            span.start.column + 1,
+            item.code,
+            item.message(line_of),
+            span.end.line,
+            span.end.column + 1,
+            item.fixable,
+        )
+        findings.append(finding)
+        if item.plans:
+            fixes[finding] = item.plans
     return Analysis(tuple(sorted(findings, key=Finding.sort_key)), fixes)
+
+
+def _constant(text: str) -> Callable[[LineOf], str]:
+    return lambda _line_of: text
 
 
 def _short(name: str) -> str:
@@ -100,30 +140,23 @@ def _join(labels: Sequence[str]) -> str:
     return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1]
 
 
+def _parent(chain: Sequence[cst.CSTNode], node: cst.CSTNode) -> cst.CSTNode | None:
+    """The tracked node enclosing `node` in an ancestors chain (None at the top)."""
+    for index, item in enumerate(chain):
+        if item is node:
+            return chain[index - 1] if index > 0 else None
+    return None
+
+
 class _Checker:
-    def __init__(
-        self,
-        wrapper: MetadataWrapper,
-        path: str,
-        config: LintConfig,
-        functions: list[FunctionFacts],
-    ) -> None:
-        self.wrapper = wrapper
-        self.path = path
+    def __init__(self, config: LintConfig, functions: list[FunctionFacts]) -> None:
         self.config = config
-        self.positions = wrapper.resolve(PositionProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
         base = Patterns(config.generators, config.id_prefixes)
         minting = frozenset(f.name for f in functions if any(is_mint(r, base) for r in f.returns))
         self.patterns = Patterns(config.generators, config.id_prefixes, minting)
         fallback = frozenset(f.name for f in functions if self._returns_fallback(f))
         self.patterns = Patterns(config.generators, config.id_prefixes, minting, fallback)
         self._kinds: dict[int, Source] = {}
-
-    def position(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
-        """1-based line and column of a node's start and end."""
-        span = self.positions[node]
-        return (span.start.line, span.start.column + 1, span.end.line, span.end.column + 1)
 
     def _returns_fallback(self, function: FunctionFacts) -> bool:
         for value in function.returns:
@@ -136,58 +169,51 @@ class _Checker:
                 return True
         return False
 
-    # -- ancestry -----------------------------------------------------------------------
-    def _ancestors(self, node: cst.CSTNode, stop: cst.CSTNode) -> list[cst.CSTNode]:
-        chain: list[cst.CSTNode] = []
-        current = node
-        while current is not stop:
-            current = self.parents[current]
-            chain.append(current)
-        return chain
-
-    def _in_error_path(self, function: FunctionFacts, node: cst.CSTNode) -> bool:
+    def _in_error_path(self, function: FunctionFacts, chain: Sequence[cst.CSTNode]) -> bool:
         if matches(function.name, self.config.error_handlers):
             return True
-        return any(isinstance(a, cst.ExceptHandler) for a in self._ancestors(node, function.node))
+        return any(isinstance(a, cst.ExceptHandler | cst.ExceptStarHandler) for a in chain)
 
     # -- where a value comes from ---------------------------------------------------------
     def _classify(self, function: FunctionFacts, assignment: Assignment) -> Source:
         cached = self._kinds.get(id(assignment))
         if cached is not None:
             return cached
-        line = assignment.start[0]
-        error_path = self._in_error_path(function, assignment.stmt)
+        chain = assignment.ancestors
+        error_path = self._in_error_path(function, chain)
         fallback = find_fallback(assignment.value, self.patterns)
         if fallback is not None:
             fix = ReplaceExpr(fallback.node, fallback.keep) if fallback.keep is not None else None
-            source = Source(DefKind.FALLBACK, line, error_path, fix)
+            source = Source(DefKind.FALLBACK, assignment.stmt, error_path, fix)
         elif is_mint(assignment.value, self.patterns):
-            source = self._guarded_mint(function, assignment.stmt, assignment.key, line, error_path)
+            source = self._guarded_mint(chain, assignment.stmt, assignment.key, error_path)
         else:
-            source = Source(DefKind.PLAIN, line, error_path, None)
+            source = Source(DefKind.PLAIN, assignment.stmt, error_path, None)
         self._kinds[id(assignment)] = source
         return source
 
     def _guarded_mint(
-        self, function: FunctionFacts, node: cst.CSTNode, key: str, line: int, error_path: bool
+        self, chain: Sequence[cst.CSTNode], node: cst.CSTNode, key: str, error_path: bool
     ) -> Source:
         """A mint under `if not <key>` (or in `except KeyError` around reading it) is a
         fallback; anywhere else it is a deliberate new ID."""
-        for ancestor in self._ancestors(node, function.node):
+        for index in range(len(chain) - 1, 0, -1):
+            ancestor = chain[index]
             if isinstance(ancestor, cst.If) and mentions(ancestor.test, key):
-                return Source(DefKind.FALLBACK, line, error_path, self._removal(ancestor))
+                fix = self._removal(ancestor, chain[index - 1])
+                return Source(DefKind.FALLBACK, node, error_path, fix)
             if isinstance(ancestor, cst.ExceptHandler):
-                try_node = self.parents[ancestor]
+                try_node = chain[index - 1]
                 if isinstance(try_node, cst.Try) and _reads_only(try_node.body, key):
-                    return Source(DefKind.FALLBACK, line, error_path, None)
-        return Source(DefKind.MINT, line, error_path, None)
+                    return Source(DefKind.FALLBACK, node, error_path, None)
+        return Source(DefKind.MINT, node, error_path, None)
 
-    def _removal(self, node: cst.If) -> RemoveStatement | None:
+    def _removal(self, node: cst.If, block: cst.CSTNode) -> RemoveStatement | None:
         """`if not x: x = mint()` can go when its body only mints what its test checks,
         its test has no side effects, and its block keeps another statement."""
         if node.orelse is not None or not isinstance(node.body, cst.IndentedBlock):
             return None
-        if not _pure(node.test):
+        if not _pure(node.test) or not isinstance(block, cst.IndentedBlock):
             return None
         for line in node.body.body:
             if not isinstance(line, cst.SimpleStatementLine):
@@ -200,14 +226,12 @@ class _Checker:
                     return None
                 if not is_mint(small.value, self.patterns):
                     return None
-        block = self.parents[node]
-        body = getattr(block, "body", ())
-        return RemoveStatement(node) if isinstance(body, Sequence) and len(body) > 1 else None
+        return RemoveStatement(node) if len(block.body) > 1 else None
 
     def _reaching(self, function: FunctionFacts, key: str, call: GetterCall) -> list[Source]:
         """Minted values of `key` that can reach `call`: walk back over earlier assignments
-        until one that runs unconditionally before the call."""
-        ancestors = {id(a) for a in self._ancestors(call.call, function.node)}
+        until one that runs unconditionally before the call (its block encloses the call)."""
+        enclosing = {id(a) for a in call.ancestors}
         found: list[Source] = []
         for assignment in reversed(function.assignments):
             if assignment.key != key or assignment.end > call.start:
@@ -215,57 +239,58 @@ class _Checker:
             source = self._classify(function, assignment)
             if source.kind is not DefKind.PLAIN:
                 found.append(source)
-            line = self.parents[assignment.stmt]
-            if id(self.parents[line]) in ancestors:
+            if id(assignment.ancestors[-1]) in enclosing:
                 break
         return found
 
     # -- the rules ----------------------------------------------------------------------
-    def check_call(
-        self, function: FunctionFacts, call: GetterCall
-    ) -> list[tuple[Finding, tuple[FixPlan, ...]]]:
+    def check_call(self, function: FunctionFacts, call: GetterCall) -> list[Pending]:
         """QC001/QC004 (minted IDs into the getter) and QC003 (client thread dropped)."""
-        results: list[tuple[Finding, tuple[FixPlan, ...]]] = []
-        minted: dict[DefKind, list[tuple[str, Source]]] = {DefKind.FALLBACK: [], DefKind.MINT: []}
-        call_on_error_path = self._in_error_path(function, call.call)
+        results: list[Pending] = []
+        fallback: list[tuple[str, Source]] = []
+        minted: list[tuple[str, Source]] = []
+        on_error_path = self._in_error_path(function, call.ancestors)
         for arg in call.call.args:
             label = self._id_label(arg)
             if label is None:
                 continue
-            for source in self._arg_sources(function, call, arg, label, call_on_error_path):
+            for source in self._arg_sources(function, call, arg, label, on_error_path):
                 if source.kind is DefKind.FALLBACK:
-                    minted[DefKind.FALLBACK].append((label, source))
+                    fallback.append((label, source))
                 elif source.error_path:
-                    minted[DefKind.MINT].append((label, source))
-        line, column, end_line, end_column = self.position(call.call)
-        if minted[DefKind.FALLBACK]:
-            labels = _join([label for label, _ in minted[DefKind.FALLBACK]])
-            first = min(source.line for _, source in minted[DefKind.FALLBACK])
-            fixes = [source.fix for _, source in minted[DefKind.FALLBACK]]
-            plans = tuple(dict.fromkeys(fixes)) if all(fixes) else ()
-            message = (
-                f"{_short(call.name)} can receive a {labels} minted when the request has none "
-                f"(line {first}): each such message opens an orphan thread; pass the incoming "
-                "IDs or None through"
-            )
-            finding = Finding(
-                self.path, line, column, Code.QC001, message, end_line, end_column, bool(plans)
-            )
-            results.append((finding, plans))  # type: ignore[arg-type]
-        if minted[DefKind.MINT]:
-            labels = _join([label for label, _ in minted[DefKind.MINT]])
-            first = min(source.line for _, source in minted[DefKind.MINT])
-            message = (
-                f"{_short(call.name)} on an error path gets a new {labels} (line {first}): "
-                "the error reply opens a new context; reuse the request's thread and run"
-            )
-            finding = Finding(self.path, line, column, Code.QC004, message, end_line, end_column)
-            results.append((finding, ()))
+                    minted.append((label, source))
+        short = _short(call.name)
+        if fallback:
+            labels = _join([label for label, _ in fallback])
+            nodes = [source.node for _, source in fallback]
+            fixes = [source.fix for _, source in fallback]
+            plans = tuple(dict.fromkeys(f for f in fixes if f is not None))
+            fixable = all(f is not None for f in fixes)
+
+            def qc001(line_of: LineOf) -> str:
+                first = min(line_of(n) for n in nodes)
+                return (
+                    f"{short} can receive a {labels} minted when the request has none "
+                    f"(line {first}): each such message opens an orphan thread; pass the "
+                    "incoming IDs or None through"
+                )
+
+            results.append(Pending(Code.QC001, call.call, qc001, plans if fixable else (), fixable))
+        if minted:
+            new_labels = _join([label for label, _ in minted])
+            new_nodes = [source.node for _, source in minted]
+
+            def qc004(line_of: LineOf) -> str:
+                first = min(line_of(n) for n in new_nodes)
+                return (
+                    f"{short} on an error path gets a new {new_labels} (line {first}): the error "
+                    "reply opens a new context; reuse the request's thread and run"
+                )
+
+            results.append(Pending(Code.QC004, call.call, qc004))
         dropped = self._dropped_thread(function, call)
         if dropped is not None:
-            results.append(
-                (Finding(self.path, line, column, Code.QC003, dropped, end_line, end_column), ())
-            )
+            results.append(dropped)
         return results
 
     def _id_label(self, arg: cst.Arg) -> str | None:
@@ -287,21 +312,22 @@ class _Checker:
         on_error_path: bool,
     ) -> list[Source]:
         value = arg.value
-        line = self.position(value)[0]
         fallback = find_fallback(value, self.patterns)
         if fallback is not None:
             fix = ReplaceExpr(fallback.node, fallback.keep) if fallback.keep is not None else None
-            return [Source(DefKind.FALLBACK, line, on_error_path, fix)]
+            return [Source(DefKind.FALLBACK, value, on_error_path, fix)]
         if is_mint(value, self.patterns):
-            return [self._guarded_mint(function, call.call, label, line, on_error_path)]
+            chain = (*call.ancestors, call.call)
+            return [self._guarded_mint(chain, value, label, on_error_path)]
         key = dotted_name(value)
         return self._reaching(function, key, call) if key is not None else []
 
-    def _dropped_thread(self, function: FunctionFacts, call: GetterCall) -> str | None:
+    def _dropped_thread(self, function: FunctionFacts, call: GetterCall) -> Pending | None:
         reads = [r for r in function.thread_reads if r.start < call.start]
         if not reads:
             return None
         config = self.config
+        ids = (*config.run_names, "user_id", "*_user_id")
         verdict: str | None = None
         passed = False
         for arg in call.call.args:
@@ -317,12 +343,11 @@ class _Checker:
                 key = dotted_name(arg.value)
                 if key is not None and matches(key, config.thread_names):
                     passed = True
-                elif key is None or not matches(key, (*config.run_names, "user_id", "*_user_id")):
+                elif key is None or not matches(key, ids):
                     return None  # a positional argument we cannot place: not sure
         if passed:
             return None
         if verdict is None:
-            ids = (*config.run_names, "user_id", "*_user_id")
             named = [
                 arg.keyword.value if arg.keyword is not None else dotted_name(arg.value) or ""
                 for arg in call.call.args
@@ -330,15 +355,20 @@ class _Checker:
             if not any(matches(name, ids) for name in named):
                 return None
             verdict = "without a thread ID"
-        read = reads[0]
-        if isinstance(read.node, cst.Param):
-            what = f"parameter {read.node.name.value}"
+        read = reads[0].node
+        if isinstance(read, cst.Param):
+            what = f"parameter {read.name.value}"
         else:
-            what = self.wrapper.module.code_for_node(read.node).strip()
-        return (
-            f"{_short(call.name)} is called {verdict} while the client's thread ({what}, "
-            f"line {read.start[0]}) is in scope: the reply lands in another thread; pass it through"
-        )
+            what = cst.Module([]).code_for_node(read).strip()
+        short = _short(call.name)
+
+        def qc003(line_of: LineOf) -> str:
+            return (
+                f"{short} is called {verdict} while the client's thread ({what}, line "
+                f"{line_of(read)}) is in scope: the reply lands in another thread; pass it through"
+            )
+
+        return Pending(Code.QC003, call.call, qc003)
 
 
 def _reads_only(body: cst.BaseSuite, key: str) -> bool:

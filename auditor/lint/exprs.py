@@ -203,12 +203,15 @@ def loaded_names(expr: cst.CSTNode) -> Iterator[str]:
             yield node.value
 
 
+_SCOPES = frozenset({cst.Lambda, cst.FunctionDef, cst.ClassDef})
+
+
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every node under `node` (itself included), not entering lambdas or nested scopes."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        if current is not node and isinstance(current, cst.Lambda | cst.FunctionDef | cst.ClassDef):
+        if current is not node and type(current) in _SCOPES:
             continue
         stack.extend(reversed(current.children))

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import libcst as cst
 
 from auditor.lint.config import LintConfig, matches
 from auditor.lint.exprs import loaded_names
-from auditor.lint.rules import Code, Finding
-from auditor.lint.visitors import SETUP_METHODS, ClassFacts, FunctionFacts
-
-Position = Callable[[cst.CSTNode], tuple[int, int, int, int]]
+from auditor.lint.visitors import SETUP_METHODS, ClassFacts, FunctionFacts, SelfWrite
 
 
 def shared_state_findings(
-    classes: Iterable[ClassFacts], config: LintConfig, path: str, position: Position
-) -> list[Finding]:
+    classes: Iterable[ClassFacts], config: LintConfig
+) -> list[tuple[SelfWrite, str]]:
     """`self.<attr> = <request value>` in a method of a serving class (one with a handler
     method such as `handle`), when another method reads `self.<attr>`."""
-    findings: list[Finding] = []
+    findings: list[tuple[SelfWrite, str]] = []
     for cls in classes:
         if not any(matches(m.name, config.handler_methods) for m in cls.methods):
             continue
@@ -34,13 +31,12 @@ def shared_state_findings(
             readers = sorted(cls.reads.get(write.attr, set()) - {method.name} - SETUP_METHODS)
             if not readers:
                 continue
-            line, column, end_line, end_column = position(write.target)
             message = (
                 f"self.{write.attr} is set from the request in {method.name}() and read in "
                 f"{readers[0]}(): one {cls.name} serves every user, so concurrent requests can "
                 "get each other's value; pass it as an argument or use a ContextVar"
             )
-            findings.append(Finding(path, line, column, Code.QC002, message, end_line, end_column))
+            findings.append((write, message))
     return findings
 
 

@@ -6,8 +6,10 @@ import difflib
 import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import partial
 from pathlib import Path
 
 import libcst as cst
@@ -74,20 +76,39 @@ def _excluded(name: str, config: LintConfig) -> bool:
 
 
 def lint_paths(
-    paths: Sequence[str], config: LintConfig, *, fix: bool = False, diff: bool = False
+    paths: Sequence[str],
+    config: LintConfig,
+    *,
+    fix: bool = False,
+    diff: bool = False,
+    jobs: int | None = None,
 ) -> LintReport:
     """Lint every file under `paths`. With `fix`, write QC001 fixes back; with `diff`, also
-    return unified diffs of them (`diff` alone computes the fixes without writing)."""
-    results = [
-        lint_file(name, path, config, fix=fix, diff=diff) for name, path in discover(paths, config)
-    ]
-    findings = tuple(f for r in results for f in r.findings)
+    return unified diffs of them (`diff` alone computes the fixes without writing).
+    `jobs` worker processes share the files (default: one per CPU, for large trees only)."""
+    files = discover(paths, config)
+    workers = min(jobs or os.cpu_count() or 1, len(files) // _FILES_PER_WORKER)
+    check = partial(_lint_one, config=config, fix=fix, diff=diff)
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(check, files, chunksize=_CHUNK))
+    else:
+        results = [check(item) for item in files]
     return LintReport(
         files=len(results),
-        findings=findings,
+        findings=tuple(f for r in results for f in r.findings),
         fixed=sum(r.fixed for r in results),
         diffs=tuple(r.diff for r in results if r.diff),
     )
+
+
+#: Below this many files per worker, starting processes costs more than it saves.
+_FILES_PER_WORKER = 100
+_CHUNK = 25
+
+
+def _lint_one(item: tuple[str, Path], *, config: LintConfig, fix: bool, diff: bool) -> FileResult:
+    return lint_file(item[0], item[1], config, fix=fix, diff=diff)
 
 
 def lint_file(
@@ -141,7 +162,7 @@ def lint_source(
         return SourceResult(
             (_unreadable(name, "too deeply nested to check; the file was not checked"),), raw
         )
-    lines = module.code.splitlines()
+    lines = raw.decode(module.encoding).splitlines() if analysis.findings else []
     findings = tuple(f for f in analysis.findings if not _suppressed(f, lines))
     plans = [p for f in findings if f.code is Code.QC001 for p in analysis.fixes.get(f, ())]
     if not fix or not plans:

@@ -1,6 +1,10 @@
 """One libcst pass over a module that records the facts the rules need, per function and class.
 
 The rules (`analysis.py`) then decide on these facts; nothing here decides what is a defect.
+The pass needs no metadata: it numbers the nodes it records in visiting order (enough to
+say what comes before what) and keeps the chain of enclosing blocks, `if`s and `try`s of
+each (enough to say what runs conditionally). Source positions are resolved later, only
+for modules that have findings, because PositionProvider costs a second full pass.
 """
 
 from __future__ import annotations
@@ -8,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import CodePosition, PositionProvider
 
 from auditor.lint.config import LintConfig, matches
 from auditor.lint.exprs import callee_name, dotted_name, string_value
@@ -19,10 +22,6 @@ SETUP_METHODS = frozenset(
 )
 
 
-def _pos(position: CodePosition) -> tuple[int, int]:
-    return (position.line, position.column)
-
-
 @dataclass(slots=True)
 class Assignment:
     """`key = value` (key a dotted name such as `thread_id` or `self._thread_id`)."""
@@ -30,8 +29,9 @@ class Assignment:
     key: str
     value: cst.BaseExpression
     stmt: cst.CSTNode
-    start: tuple[int, int]
-    end: tuple[int, int]
+    start: int
+    end: int
+    ancestors: tuple[cst.CSTNode, ...]
 
 
 @dataclass(slots=True)
@@ -40,8 +40,8 @@ class GetterCall:
 
     call: cst.Call
     name: str
-    start: tuple[int, int]
-    end: tuple[int, int]
+    start: int
+    ancestors: tuple[cst.CSTNode, ...]
 
 
 @dataclass(slots=True)
@@ -49,7 +49,7 @@ class ThreadRead:
     """Where a function reads the client's thread ID (`payload["thread_id"]`, a parameter)."""
 
     node: cst.CSTNode
-    start: tuple[int, int]
+    start: int
 
 
 @dataclass(slots=True)
@@ -90,8 +90,6 @@ class ClassFacts:
 class Collector(cst.CSTVisitor):
     """Collects `FunctionFacts` and `ClassFacts` for a module (run through a MetadataWrapper)."""
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
     def __init__(self, config: LintConfig) -> None:
         super().__init__()
         self.config = config
@@ -99,6 +97,30 @@ class Collector(cst.CSTVisitor):
         self.classes: list[ClassFacts] = []
         self._scopes: list[FunctionFacts | ClassFacts] = []
         self._stores: set[int] = set()
+        self._chain: list[cst.CSTNode] = []
+        self._function_depth: list[int] = []
+        self._order = 0
+
+    # The chain of enclosing functions, blocks, conditions and handlers of recorded nodes.
+    def _push(self, node: cst.CSTNode) -> None:
+        self._chain.append(node)
+
+    def _pop(self, original_node: cst.CSTNode) -> None:
+        self._chain.pop()
+
+    visit_IndentedBlock = visit_SimpleStatementSuite = visit_If = _push
+    visit_Try = visit_TryStar = visit_ExceptHandler = visit_ExceptStarHandler = _push
+    leave_IndentedBlock = leave_SimpleStatementSuite = leave_If = _pop
+    leave_Try = leave_TryStar = leave_ExceptHandler = leave_ExceptStarHandler = _pop
+
+    def _tick(self) -> int:
+        """Visiting order of the recorded nodes: enough to say what comes before what."""
+        self._order += 1
+        return self._order
+
+    def _ancestors(self) -> tuple[cst.CSTNode, ...]:
+        """Enclosing tracked nodes, outermost first, from the current function down."""
+        return tuple(self._chain[self._function_depth[-1] :])
 
     # -- scopes -------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -123,15 +145,19 @@ class Collector(cst.CSTVisitor):
         if facts.owner is not None:
             facts.owner.methods.append(facts)
         facts.thread_reads.extend(
-            ThreadRead(p, _pos(self.get_metadata(PositionProvider, p).start))
+            ThreadRead(p, self._tick())
             for p in plist
             if matches(p.name.value, self.config.thread_names)
         )
         self.functions.append(facts)
         self._scopes.append(facts)
+        self._chain.append(node)
+        self._function_depth.append(len(self._chain) - 1)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._scopes.pop()
+        self._chain.pop()
+        self._function_depth.pop()
 
     def _function(self) -> FunctionFacts | None:
         top = self._scopes[-1] if self._scopes else None
@@ -151,9 +177,25 @@ class Collector(cst.CSTVisitor):
         for target in node.targets:
             self._assign(target.target, node.value, node)
 
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self._close(original_node)
+
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._assign(node.target, node.value, node)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        self._close(original_node)
+
+    def _close(self, stmt: cst.CSTNode) -> None:
+        """An assignment takes effect after its value is computed: record where it ends."""
+        function = self._function()
+        if function is None:
+            return
+        for assignment in reversed(function.assignments):
+            if assignment.stmt is not stmt:
+                break
+            assignment.end = self._tick()
 
     def _assign(
         self, target: cst.BaseExpression, value: cst.BaseExpression, stmt: cst.CSTNode
@@ -170,8 +212,9 @@ class Collector(cst.CSTVisitor):
         function = self._function()
         if key is None or function is None:
             return
-        span = self.get_metadata(PositionProvider, stmt)
-        function.assignments.append(Assignment(key, value, stmt, _pos(span.start), _pos(span.end)))
+        function.assignments.append(
+            Assignment(key, value, stmt, self._tick(), 0, self._ancestors())
+        )
         self._record_self_write(target, value)
 
     def _record_self_write(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
@@ -219,8 +262,7 @@ class Collector(cst.CSTVisitor):
             return
         name = callee_name(node)
         if matches(name, self.config.getters):
-            span = self.get_metadata(PositionProvider, node)
-            function.getter_calls.append(GetterCall(node, name, _pos(span.start), _pos(span.end)))
+            function.getter_calls.append(GetterCall(node, name, self._tick(), self._ancestors()))
         if name.endswith((".get", ".pop")) or name == "getattr":
             index = 1 if name == "getattr" else 0
             if len(node.args) > index:
@@ -229,8 +271,7 @@ class Collector(cst.CSTVisitor):
                     self._thread_read(function, node)
 
     def _thread_read(self, function: FunctionFacts, node: cst.CSTNode) -> None:
-        start = _pos(self.get_metadata(PositionProvider, node).start)
-        function.thread_reads.append(ThreadRead(node, start))
+        function.thread_reads.append(ThreadRead(node, self._tick()))
 
     def visit_Return(self, node: cst.Return) -> None:
         function = self._function()
