@@ -68,7 +68,10 @@ def discover(paths: Sequence[str], config: LintConfig) -> list[tuple[str, Path]]
                 )
         else:
             raise InputError(f"no such file or directory: {arg}")
-    return list(dict.fromkeys(found))
+    unique: dict[Path, tuple[str, Path]] = {}
+    for name, path in found:
+        unique.setdefault(path.resolve(), (name, path))  # a file named twice is linted once
+    return list(unique.values())
 
 
 def _excluded(name: str, config: LintConfig) -> bool:
@@ -162,6 +165,9 @@ def lint_source(
         return SourceResult(
             (_unreadable(name, "too deeply nested to check; the file was not checked"),), raw
         )
+    except Exception as exc:  # a checker bug must not stop the run or hide the file
+        message = f"internal error while checking ({type(exc).__name__}: {exc}); please report it"
+        return SourceResult((_unreadable(name, message),), raw)
     lines = raw.decode(module.encoding).splitlines() if analysis.findings else []
     findings = tuple(f for f in analysis.findings if not _suppressed(f, lines))
     plans = [p for f in findings if f.code is Code.QC001 for p in analysis.fixes.get(f, ())]

@@ -11,7 +11,6 @@ from auditor.lint.runner import LintReport
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "quality-lint"
-TOOL_URI = "https://github.com/quality/quality/blob/main/docs/lint.md"
 
 
 def to_sarif(report: LintReport) -> dict[str, Any]:
@@ -26,7 +25,6 @@ def to_sarif(report: LintReport) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": TOOL_NAME,
-                        "informationUri": TOOL_URI,
                         "rules": [_rule(code) for code in codes],
                     }
                 },
