@@ -32,7 +32,7 @@ class Format(StrEnum):
 def lint(
     paths: Annotated[
         list[str],
-        typer.Argument(help="Files or directories.", metavar="PATH...", show_default=False),
+        typer.Argument(help="Files or directories.", metavar="PATH", show_default=False),
     ],
     output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
     select: Annotated[str | None, typer.Option(help="Rules to run, e.g. QC001,QC003.")] = None,

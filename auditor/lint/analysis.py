@@ -17,6 +17,7 @@ from auditor.lint.exprs import (
     is_mint,
     last_segment,
     mentions,
+    mentions_any,
     walk,
 )
 from auditor.lint.qc002 import shared_state_findings
@@ -157,6 +158,7 @@ class _Checker:
         fallback = frozenset(f.name for f in functions if self._returns_fallback(f))
         self.patterns = Patterns(config.generators, config.id_prefixes, minting, fallback)
         self._kinds: dict[int, Source] = {}
+        self.id_names = (*config.thread_names, *config.run_names)
 
     def _returns_fallback(self, function: FunctionFacts) -> bool:
         for value in function.returns:
@@ -199,7 +201,9 @@ class _Checker:
         fallback; anywhere else it is a deliberate new ID."""
         for index in range(len(chain) - 1, 0, -1):
             ancestor = chain[index]
-            if isinstance(ancestor, cst.If) and mentions(ancestor.test, key):
+            if isinstance(ancestor, cst.If) and (
+                mentions(ancestor.test, key) or mentions_any(ancestor.test, self.id_names)
+            ):
                 fix = self._removal(ancestor, chain[index - 1])
                 return Source(DefKind.FALLBACK, node, error_path, fix)
             if isinstance(ancestor, cst.ExceptHandler):

@@ -191,6 +191,18 @@ def mentions(test: cst.CSTNode, key: str) -> bool:
     return False
 
 
+def mentions_any(test: cst.CSTNode, patterns: tuple[str, ...]) -> bool:
+    """True when a condition refers to any name or string key matching `patterns`
+    (`if not payload.get("thread_id"):` guards whatever the branch assigns)."""
+    for node in walk(test):
+        if isinstance(node, cst.Name) and matches(node.value, patterns):
+            return True
+        value = string_value(node)
+        if value is not None and matches(value, patterns):
+            return True
+    return False
+
+
 def loaded_names(expr: cst.CSTNode) -> Iterator[str]:
     """Names an expression reads (not attribute names after a dot, not keyword names)."""
     skip: set[int] = set()

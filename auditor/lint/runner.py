@@ -181,7 +181,7 @@ def lint_source(
 
 
 def _suppressed(finding: Finding, lines: Sequence[str]) -> bool:
-    if not 0 < finding.line <= len(lines):
+    if finding.code is Code.QC000 or not 0 < finding.line <= len(lines):
         return False
     match = _NOQA.search(lines[finding.line - 1])
     if match is None:

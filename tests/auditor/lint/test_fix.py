@@ -94,3 +94,28 @@ def test_ignored_rule_is_not_fixed():
     config = LintConfig().with_codes(None, "QC001")
     result = lint_source(source, "handler.py", config, fix=True)
     assert result.new_source == source
+
+
+def test_getattr_default_becomes_none():
+    source = (
+        b"async def handle(sm, user_id, msg):\n"
+        b"    thread_id = getattr(msg, 'thread_id', uuid4())  # client's thread\n"
+        b"    return await sm.get_execution_context(thread_id=thread_id)\n"
+    )
+    fixed = _fix(source).new_source.decode()
+    assert "    thread_id = getattr(msg, 'thread_id', None)  # client's thread\n" in fixed
+
+
+def test_if_with_else_is_reported_not_rewritten():
+    source = (
+        b"async def handle(sm, user_id, payload):\n"
+        b"    thread_id = payload.get('thread_id')\n"
+        b"    if thread_id:\n"
+        b"        pass\n"
+        b"    else:\n"
+        b"        thread_id = generate_thread_id()\n"
+        b"    return await sm.get_execution_context(thread_id=thread_id)\n"
+    )
+    result = _fix(source)
+    assert result.new_source == source
+    assert [(f.code, f.fixable) for f in result.findings] == [(Code.QC001, False)]

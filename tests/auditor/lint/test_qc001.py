@@ -79,6 +79,21 @@ POSITIVE = {
         return context
         """
     ),
+    "else branch assigns a differently named local": handler_class(
+        """
+        if payload.get("thread_id"):
+            tid = payload["thread_id"]
+        else:
+            tid = generate_thread_id()
+        return await self.session_manager.get_execution_context(thread_id=tid)  # expect: QC001
+        """
+    ),
+    "getattr default minted": handler_class(
+        """
+        thread_id = getattr(payload, "thread_id", uuid.uuid4().hex)
+        return await self.session_manager.get_execution_context(thread_id=thread_id)  # expect: QC001
+        """
+    ),
     "fallback hidden in a helper method": handler_class(
         """
         thread_id = self._thread_id_or_new(payload)

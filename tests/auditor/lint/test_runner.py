@@ -46,6 +46,12 @@ def test_syntax_error_is_a_qc000_finding_with_its_position():
     assert finding.line >= 1
 
 
+def test_noqa_and_select_never_hide_a_syntax_error():
+    config = LintConfig().with_codes("QC001", None)
+    result = lint_source("def handle(self, payload:  # noqa\n", "bad.py", config)
+    assert [f.code for f in result.findings] == [Code.QC000]
+
+
 def test_undecodable_file_is_a_qc000_finding(tmp_path):
     (tmp_path / "latin.py").write_bytes(b"x = '\xe9t\xe9'\n")
     report = lint_paths([str(tmp_path)], LintConfig())
