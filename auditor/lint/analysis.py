@@ -141,14 +141,6 @@ def _join(labels: Sequence[str]) -> str:
     return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1]
 
 
-def _parent(chain: Sequence[cst.CSTNode], node: cst.CSTNode) -> cst.CSTNode | None:
-    """The tracked node enclosing `node` in an ancestors chain (None at the top)."""
-    for index, item in enumerate(chain):
-        if item is node:
-            return chain[index - 1] if index > 0 else None
-    return None
-
-
 class _Checker:
     def __init__(self, config: LintConfig, functions: list[FunctionFacts]) -> None:
         self.config = config
@@ -274,7 +266,7 @@ class _Checker:
             def qc001(line_of: LineOf) -> str:
                 first = min(line_of(n) for n in nodes)
                 return (
-                    f"{short} can receive a {labels} minted when the request has none "
+                    f"{short} can receive a minted {labels} when the request has none "
                     f"(line {first}): each such message opens an orphan thread; pass the "
                     "incoming IDs or None through"
                 )
@@ -302,8 +294,7 @@ class _Checker:
             return None
         if arg.keyword is not None:
             name = arg.keyword.value
-            ids = (*self.config.thread_names, *self.config.run_names)
-            return name if matches(name, ids) else None
+            return name if matches(name, self.id_names) else None
         key = dotted_name(arg.value)
         return last_segment(key) if key is not None else "ID"
 

@@ -21,7 +21,7 @@ CLEAN = (
     "        return await self.sm.get_execution_context(user_id, thread_id=payload.get('thread_id'))\n"
 )
 QC001_MESSAGE = (
-    "get_execution_context() can receive a thread_id and run_id minted when the request has "
+    "get_execution_context() can receive a minted thread_id and run_id when the request has "
     "none (line 6): each such message opens an orphan thread; pass the incoming IDs or None through"
 )
 

@@ -201,7 +201,7 @@ def test_one_finding_names_both_ids_and_the_minting_line():
     call_line = expected(ORIGINAL_DEFECT)[0][1]
     column = lines[call_line - 1].index("self.session_manager") + 1
     assert finding.message == (
-        "get_execution_context() can receive a thread_id and run_id minted when the request "
+        "get_execution_context() can receive a minted thread_id and run_id when the request "
         f"has none (line {mint_line}): each such message opens an orphan thread; pass the "
         "incoming IDs or None through"
     )
