@@ -88,7 +88,7 @@ class ClassFacts:
 
 
 class Collector(cst.CSTVisitor):
-    """Collects `FunctionFacts` and `ClassFacts` for a module (run through a MetadataWrapper)."""
+    """Collects `FunctionFacts` and `ClassFacts` for a module: `module.visit(Collector(config))`."""
 
     def __init__(self, config: LintConfig) -> None:
         super().__init__()

@@ -121,3 +121,13 @@ def test_fix_leaves_clean_files_byte_for_byte(tmp_path):
     report = lint_paths([str(path)], LintConfig(), fix=True)
     assert report.findings == ()
     assert path.read_bytes() == data
+
+
+def test_worker_processes_give_the_same_report(tmp_path, monkeypatch):
+    for n in range(4):
+        (tmp_path / f"h{n}.py").write_text(DEFECT.format(comment="") if n % 2 else "x = 1\n")
+    sequential = lint_paths([str(tmp_path)], LintConfig(), jobs=1)
+    monkeypatch.setattr("auditor.lint.runner._FILES_PER_WORKER", 1)
+    parallel = lint_paths([str(tmp_path)], LintConfig(), jobs=2)
+    assert parallel == sequential
+    assert [f.path.rsplit("/", 1)[1] for f in parallel.findings] == ["h1.py", "h3.py"]
