@@ -29,8 +29,10 @@ class LintConfig:
     """Everything the rules need to know about a codebase's names. Field names are the
     config keys with `-` for `_` (`new-thread-functions`)."""
 
+    # `generate_*id*` would also match `generate_video`: ID words are matched whole.
     generators: tuple[str, ...] = _t(
-        "generate_*id*", "new_*_id", "make_*_id", "mint_*_id", "mint_id",
+        "generate_id", "generate_*_id", "generate_*_id_*", "generate_*uuid*",
+        "new_*_id", "make_*_id", "mint_*_id", "mint_id",
         "uuid1", "uuid4", "uuid7", "token_hex", "token_urlsafe", "token_bytes", "ulid",
     )  # fmt: skip
     id_prefixes: tuple[str, ...] = _t("thread_", "run_", "thread-", "run-")

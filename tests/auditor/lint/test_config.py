@@ -125,7 +125,8 @@ def test_unknown_code_is_an_error():
     ("name", "patterns", "hit"),
     [
         ("uuid.uuid4", ("uuid4",), True),
-        ("self.ids.generate_thread_id", ("generate_*id*",), True),
+        ("self.ids.generate_thread_id", LintConfig().generators, True),
+        ("generate_video", LintConfig().generators, False),
         ("ids.new", ("ids.new",), True),
         ("other.new", ("ids.new",), False),
         ("ExecutionContext", ("*Context",), True),
