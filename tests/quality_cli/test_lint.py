@@ -156,3 +156,11 @@ def test_help_has_an_example():
     result = CliRunner().invoke(app, ["lint", "--help"])
     assert result.exit_code == 0
     assert "Example: quality lint handlers/ --format sarif > lint.sarif" in result.output
+
+
+def test_fix_with_diff_writes_and_shows_the_change(project):
+    result = _run("handlers/quality.py", "--fix", "--diff")
+    assert result.exit_code == 0
+    assert result.output.startswith("--- handlers/quality.py\n+++ handlers/quality.py\n")
+    assert result.output.endswith("Fixed 1 finding.\nAll checks passed (1 file).\n")
+    assert "generate_run_id" not in (project / "handlers" / "quality.py").read_text()
