@@ -123,12 +123,11 @@ def lint_file(
     except OSError as exc:
         return FileResult(name, (_unreadable(name, f"cannot read file: {exc.strerror or exc}"),))
     result = lint_source(data, name, config, fix=fix or diff)
-    if result.fixed and fix:
+    changed = result.new_source != data
+    if changed and fix:
         path.write_bytes(result.new_source)
-    text = ""
-    if diff and result.fixed:
-        text = _unified_diff(name, data, result.new_source, result.encoding)
-    if not fix and result.fixed:
+    text = _unified_diff(name, data, result.new_source, result.encoding) if changed and diff else ""
+    if changed and not fix:
         return FileResult(name, result.before_fix, 0, text)  # --diff alone writes nothing
     return FileResult(name, result.findings, result.fixed, text)
 
