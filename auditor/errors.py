@@ -11,3 +11,7 @@ class InputError(AuditError):
 
 class UsageError(AuditError):
     """Options that contradict each other or cannot be parsed (`--map`, `--extract`, `--split-at`)."""
+
+
+class LintError(AuditError):
+    """The static checker cannot run: a bad `[tool.quality.lint]` section or an unknown rule code."""

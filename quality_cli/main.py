@@ -55,8 +55,10 @@ def _root(
 from quality_cli import alerts as _alerts  # noqa: E402
 from quality_cli import chat as _chat  # noqa: E402
 from quality_cli import dashboard as _dashboard  # noqa: E402
+from quality_cli import lint as _lint  # noqa: E402
 from quality_cli import quality as _quality  # noqa: E402
 from quality_cli import serve as _serve  # noqa: E402
+from quality_cli import simulate as _simulate  # noqa: E402
 from quality_cli import thread as _thread  # noqa: E402
 
 app.command("chat", help=_chat.HELP)(_chat.chat)
@@ -65,13 +67,11 @@ app.add_typer(_alerts.app, name="alerts")
 app.command("metrics", help=_quality.METRICS_HELP)(_quality.metrics)
 app.command("report", help=_quality.REPORT_HELP)(_quality.report)
 app.command("validate", help=_quality.VALIDATE_HELP)(_quality.validate)
+app.command("simulate", help=_simulate.HELP)(_simulate.simulate_command)
+app.command("dashboard", help=_dashboard.HELP)(_dashboard.dashboard)
 app.command("serve", help=_serve.SERVE_HELP)(_serve.serve)
 app.command("token", help=_serve.TOKEN_HELP)(_serve.token)
-app.command("dashboard", help=_dashboard.HELP)(_dashboard.dashboard)
-
-from quality_cli import simulate as _simulate  # noqa: E402
-
-app.command("simulate", help=_simulate.HELP)(_simulate.simulate_command)
+app.command("lint", help=_lint.HELP)(_lint.lint)
 
 
 def main() -> None:

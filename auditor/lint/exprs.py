@@ -1,0 +1,229 @@
+"""Classifying expressions: dotted names, ID minting, fallbacks, and tests for a missing value.
+
+Everything here is a pure function of a libcst node (and the config's name patterns), so
+the rules in `analysis.py` read as sentences over these predicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from auditor.lint.config import matches
+
+#: Wrappers that keep an ID an ID: `str(x)`, `x.hex`, `x[:8]`, `x.upper()`.
+_ID_WRAPPERS = frozenset({"str", "format", "repr"})
+
+
+def dotted_name(node: cst.CSTNode) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted_name(node.value)
+        return f"{base}.{node.attr.value}" if base is not None else None
+    return None
+
+
+def callee_name(call: cst.Call) -> str:
+    """The called name as far as it is written: `self.sm.get_context`, or `?.get_context` for
+    `factory().get_context`; rules match on its last segment."""
+    func = call.func
+    name = dotted_name(func)
+    if name is not None:
+        return name
+    if isinstance(func, cst.Attribute):
+        return f"?.{func.attr.value}"
+    return "?"
+
+
+def last_segment(name: str) -> str:
+    """`c` for `a.b.c`."""
+    return name.rpartition(".")[2]
+
+
+def strip(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """The expression under `await` (parentheses are attributes of the node in libcst)."""
+    while isinstance(expr, cst.Await):
+        expr = expr.expression
+    return expr
+
+
+def string_value(node: cst.CSTNode) -> str | None:
+    """The value of a plain string literal, None for anything else (f-strings included)."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Patterns:
+    """The name patterns the predicates need, plus helpers found in the module being checked."""
+
+    generators: tuple[str, ...]
+    id_prefixes: tuple[str, ...]
+    minting_helpers: frozenset[str] = frozenset()
+    fallback_helpers: frozenset[str] = frozenset()
+
+
+def is_mint(expr: cst.BaseExpression, patterns: Patterns) -> bool:
+    """True when the expression's value is a freshly minted ID: a generator call (or a helper
+    that returns one), an f-string with an ID prefix or a minted part, or such a value
+    wrapped in `str()`, `.hex`, `[:8]`, `+`, `%`."""
+    expr = strip(expr)
+    if isinstance(expr, cst.Call):
+        name = callee_name(expr)
+        if matches(name, patterns.generators) or last_segment(name) in patterns.minting_helpers:
+            return True
+        if name in _ID_WRAPPERS and expr.args:
+            return is_mint(expr.args[0].value, patterns)
+        if isinstance(expr.func, cst.Attribute):  # uuid4().hex.upper()
+            return is_mint(expr.func.value, patterns)
+        return False
+    if isinstance(expr, cst.Attribute):
+        return is_mint(expr.value, patterns)
+    if isinstance(expr, cst.Subscript):
+        return is_mint(expr.value, patterns)
+    if isinstance(expr, cst.BinaryOperation):
+        return is_mint(expr.left, patterns) or is_mint(expr.right, patterns)
+    if isinstance(expr, cst.FormattedString):
+        return _fstring_mints(expr, patterns)
+    if isinstance(expr, cst.ConcatenatedString):
+        return any(
+            isinstance(part, cst.FormattedString) and _fstring_mints(part, patterns)
+            for part in (expr.left, expr.right)
+        )
+    return False
+
+
+def _fstring_mints(expr: cst.FormattedString, patterns: Patterns) -> bool:
+    parts = expr.parts
+    has_expression = any(isinstance(p, cst.FormattedStringExpression) for p in parts)
+    first = parts[0] if parts else None
+    if (
+        has_expression
+        and isinstance(first, cst.FormattedStringText)
+        and first.value.startswith(patterns.id_prefixes)
+    ):
+        return True
+    return any(
+        isinstance(p, cst.FormattedStringExpression) and is_mint(p.expression, patterns)
+        for p in parts
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """A `incoming or mint()` shape. `node` is the fallback expression; `keep` is what a fix
+    puts in its place (the incoming value), or None when no rewrite is certain."""
+
+    node: cst.BaseExpression
+    keep: cst.BaseExpression | None
+
+
+def find_fallback(expr: cst.BaseExpression, patterns: Patterns) -> Fallback | None:
+    """The fallback that gives this expression its value, if any: `a or mint()`,
+    `d.get(k, mint())`, `getattr(o, k, mint())`, `a if cond else mint()`, a helper returning
+    one of those, or one of those under an ID wrapper (`str(...)`, then not rewritable)."""
+    found = _fallback_at(strip(expr), patterns)
+    if found is not None:
+        return found
+    inner = _wrapped(strip(expr))
+    if inner is not None:
+        nested = find_fallback(inner, patterns)
+        if nested is not None:
+            return Fallback(nested.node, None)
+    return None
+
+
+def _fallback_at(expr: cst.BaseExpression, patterns: Patterns) -> Fallback | None:
+    if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+        if is_mint(expr.right, patterns) and not is_mint(expr.left, patterns):
+            keep = (
+                expr.left.with_changes(lpar=expr.lpar, rpar=expr.rpar) if expr.lpar else expr.left
+            )
+            return Fallback(expr, keep)
+        return None
+    if isinstance(expr, cst.IfExp):
+        if is_mint(expr.body, patterns) != is_mint(expr.orelse, patterns):
+            return Fallback(expr, None)
+        return None
+    if isinstance(expr, cst.Call):
+        return _call_fallback(expr, patterns)
+    return None
+
+
+def _call_fallback(call: cst.Call, patterns: Patterns) -> Fallback | None:
+    name = callee_name(call)
+    args = call.args
+    if last_segment(name) in patterns.fallback_helpers:
+        return Fallback(call, None)
+    positional = all(arg.keyword is None and not arg.star for arg in args)
+    if name.endswith(".get") and len(args) == 2 and positional and is_mint(args[1].value, patterns):
+        keep = call.with_changes(args=[args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+        return Fallback(call, keep)
+    if name == "getattr" and len(args) == 3 and positional and is_mint(args[2].value, patterns):
+        keep = call.with_changes(args=[*args[:2], args[2].with_changes(value=cst.Name("None"))])
+        return Fallback(call, keep)
+    return None
+
+
+def _wrapped(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    if isinstance(expr, cst.Call) and callee_name(expr) in _ID_WRAPPERS and expr.args:
+        return expr.args[0].value
+    if isinstance(expr, cst.Attribute | cst.Subscript):
+        return expr.value
+    return None
+
+
+def mentions(test: cst.CSTNode, key: str) -> bool:
+    """True when a condition refers to `key`: by name (`not thread_id`, `self.x is None`) or
+    as a string literal of its last segment (`"thread_id" not in payload`)."""
+    wanted = last_segment(key)
+    for node in walk(test):
+        if isinstance(node, cst.Name | cst.Attribute) and dotted_name(node) == key:
+            return True
+        if isinstance(node, cst.SimpleString) and string_value(node) == wanted:
+            return True
+    return False
+
+
+def mentions_any(test: cst.CSTNode, patterns: tuple[str, ...]) -> bool:
+    """True when a condition refers to any name or string key matching `patterns`
+    (`if not payload.get("thread_id"):` guards whatever the branch assigns)."""
+    for node in walk(test):
+        if isinstance(node, cst.Name) and matches(node.value, patterns):
+            return True
+        value = string_value(node)
+        if value is not None and matches(value, patterns):
+            return True
+    return False
+
+
+def loaded_names(expr: cst.CSTNode) -> Iterator[str]:
+    """Names an expression reads (not attribute names after a dot, not keyword names)."""
+    skip: set[int] = set()
+    for node in walk(expr):
+        if isinstance(node, cst.Attribute):
+            skip.add(id(node.attr))
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            skip.add(id(node.keyword))
+        elif isinstance(node, cst.Name) and id(node) not in skip:
+            yield node.value
+
+
+_SCOPES = frozenset({cst.Lambda, cst.FunctionDef, cst.ClassDef})
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node under `node` (itself included), not entering lambdas or nested scopes."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is not node and type(current) in _SCOPES:
+            continue
+        stack.extend(reversed(current.children))
