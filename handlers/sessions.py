@@ -213,6 +213,7 @@ class SessionManager:
                 Strategy.DEFAULT_SESSION,
             )
             return Resolution(context)
+        # thread_id is None here: this is the old behaviour, reproduced on purpose.
         key = default_session_key(caller.user_id)
         record = self.store.get_session(key)
         shadow = self._stored_own(

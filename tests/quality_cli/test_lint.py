@@ -164,3 +164,13 @@ def test_fix_with_diff_writes_and_shows_the_change(project):
     assert result.output.startswith("--- handlers/quality.py\n+++ handlers/quality.py\n")
     assert result.output.endswith("Fixed 1 finding.\nAll checks passed (1 file).\n")
     assert "generate_run_id" not in (project / "handlers" / "quality.py").read_text()
+
+
+def test_this_projects_own_code_is_lint_clean():
+    """Dogfooding: the handlers, CLI, auditor and dashboards pass `quality lint`."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    paths = [str(root / name) for name in ("handlers", "quality_cli", "auditor", "dashboards")]
+    result = CliRunner().invoke(app, ["lint", *paths])
+    assert result.exit_code == 0, result.output
