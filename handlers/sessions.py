@@ -214,7 +214,7 @@ class SessionManager:
             )
             return Resolution(context)
         # thread_id is None here: this is the old behaviour, reproduced on purpose.
-        key = default_session_key(caller.user_id)
+        key = default_session_key(caller.user_id)  # noqa: QC003
         record = self.store.get_session(key)
         shadow = self._stored_own(
             caller.user_id, record.active_thread_id if record else None, ThreadKind.DEFAULT
