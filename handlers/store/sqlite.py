@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 );
 """
 
+_SESSION_CACHE_SIZE = 100_000
+
 _THREAD_COLUMNS = "thread_id, user_id, title, kind, current_run_id, created_at, updated_at"
 
 
@@ -96,6 +98,9 @@ class SqliteStore:
         self._commit_interval_s = commit_interval_s
         self._in_tx = False
         self._last_commit = clock()
+        # Sessions are read on every message and written by the process that serves them
+        # (a session is served by one process at a time), so they are cached write-through.
+        self._sessions: dict[str, SessionRecord | None] = {}
 
     # -- transaction batching -------------------------------------------------
     def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
@@ -130,18 +135,30 @@ class SqliteStore:
 
     # -- sessions -------------------------------------------------------------
     def get_session(self, session_id: str) -> SessionRecord | None:
+        if session_id in self._sessions:
+            return self._sessions[session_id]
         row = self._one(
             "SELECT session_id, user_id, active_thread_id, last_seen FROM sessions"
             " WHERE session_id = ?",
             (session_id,),
         )
-        return SessionRecord(*row) if row else None
+        record = SessionRecord(*row) if row else None
+        self._cache_session(session_id, record)
+        return record
+
+    def _cache_session(self, session_id: str, record: SessionRecord | None) -> None:
+        if len(self._sessions) >= _SESSION_CACHE_SIZE:
+            del self._sessions[next(iter(self._sessions))]  # the oldest entry
+        self._sessions[session_id] = record
 
     def save_session(self, session: SessionRecord) -> None:
+        self._sessions.pop(session.session_id, None)
+        self._cache_session(session.session_id, session)
         self._write(
             "INSERT INTO sessions (session_id, user_id, active_thread_id, last_seen)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET"
-            " active_thread_id = excluded.active_thread_id, last_seen = excluded.last_seen",
+            " user_id = excluded.user_id, active_thread_id = excluded.active_thread_id,"
+            " last_seen = excluded.last_seen",
             (session.session_id, session.user_id, session.active_thread_id, session.last_seen),
         )
 

@@ -511,9 +511,15 @@ def test_a_session_id_squatting_another_users_default_key_leaks_nothing(sessions
     assert {c.run_id for c in carols}.isdisjoint({bobs.run_id})
     for ctx in carols:
         assert sessions.store.get_thread(ctx.thread_id).user_id == "carol"
-    # And bob, in that session, never resumes into carol's shadow thread.
-    for ctx in (sessions.resume(bob).context, sessions.current(bob, Strategy.RESUME)):
-        assert sessions.store.get_thread(ctx.thread_id).user_id == "bob"
+    # And bob, in that session, never resumes into carol's shadow thread: carol's write took
+    # the key over, so bob is refused rather than answered in her context.
+    for resolve in (
+        lambda: sessions.resume(bob).context,
+        lambda: sessions.current(bob, Strategy.RESUME),
+    ):
+        with pytest.raises(HandlerError) as info:
+            resolve()
+        assert info.value.code == "session_not_found"
     assert sessions.default(carol).context.thread_id not in {
         t.thread_id for t in sessions.threads("bob")
     }
