@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from opentelemetry.trace import Span
+
 from handlers import attributes as attr
 from handlers.alerts import AlertHandler
 from handlers.chat import ChatHandler
@@ -119,17 +121,7 @@ class Router:
             try:
                 handled = await self._dispatch(kind, ctx, payload)
             except HandlerError as exc:
-                self._recorder.fail(span, exc.code, exc.message)
-                self._recorder.log(
-                    event,
-                    ctx,
-                    exc.message,
-                    request_id,
-                    level=logging.WARNING,
-                    message_type=message_type,
-                    error_code=exc.code,
-                )
-                out = error_reply(exc.code, exc.message, ctx.thread_id, ctx.run_id, request_id)
+                out = self._failed(span, event, ctx, message_type, request_id, exc)
             except Exception as exc:
                 span.record_exception(exc)
                 self._recorder.fail(span, "internal_error", f"{type(exc).__name__}: {exc}")
@@ -223,17 +215,29 @@ class Router:
                 caller.user_id, caller.session_id, None, None, Outcome.RESUMED, self.strategy
             )
         with self._recorder.event(event, ctx, message_type, request_id) as span:
-            self._recorder.fail(span, exc.code, exc.message)
-            self._recorder.log(
-                event,
-                ctx,
-                exc.message,
-                request_id,
-                level=logging.WARNING,
-                message_type=message_type,
-                error_code=exc.code,
-            )
-            out = error_reply(exc.code, exc.message, ctx.thread_id, ctx.run_id, request_id)
+            out = self._failed(span, event, ctx, message_type, request_id, exc)
             if send is not None:
                 await send(out)
         return out
+
+    def _failed(
+        self,
+        span: Span,
+        event: str,
+        ctx: ExecutionContext,
+        message_type: str,
+        request_id: str,
+        exc: HandlerError,
+    ) -> dict[str, Any]:
+        """Record a refused request on its span and log line; the `error` reply in ``ctx``."""
+        self._recorder.fail(span, exc.code, exc.message)
+        self._recorder.log(
+            event,
+            ctx,
+            exc.message,
+            request_id,
+            level=logging.WARNING,
+            message_type=message_type,
+            error_code=exc.code,
+        )
+        return error_reply(exc.code, exc.message, ctx.thread_id, ctx.run_id, request_id)
