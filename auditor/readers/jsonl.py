@@ -365,7 +365,9 @@ def _check_extract(name: str, pattern: re.Pattern[str]) -> None:
 
 def finish_records(raw: pl.LazyFrame, options: ReadOptions) -> pl.LazyFrame:
     """Raw decoded columns -> RECORD_SCHEMA: extracts, ID normalization, timestamps, reasons."""
-    absent = {name: pl.when(pl.col(name) != "").then(pl.col(name)) for name in ID_FIELDS}
+    absent: dict[str, pl.Expr] = {
+        name: pl.when(pl.col(name) != "").then(pl.col(name)) for name in ID_FIELDS
+    }
     for name, pattern in options.extracts.items():
         if name == "message":
             continue
