@@ -64,9 +64,8 @@ def compare_split_at(records: pl.DataFrame, at: str, analyse: Analyse) -> dict[s
     """Records with ``ts < at`` are before, the rest (including rejected ones) after."""
     moment = parse_split_at(at)
     is_before = (pl.col("ts") < pl.lit(moment, dtype=pl.Datetime("us", "UTC"))).fill_null(False)
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    before = analyse(records.lazy().filter(is_before), f"before {stamp}")
-    after = analyse(records.lazy().filter(~is_before), f"from {stamp}")
+    before = analyse(records.lazy().filter(is_before), f"before {at}")
+    after = analyse(records.lazy().filter(~is_before), f"from {at}")
     return comparison(before.report, after.report, "at", at)
 
 

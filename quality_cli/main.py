@@ -52,6 +52,12 @@ def _root(
     ctx.obj = CliState(home=home, user=user, strategy=strategy, debug=debug)
 
 
+from quality_cli import audit as _audit  # noqa: E402
+
+app.command("audit", help=_audit.AUDIT_HELP)(_audit.audit_command)
+app.command("compare", help=_audit.COMPARE_HELP)(_audit.compare_command)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

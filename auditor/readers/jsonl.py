@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 import polars as pl
 
+from auditor import progress
 from auditor.errors import UsageError
 from auditor.fields import DEFAULT_CANDIDATES, ReadOptions, lookup
 from auditor.schema import RECORD_SCHEMA, TS_DTYPE, RejectReason, empty_records
@@ -222,7 +223,9 @@ def decode_lines(lines: pl.Series, plan: _Plan) -> pl.DataFrame:
 
 
 def _decode_struct(lines: pl.Series, plan: _Plan) -> pl.Series:
-    return decode_lines(lines, plan).to_struct("raw")
+    decoded = decode_lines(lines, plan).to_struct("raw")
+    progress.advance(int(lines.str.len_bytes().sum() or 0) + lines.len())
+    return decoded
 
 
 def _is_utf8_file(source: Source) -> bool:
