@@ -51,6 +51,7 @@ _LOGURU_PATHS: dict[str, tuple[str, ...]] = {
     "message": ("record.message",),
 }
 _BATCH_LINES = 100_000
+_SAMPLE_BYTES = 1 << 18
 _SPLIT = "split_key"
 
 #: Columns the per-batch decoder returns (before timestamp parsing and ID normalization).
@@ -75,28 +76,56 @@ def _variants(path: str) -> Iterator[tuple[str, ...]]:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldPath:
+    """A candidate path, optionally inside a nesting container (an object found by its own path)."""
+
+    path: str
+    container: str | None = None
+
+    def variants(self) -> Iterator[tuple[str, ...]]:
+        """Key sequences tried, in `fields.lookup` order (container first, then the path)."""
+        for head in _variants(self.container) if self.container else [()]:
+            for tail in _variants(self.path):
+                yield (*head, *tail)
+
+    def find(self, record: Mapping[str, Any]) -> object | None:
+        """The value at this path in a parsed record, or None."""
+        if self.container is None:
+            return lookup(record, self.path)
+        box = lookup(record, self.container)
+        return lookup(box, self.path) if isinstance(box, Mapping) else None
+
+    @property
+    def is_unix_nano(self) -> bool:
+        """A ``*UnixNano`` field: its number is always nanoseconds."""
+        return self.path.rsplit(".", 1)[-1].endswith("UnixNano")
+
+
+@dataclass(frozen=True, slots=True)
 class _Plan:
     """Paths per output column and the struct schema that decodes all of them at once."""
 
-    paths: Mapping[str, tuple[str, ...]]
+    paths: Mapping[str, tuple[FieldPath, ...]]
     dtype: pl.Struct | None  # None when two paths disagree on a key's shape: per-line decode only
     exprs: tuple[pl.Expr, ...]
     typed_keys: re.Pattern[str] | None
+    top_schema: Mapping[str, pl.DataType]  # every first key of every path, read as text
+    top_exprs: tuple[pl.Expr, ...]  # raw columns + `needs_raw` from the top-level columns
 
 
-def field_paths(options: ReadOptions) -> dict[str, tuple[str, ...]]:
+def field_paths(options: ReadOptions) -> dict[str, tuple[FieldPath, ...]]:
     """Every path tried for each output column, in priority order (see the module docstring)."""
-    paths: dict[str, tuple[str, ...]] = {}
+    paths: dict[str, tuple[FieldPath, ...]] = {}
     for name in (*ID_FIELDS, "ts", "message"):
         candidates = tuple(options.candidates.get(name, DEFAULT_CANDIDATES[name]))
-        extra: list[str] = []
+        found = [FieldPath(c) for c in candidates]
         if name in ID_FIELDS:
             defaults = [c for c in candidates if c in DEFAULT_CANDIDATES[name]]
-            extra = [f"{box}.{c}" for box in CONTAINERS for c in defaults]
-        extra.extend(_LOGURU_PATHS.get(name, ()))
-        paths[name] = tuple(dict.fromkeys((*candidates, *extra)))
+            found.extend(FieldPath(c, box) for box in CONTAINERS for c in defaults)
+        found.extend(FieldPath(p) for p in _LOGURU_PATHS.get(name, ()))
+        paths[name] = tuple(dict.fromkeys(found))
     if options.split_by:
-        paths[_SPLIT] = (options.split_by,)
+        paths[_SPLIT] = (FieldPath(options.split_by),)
     return paths
 
 
@@ -107,7 +136,7 @@ def _build_plan(options: ReadOptions) -> _Plan:
     id_keys: set[str] = set()
     for name, candidates in paths.items():
         for path in candidates:
-            for keys in _variants(path):
+            for keys in path.variants():
                 node = tree
                 for key in keys[:-1]:
                     child = node.setdefault(key, {})
@@ -121,8 +150,9 @@ def _build_plan(options: ReadOptions) -> _Plan:
                     node[keys[-1]] = pl.String()
                 if name in ID_FIELDS:
                     id_keys.add(keys[-1])
+    top_schema, top_exprs = _top_level(paths)
     if conflict:
-        return _Plan(paths, None, (), None)
+        return _Plan(paths, None, (), None, top_schema, top_exprs)
 
     def to_dtype(node: dict[str, Any]) -> pl.Struct:
         return pl.Struct({k: to_dtype(v) if isinstance(v, dict) else v for k, v in node.items()})
@@ -141,18 +171,67 @@ def _build_plan(options: ReadOptions) -> _Plan:
         if name in ("raw_reject", "wrong_type", "ts_nano"):
             continue
         key = "ts" if name == "ts_raw" else name
-        cols = [column(v) for p in paths.get(key, ()) for v in _variants(p)]
+        cols = [column(v) for p in paths.get(key, ()) for v in p.variants()]
         exprs.append((pl.coalesce(cols) if cols else pl.lit(None, pl.String)).alias(name))
         if key == "ts":
             nano = pl.lit(False)
             for p in reversed(paths["ts"]):
-                is_nano = p.rsplit(".", 1)[-1].endswith("UnixNano")
-                present = pl.any_horizontal([column(v).is_not_null() for v in _variants(p)])
-                nano = pl.when(present).then(pl.lit(is_nano)).otherwise(nano)
+                present = pl.any_horizontal([column(v).is_not_null() for v in p.variants()])
+                nano = pl.when(present).then(pl.lit(p.is_unix_nano)).otherwise(nano)
             exprs.append(nano.alias("ts_nano"))
     alternatives = "|".join(re.escape(k) for k in sorted(id_keys, key=len, reverse=True))
     typed = re.compile(rf'"(?:{alternatives})"\s*:\s*[^"n\s]')
-    return _Plan(paths, to_dtype(tree), tuple(exprs), typed)
+    return _Plan(paths, to_dtype(tree), tuple(exprs), typed, top_schema, top_exprs)
+
+
+#: An ID read as text that may have been a JSON number, bool, object or array.
+_MAYBE_TYPED = r"^(?:-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false)$|^[\[{]"
+
+
+def _top_level(
+    paths: Mapping[str, tuple[FieldPath, ...]],
+) -> tuple[dict[str, pl.DataType], tuple[pl.Expr, ...]]:
+    """Schema and expressions for the NDJSON fast path, which reads only top-level keys as text.
+
+    Polars' NDJSON reader turns any JSON value into text for a String column, so
+    a row is exact from these columns unless a key that starts a nested path is
+    present, or an ID value reads like a JSON number, bool, object or array (an
+    all-digit hex ID does too). Such rows get ``needs_raw`` and are decoded again
+    from their line.
+    """
+    schema: dict[str, pl.DataType] = {}
+    heads: set[str] = set()
+    leaves: dict[str, list[str]] = {}
+    for name, candidates in paths.items():
+        for path in candidates:
+            for keys in path.variants():
+                schema[keys[0]] = pl.String()
+                if len(keys) > 1:
+                    heads.add(keys[0])
+                else:
+                    leaves.setdefault(name, []).append(keys[0])
+    exprs: list[pl.Expr] = [
+        pl.lit(None, pl.String).alias("raw_reject"),
+        pl.lit(False).alias("wrong_type"),
+    ]
+    suspicious: list[pl.Expr] = [pl.col(h).is_not_null() for h in sorted(heads)]
+    for name in RAW_SCHEMA:
+        if name in ("raw_reject", "wrong_type", "ts_nano"):
+            continue
+        key = "ts" if name == "ts_raw" else name
+        cols = [pl.col(k) for k in dict.fromkeys(leaves.get(key, ()))]
+        value = pl.coalesce(cols) if cols else pl.lit(None, pl.String)
+        exprs.append(value.alias(name))
+        if key in ID_FIELDS:
+            suspicious.append(value.str.contains(_MAYBE_TYPED).fill_null(False))
+        if key == "ts":
+            nano = pl.lit(False)
+            for k in reversed(list(dict.fromkeys(leaves.get("ts", ())))):
+                is_nano = k.rsplit(".", 1)[-1].endswith("UnixNano")
+                nano = pl.when(pl.col(k).is_not_null()).then(pl.lit(is_nano)).otherwise(nano)
+            exprs.append(nano.alias("ts_nano"))
+    exprs.append(pl.any_horizontal(suspicious).alias("needs_raw"))
+    return schema, tuple(exprs)
 
 
 def _stringify(value: object) -> str:
@@ -174,7 +253,7 @@ def _raw_row(text: str, plan: _Plan) -> dict[str, Any]:
         return row
     for name, candidates in plan.paths.items():
         for path in candidates:
-            value = lookup(record, path)
+            value = path.find(record)
             if value is None:
                 continue
             if name in ID_FIELDS:
@@ -184,7 +263,7 @@ def _raw_row(text: str, plan: _Plan) -> dict[str, Any]:
                     row["wrong_type"] = True
             elif name == "ts":
                 row["ts_raw"] = _stringify(value) if not isinstance(value, bool) else "bool"
-                row["ts_nano"] = path.rsplit(".", 1)[-1].endswith("UnixNano")
+                row["ts_nano"] = path.is_unix_nano
             else:
                 row[name] = _stringify(value)
             break
@@ -297,6 +376,86 @@ def _bytes_batches(source: Source, plan: _Plan) -> Iterator[pl.DataFrame]:
     yield flush()
 
 
+def _physical_lines(source: Source) -> int:
+    assert source.path is not None
+    count, last = 0, b"\n"
+    with source.path.open("rb", buffering=0) as handle:
+        while chunk := handle.read(1 << 22):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _sampled_keys(source: Source, plan: _Plan) -> set[str]:
+    """Top-level keys of the plan that the first lines of the file use with a non-null value."""
+    assert source.path is not None
+    with source.path.open("rb") as handle:
+        head = handle.read(_SAMPLE_BYTES)
+    keys: set[str] = set()
+    for raw in head.split(b"\n")[:-1] or [head]:
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            keys.update(k for k, v in record.items() if v is not None and k in plan.top_schema)
+    return keys
+
+
+def _ndjson_frame(source: Source, plan: _Plan, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    assert source.path is not None
+    return (
+        pl.scan_ndjson(source.path, schema=schema, row_index_name="__row")
+        .select(
+            (pl.col("__row").cast(pl.Int64) + 1).alias("line"),
+            *plan.top_exprs,
+            # keeps the Null-typed columns in the projection, so that a key the sample
+            # did not show makes the read fail instead of being skipped
+            pl.any_horizontal([pl.col(k).is_not_null() for k in schema]).alias("__any"),
+        )
+        .drop("__any")
+        .collect(engine="streaming")
+    )
+
+
+def _read_ndjson(source: Source, plan: _Plan) -> pl.LazyFrame | None:
+    """The fast path: Polars' NDJSON reader on top-level keys, or None when it cannot be exact.
+
+    The schema reads as text the keys that the first lines use and types every
+    other candidate key as Null, which makes the reader fail if a later line
+    uses one; then the read is retried with every key as text. It cannot be exact
+    when the file has invalid JSON, non-objects or invalid UTF-8 (the reader
+    fails) or blank lines (row numbers would not be line numbers): None.
+    """
+    assert source.path is not None
+    sampled = _sampled_keys(source, plan)
+    pruned = {k: (t if k in sampled else pl.Null()) for k, t in plan.top_schema.items()}
+    frame = None
+    for schema in (pruned, plan.top_schema):
+        try:
+            frame = _ndjson_frame(source, plan, schema)
+            break
+        except pl.exceptions.PolarsError:
+            continue
+    if frame is None or frame.height != _physical_lines(source):
+        return None
+    progress.advance(source.path.stat().st_size)
+    needs_raw = frame.get_column("needs_raw")
+    frame = frame.drop("needs_raw")
+    if needs_raw.any():
+        wanted = frame.filter(needs_raw).get_column("line")
+        lines = (
+            pl.scan_lines(source.path, name="text", row_index_name="line", row_index_offset=1)
+            .filter(pl.col("line").cast(pl.Int64).is_in(wanted.implode()))
+            .collect()
+        )
+        fixed = decode_lines(lines.get_column("text"), plan).with_columns(
+            lines.get_column("line").cast(pl.Int64)
+        )
+        frame = pl.concat([frame.filter(~needs_raw), fixed.select(frame.columns)]).sort("line")
+    return frame.lazy().select(pl.lit(source.name).alias("source"), pl.all())
+
+
 def _scan_bytes(source: Source, plan: _Plan) -> pl.LazyFrame:
     frames = [f for f in _bytes_batches(source, plan) if f.height]
     if not frames:
@@ -407,14 +566,20 @@ def finish_records(raw: pl.LazyFrame, options: ReadOptions) -> pl.LazyFrame:
     )
 
 
+def _scan_source(source: Source, plan: _Plan) -> pl.LazyFrame:
+    if not source.is_plain_file:
+        return _scan_bytes(source, plan)
+    fast = _read_ndjson(source, plan)
+    if fast is not None:
+        return fast
+    return _scan_plain(source, plan) if _is_utf8_file(source) else _scan_bytes(source, plan)
+
+
 def scan_jsonl(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
     """One RECORD_SCHEMA frame for JSON-lines sources, one row per non-blank line."""
     if not sources:
         return empty_records()
     plan = _build_plan(options)
-    raws = [
-        _scan_plain(s, plan) if s.is_plain_file and _is_utf8_file(s) else _scan_bytes(s, plan)
-        for s in sources
-    ]
+    raws = [_scan_source(s, plan) for s in sources]
     raw = pl.concat(raws, how="vertical") if len(raws) > 1 else raws[0]
     return finish_records(raw, options)
