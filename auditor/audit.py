@@ -55,6 +55,8 @@ def load(paths: Sequence[str], options: AuditOptions, split_by: str | None = Non
     read = build_read_options(options.maps, options.extracts, split_by)
     sources = expand_inputs(paths)
     frame = scan_sources(sources, options.fmt, read).with_row_index("record_index")
+    # span IDs are not part of any rule or report: not carried (the reader may skip them)
+    frame = frame.drop("span_id") if split_by else frame.drop("span_id", "split_key")
     return Loaded(records=frame.collect(engine="streaming"), inputs=[s.name for s in sources])
 
 

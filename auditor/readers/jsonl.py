@@ -414,6 +414,7 @@ def _ndjson_frame(source: Source, plan: _Plan, schema: Mapping[str, pl.DataType]
             pl.any_horizontal([pl.col(k).is_not_null() for k in schema]).alias("__any"),
         )
         .drop("__any")
+        .with_columns(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items())
         .collect(engine="streaming")
     )
 
