@@ -17,25 +17,16 @@ import polars as pl
 DEFAULT_TRANSITIONS: tuple[str, ...] = ("thread.create", "thread.switch")
 DEFAULT_RUN_STARTS: tuple[str, ...] = ("chat.user_message",)
 
-#: Marks "no run" in forward-filled run columns; real run IDs are never empty (empty = absent).
-_NO_RUN = ""
-
-
-def session_columns() -> list[pl.Expr]:
-    """Rule 3: a session is ``(user_id, session_id)``, a missing session being ``""``."""
-    return [pl.col("user_id"), pl.col("session_id").fill_null("")]
-
 
 def event_order() -> list[str]:
-    """Rule 4: the sort that makes sessions contiguous and orders events inside them."""
-    return ["user_id", "session_id", "ts", "source", "line"]
+    """Rule 4: the sort that makes sessions contiguous and orders events inside them
+    (``session_key`` stands for ``(user_id, session_id)``, ``source_rank`` for ``source``)."""
+    return ["session_key", "ts", "source_rank", "line"]
 
 
 def session_start() -> pl.Expr:
     """True on the first event of each session (frame sorted by `event_order`)."""
-    changed = (pl.col("user_id") != pl.col("user_id").shift(1)) | (
-        pl.col("session_id") != pl.col("session_id").shift(1)
-    )
+    changed = pl.col("session_key") != pl.col("session_key").shift(1)
     return changed.fill_null(True).alias("session_start")
 
 
@@ -44,8 +35,19 @@ def is_transition(transitions: Sequence[str] = DEFAULT_TRANSITIONS) -> pl.Expr:
     return pl.col("event").is_in(list(transitions)).fill_null(False).alias("is_transition")
 
 
+def is_run_start(run_starts: Sequence[str] = DEFAULT_RUN_STARTS) -> pl.Expr:
+    """Rule 8: events that start a run (``--run-start`` replaces the set)."""
+    return pl.col("event").is_in(list(run_starts)).fill_null(False).alias("is_run_start")
+
+
+def current_row(start: str = "session_start", transition: str = "is_transition") -> pl.Expr:
+    """Rule 5: the row of the event that set the session's current thread (its first event or
+    the latest transition); the current thread is that row's thread."""
+    return pl.when(pl.col(start) | pl.col(transition)).then(pl.col("row")).forward_fill()
+
+
 def current_thread(start: str = "session_start", transition: str = "is_transition") -> pl.Expr:
-    """Rule 5: the session's current thread after each event (set by its first event and transitions)."""
+    """Rule 5: the session's current thread after each event."""
     thread = pl.when(pl.col(start) | pl.col(transition)).then(pl.col("thread_id"))
     return thread.forward_fill().alias("current_thread")
 
@@ -56,17 +58,13 @@ def break_flags(transition: str = "is_transition", current: str = "current_threa
 
 
 def run_setter(
-    run_starts: Sequence[str] = DEFAULT_RUN_STARTS,
     start: str = "session_start",
     transition: str = "is_transition",
+    run_start: str = "is_run_start",
     is_break: str = "is_break",
 ) -> pl.Expr:
     """Rule 8: events that set the current run: session start, transitions, non-break run starts with a run."""
-    starts_run = (
-        pl.col("event").is_in(list(run_starts)).fill_null(False)
-        & ~pl.col(is_break)
-        & pl.col("run_id").is_not_null()
-    )
+    starts_run = pl.col(run_start) & ~pl.col(is_break) & pl.col("run_id").is_not_null()
     return pl.col(start) | pl.col(transition) | starts_run
 
 
@@ -76,60 +74,133 @@ def run_checked(setter: str = "run_setter", is_break: str = "is_break") -> pl.Ex
 
 
 def current_run(setter: str = "run_setter", checked: str = "run_checked") -> pl.Expr:
-    """Rule 8: the current run each checked event is compared with (``""`` = none yet).
+    """Rule 8: the current run each checked event is compared with (null: none yet).
 
     A setter fixes the run (possibly none); when it fixed none, the first checked
-    event after it adopts its run. Both are forward fills: the setter's run, and
-    the run of the first checked event since the setter.
+    event after it adopts its run. All forward fills: whether the segment's setter
+    had a run and which, and whether and which run was adopted since the setter.
     """
-    set_run = pl.when(pl.col(setter)).then(pl.col("run_id").fill_null(_NO_RUN)).forward_fill()
+    setter_has_run = pl.when(pl.col(setter)).then(pl.col("run_id").is_not_null()).forward_fill()
+    setter_run = pl.when(pl.col(setter)).then(pl.col("run_id")).forward_fill()
     checked_so_far = pl.col(checked).cast(pl.Int64).cum_sum()
     before_segment = pl.when(pl.col(setter)).then(checked_so_far).forward_fill()
     first_checked = pl.col(checked) & (checked_so_far - before_segment == 1)
-    adopted = (
-        pl.when(pl.col(setter))
-        .then(pl.lit(_NO_RUN))
-        .when(first_checked)
-        .then(pl.col("run_id"))
-        .forward_fill()
+    adopted_since_setter = (
+        pl.when(pl.col(setter) | first_checked).then(first_checked).forward_fill()
     )
-    return pl.when(set_run != _NO_RUN).then(set_run).otherwise(adopted)
+    adopted_run = pl.when(first_checked).then(pl.col("run_id")).forward_fill()
+    return pl.when(setter_has_run).then(setter_run).when(adopted_since_setter).then(adopted_run)
 
 
 def run_break_flags(checked: str = "run_checked", current: str = "current_run") -> pl.Expr:
     """Rule 8: a checked event whose run differs from the current run."""
-    return pl.col(checked) & (pl.col(current) != _NO_RUN) & (pl.col("run_id") != pl.col(current))
+    differs = pl.col("run_id") != pl.col(current)
+    return pl.col(checked) & differs.fill_null(False)
+
+
+def _key(frame: pl.DataFrame, *columns: str) -> pl.Series:
+    """A UInt64 key per distinct value of ``columns`` (null stays null): a hash, or, if two
+    values collide, a dense rank (exact either way)."""
+    if frame.height == 0:
+        return pl.Series("key", [], dtype=pl.UInt64)
+    value = pl.struct(columns) if len(columns) > 1 else pl.col(columns[0])
+    present = pl.all_horizontal(pl.col(c).is_not_null() for c in columns)
+    hashed = pl.when(present).then(value.hash(seed=0x5EED))
+    out = frame.select(
+        hashed.alias("key"),
+        hashed.n_unique().alias("hashes"),
+        pl.when(present).then(value).n_unique().alias("values"),
+    )
+    if out["hashes"][0] == out["values"][0]:
+        return out.get_column("key")
+    ranked = pl.when(present).then(value.rank("dense").cast(pl.UInt64))
+    return frame.select(ranked.alias("key")).get_column("key")
 
 
 def annotate(
-    events: pl.LazyFrame,
+    events: pl.DataFrame | pl.LazyFrame,
     transitions: Sequence[str] = DEFAULT_TRANSITIONS,
     run_starts: Sequence[str] = DEFAULT_RUN_STARTS,
-) -> pl.LazyFrame:
-    """Sort events (rule 4) and add ``session_start, is_transition, current_thread, is_break,
-    run_break`` and ``session_index`` (a dense number per session)."""
-    return (
-        events.with_columns(pl.col("session_id").fill_null(""))
+) -> pl.DataFrame:
+    """The events, in their own order, with the rule columns added.
+
+    Added: ``session_key``, ``thread_key`` (UInt64 keys), ``session_index`` (dense, in
+    session order), ``order`` (position in rule 4's order), ``session_start``,
+    ``is_transition``, ``current_row`` (row that set the current thread), ``is_break``
+    and ``run_break``. The rules run on a narrow numeric copy sorted by
+    `event_order`; the flags are scattered back, so string columns are never sorted.
+    """
+    frame = events.collect() if isinstance(events, pl.LazyFrame) else events
+    frame = frame.with_columns(pl.col("session_id").fill_null(""))
+    sources = sorted(frame.get_column("source").unique().to_list())
+    keys = pl.DataFrame(
+        {
+            "session_key": _key(frame, "user_id", "session_id"),
+            "thread_id": _key(frame, "thread_id"),
+            "run_id": _key(frame, "run_id"),
+        }
+    )
+    narrow = pl.concat(
+        [
+            keys,
+            frame.select(
+                "ts",
+                pl.col("source")
+                .replace_strict(sources, list(range(len(sources))), return_dtype=pl.UInt32)
+                .alias("source_rank"),
+                "line",
+                is_transition(transitions),
+                is_run_start(run_starts),
+                pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
+            ),
+        ],
+        how="horizontal",
+    )
+    flags = (
+        narrow.lazy()
         .sort(event_order())
-        .with_columns(session_start(), is_transition(transitions))
-        .with_columns(current_thread())
+        .with_columns(session_start())
+        .with_columns(current_row().alias("current_row"), current_thread())
         .with_columns(break_flags().alias("is_break"))
-        .with_columns(run_setter(run_starts).alias("run_setter"))
+        .with_columns(run_setter().alias("run_setter"))
         .with_columns(run_checked().alias("run_checked"))
         .with_columns(current_run().alias("current_run"))
-        .with_columns(
+        .select(
+            "row",
+            "session_start",
+            "is_transition",
+            "current_row",
+            "is_break",
             run_break_flags().alias("run_break"),
             pl.col("session_start").cast(pl.UInt32).cum_sum().alias("session_index"),
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("order"),
         )
-        .drop("run_setter", "run_checked", "current_run")
+        .sort("row")
+        .drop("row")
+        .collect()
+    )
+    return pl.concat(
+        [frame, keys.select("session_key", pl.col("thread_id").alias("thread_key")), flags],
+        how="horizontal",
+    )
+
+
+def with_current_thread(annotated: pl.DataFrame) -> pl.DataFrame:
+    """Add ``current_thread``: the thread of the event that set the current thread."""
+    return annotated.with_columns(
+        pl.col("thread_id").gather(pl.col("current_row")).alias("current_thread")
     )
 
 
 def stray_threads(annotated: pl.LazyFrame) -> pl.LazyFrame:
     """Rule 7: per thread, its events and breaks, and whether it is stray / an orphan."""
     return (
-        annotated.group_by("thread_id")
-        .agg(pl.len().alias("events"), pl.col("is_break").sum().alias("breaks"))
+        annotated.group_by("thread_key")
+        .agg(
+            pl.col("thread_id").first(),
+            pl.len().alias("events"),
+            pl.col("is_break").sum().alias("breaks"),
+        )
         .with_columns(stray=pl.col("breaks") == pl.col("events"))
         .with_columns(orphan=pl.col("stray") & (pl.col("events") == 1))
     )
@@ -140,6 +211,6 @@ def split_traces(annotated: pl.LazyFrame) -> pl.LazyFrame:
     return (
         annotated.filter(pl.col("trace_id").is_not_null())
         .group_by("trace_id")
-        .agg(pl.col("thread_id").n_unique().alias("threads"))
+        .agg(pl.col("thread_key").n_unique().alias("threads"))
         .filter(pl.col("threads") >= 2)
     )

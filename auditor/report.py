@@ -99,7 +99,7 @@ def _event_queries(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
         pl.col("session_id").first(),
         pl.len().alias("events"),
         pl.col("is_break").sum().alias("breaks"),
-        pl.col("thread_id").n_unique().alias("threads"),
+        pl.col("thread_key").n_unique().alias("threads"),
     )
     threads = continuity.stray_threads(annotated)
     totals = annotated.select(
@@ -138,22 +138,6 @@ def _event_queries(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
         .head(TOP_SESSIONS)
         .select("user_id", "session_id", "events", "breaks", "threads")
     )
-    examples = (
-        annotated.filter(pl.col("is_break"))
-        .sort(["ts", "source", "line"])
-        .head(BREAK_EXAMPLES)
-        .select(
-            "source",
-            "line",
-            pl.col("ts").dt.strftime(_TS_FORMAT),
-            "user_id",
-            "session_id",
-            "event",
-            pl.col("current_thread").alias("expected_thread"),
-            pl.col("thread_id").alias("actual_thread"),
-            "trace_id",
-        )
-    )
     return [
         totals,
         thread_totals,
@@ -162,7 +146,6 @@ def _event_queries(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
         per_minute,
         threads_per_session,
         top_sessions,
-        examples,
     ]
 
 
@@ -175,13 +158,28 @@ def analyse(
     run_starts: Sequence[str] = continuity.DEFAULT_RUN_STARTS,
 ) -> Analysis:
     """The report of one record frame (with ``record_index``), and its annotated events."""
-    annotated = continuity.annotate(_events_of(records), transitions, run_starts).collect()
+    annotated = continuity.annotate(_events_of(records), transitions, run_starts)
     by_reason, rejected_examples = _rejects(records)
     results = pl.collect_all(
         [_accounting(records), by_reason, rejected_examples, *_event_queries(annotated.lazy())]
     )
     accounting, reasons, rej_examples = results[:3]
-    totals, thread_totals, split, by_event, per_minute, tps, top, examples = results[3:]
+    totals, thread_totals, split, by_event, per_minute, tps, top = results[3:]
+    examples = (
+        breaks_frame(annotated)
+        .head(BREAK_EXAMPLES)
+        .select(
+            "source",
+            "line",
+            pl.col("ts").dt.strftime(_TS_FORMAT),
+            "user_id",
+            "session_id",
+            "event",
+            "expected_thread",
+            "actual_thread",
+            "trace_id",
+        )
+    )
     counts = accounting.row(0, named=True)
     tot = totals.row(0, named=True)
     events = int(tot["events"])
@@ -220,8 +218,10 @@ def analyse(
 
 def breaks_frame(annotated: pl.DataFrame) -> pl.DataFrame:
     """Every break event with its session, expected and actual thread, source and line."""
+    breaks = annotated.filter(pl.col("is_break"))
+    expected = annotated.get_column("thread_id").gather(breaks.get_column("current_row"))
     return (
-        annotated.filter(pl.col("is_break"))
+        breaks.with_columns(expected.alias("expected_thread"))
         .sort(["ts", "source", "line"])
         .select(
             "source",
@@ -230,7 +230,7 @@ def breaks_frame(annotated: pl.DataFrame) -> pl.DataFrame:
             "user_id",
             "session_id",
             "event",
-            pl.col("current_thread").alias("expected_thread"),
+            "expected_thread",
             pl.col("thread_id").alias("actual_thread"),
             "run_id",
             "trace_id",

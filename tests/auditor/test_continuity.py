@@ -44,7 +44,9 @@ def events(*rows: tuple) -> pl.LazyFrame:
 
 
 def annotated(frame: pl.LazyFrame, **kwargs) -> pl.DataFrame:
-    return continuity.annotate(frame, **kwargs).collect()
+    """The annotated events in rule 4's order, with the current thread as a string."""
+    out = continuity.annotate(frame, **kwargs)
+    return continuity.with_current_thread(out).sort("order")
 
 
 def test_session_is_user_and_session_id_missing_session_is_empty():
@@ -59,6 +61,7 @@ def test_session_is_user_and_session_id_missing_session_is_empty():
     )
     assert out["session_start"].sum() == 4
     assert out.filter(pl.col("thread_id") == "t2")["session_id"].to_list() == [""]
+    assert out["session_index"].n_unique() == 4
     assert out["is_break"].sum() == 0
 
 
@@ -113,7 +116,7 @@ def test_break_is_a_non_transition_event_in_another_thread():
             (3, "v", "s", "t5", None, "thread.create"),
         )
     )
-    assert out["is_break"].to_list() == [False, True, False, False]
+    assert out.sort("line")["is_break"].to_list() == [False, True, False, False]
     assert out.filter(pl.col("is_break"))["session_index"].n_unique() == 1
 
 
@@ -129,7 +132,7 @@ def test_stray_and_orphan_threads():
             (5, "u", "s", "m3", None, "quality.get_metrics"),
         )
     )
-    out = continuity.stray_threads(frame).sort("thread_id").collect()
+    out = continuity.stray_threads(frame.lazy()).drop("thread_key").sort("thread_id").collect()
     expected = pl.DataFrame(
         {
             "thread_id": ["m1", "m2", "m3", "t1"],
@@ -202,7 +205,7 @@ def test_split_traces_are_traces_with_two_threads():
             (3, "u", "s", "t1", None, "x", None),
         )
     )
-    assert continuity.split_traces(frame).collect()["trace_id"].to_list() == ["a"]
+    assert continuity.split_traces(frame.lazy()).collect()["trace_id"].to_list() == ["a"]
 
 
 def test_sessions_do_not_leak_state_into_each_other():
@@ -214,6 +217,20 @@ def test_sessions_do_not_leak_state_into_each_other():
             (2, "b", "s", "t2", "r5", "q"),
         )
     )
+    out = out.sort("line")
     assert out["current_thread"].to_list() == ["t1", "t2", "t2"]
     assert out["is_break"].to_list() == [False, False, False]
     assert out["run_break"].to_list() == [False, False, False]
+
+
+def test_annotate_keeps_the_input_order():
+    """Flags are scattered back: row i of the output is row i of the input."""
+    frame = events(
+        (5, "u", "s", "t2", None, "quality.get_metrics"),
+        (1, "u", "s", "t1", None, "thread.create"),
+    )
+    out = continuity.annotate(frame)
+    assert out["line"].to_list() == [1, 2]
+    assert out["order"].to_list() == [1, 0]
+    assert out["is_break"].to_list() == [True, False]
+    assert out["current_row"].to_list() == [1, 1]

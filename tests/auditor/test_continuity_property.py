@@ -87,12 +87,12 @@ def test_polars_analysis_equals_python_reference(drawn):
         },
     )
     annotated = continuity.annotate(frame, TRANSITIONS, RUN_STARTS)
-    out = annotated.collect()
+    out = annotated
     expected = reference(rows)
     got = {line: (b, r) for line, b, r in out.select("line", "is_break", "run_break").iter_rows()}
     assert got == expected["flags"]
-    threads = continuity.stray_threads(annotated).collect()
+    threads = continuity.stray_threads(annotated.lazy()).collect()
     assert sorted(threads.filter("stray")["thread_id"].to_list()) == expected["stray"]
     assert sorted(threads.filter("orphan")["thread_id"].to_list()) == expected["orphan"]
-    split = continuity.split_traces(annotated).collect()["trace_id"].to_list()
+    split = continuity.split_traces(annotated.lazy()).collect()["trace_id"].to_list()
     assert sorted(split) == expected["split"]
