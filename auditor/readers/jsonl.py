@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -52,6 +53,7 @@ _LOGURU_PATHS: dict[str, tuple[str, ...]] = {
 }
 _BATCH_LINES = 100_000
 _SAMPLE_BYTES = 1 << 18
+_COUNTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-line-count")
 _SPLIT = "split_key"
 
 #: Columns the per-batch decoder returns (before timestamp parsing and ID normalization).
@@ -430,6 +432,8 @@ def _read_ndjson(source: Source, plan: _Plan) -> pl.LazyFrame | None:
     """
     assert source.path is not None
     sampled = _sampled_keys(source, plan)
+    # counting newlines (Python, GIL held) overlaps with the Polars read (GIL released)
+    lines_in_file = _COUNTER.submit(_physical_lines, source)
     pruned = {k: (t if k in sampled else pl.Null()) for k, t in plan.top_schema.items()}
     frame = None
     for schema in (pruned, plan.top_schema):
@@ -438,7 +442,7 @@ def _read_ndjson(source: Source, plan: _Plan) -> pl.LazyFrame | None:
             break
         except pl.exceptions.PolarsError:
             continue
-    if frame is None or frame.height != _physical_lines(source):
+    if frame is None or frame.height != lines_in_file.result():
         return None
     progress.advance(source.path.stat().st_size)
     needs_raw = frame.get_column("needs_raw")
@@ -448,12 +452,14 @@ def _read_ndjson(source: Source, plan: _Plan) -> pl.LazyFrame | None:
         lines = (
             pl.scan_lines(source.path, name="text", row_index_name="line", row_index_offset=1)
             .filter(pl.col("line").cast(pl.Int64).is_in(wanted.implode()))
-            .collect()
+            .collect(engine="streaming")
         )
-        fixed = decode_lines(lines.get_column("text"), plan).with_columns(
-            lines.get_column("line").cast(pl.Int64)
+        fixed = decode_lines(lines.get_column("text"), plan)
+        # rows are line - 1 (no blank lines); replace column by column to bound memory
+        positions = lines.get_column("line").cast(pl.Int64) - 1
+        frame = frame.with_columns(
+            frame.get_column(c).scatter(positions, fixed.get_column(c)) for c in RAW_SCHEMA
         )
-        frame = pl.concat([frame.filter(~needs_raw), fixed.select(frame.columns)]).sort("line")
     return frame.lazy().select(pl.lit(source.name).alias("source"), pl.all())
 
 
