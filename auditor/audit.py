@@ -51,10 +51,16 @@ def _default_label(inputs: Sequence[str]) -> str:
 
 
 def load(paths: Sequence[str], options: AuditOptions, split_by: str | None = None) -> Loaded:
-    """Expand the paths, read every record (one streaming collect), keep input order."""
+    """Expand the paths and read every record (one streaming collect); ``source_order`` is the
+    position of the record's source among the inputs (input order is ``(source_order, line)``)."""
     read = build_read_options(options.maps, options.extracts, split_by)
     sources = expand_inputs(paths)
-    frame = scan_sources(sources, options.fmt, read).with_row_index("record_index")
+    names = list(dict.fromkeys(s.name for s in sources))
+    frame = scan_sources(sources, options.fmt, read).with_columns(
+        pl.col("source")
+        .replace_strict(names, list(range(len(names))), return_dtype=pl.UInt32)
+        .alias("source_order")
+    )
     # span IDs are not part of any rule or report: not carried (the reader may skip them)
     frame = frame.drop("span_id") if split_by else frame.drop("span_id", "split_key")
     return Loaded(records=frame.collect(engine="streaming"), inputs=[s.name for s in sources])

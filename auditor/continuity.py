@@ -99,22 +99,17 @@ def run_break_flags(checked: str = "run_checked", current: str = "current_run") 
 
 
 def _key(frame: pl.DataFrame, *columns: str) -> pl.Series:
-    """A UInt64 key per distinct value of ``columns`` (null stays null): a hash, or, if two
-    values collide, a dense rank (exact either way)."""
-    if frame.height == 0:
-        return pl.Series("key", [], dtype=pl.UInt64)
-    value = pl.struct(columns) if len(columns) > 1 else pl.col(columns[0])
-    present = pl.all_horizontal(pl.col(c).is_not_null() for c in columns)
-    hashed = pl.when(present).then(value.hash(seed=0x5EED))
-    out = frame.select(
-        hashed.alias("key"),
-        hashed.n_unique().alias("hashes"),
-        pl.when(present).then(value).n_unique().alias("values"),
-    )
-    if out["hashes"][0] == out["values"][0]:
-        return out.get_column("key")
-    ranked = pl.when(present).then(value.rank("dense").cast(pl.UInt64))
-    return frame.select(ranked.alias("key")).get_column("key")
+    """An exact UInt64 key per distinct value of one or two string columns (null stays null).
+
+    Each column is interned into its own private categorical dictionary (no hash
+    collisions possible); two columns combine as ``id1 * 2**32 + id2``.
+    """
+    ids = [
+        pl.col(c).cast(pl.Categorical(pl.Categories.random())).to_physical().cast(pl.UInt64)
+        for c in columns
+    ]
+    key = ids[0] if len(ids) == 1 else ids[0] * (1 << 32) + ids[1]
+    return frame.select(key.alias("key")).get_column("key")
 
 
 def annotate(
@@ -175,9 +170,18 @@ def annotate(
             pl.col("session_start").cast(pl.UInt32).cum_sum().alias("session_index"),
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("order"),
         )
-        .sort("row")
-        .drop("row")
         .collect()
+    )
+    # back to the events' own order: scatter each (numeric) flag column by row number
+    rows = flags.get_column("row")
+    flags = pl.DataFrame(
+        [
+            pl.zeros(frame.height, dtype=flags.schema[name], eager=True)
+            .scatter(rows, flags.get_column(name))
+            .alias(name)
+            for name in flags.columns
+            if name != "row"
+        ]
     )
     return pl.concat(
         [frame, keys.select("session_key", pl.col("thread_id").alias("thread_key")), flags],

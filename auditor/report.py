@@ -1,7 +1,7 @@
 """The audit report: one JSON-ready dict with the keys of DESIGN.md and docs/audit_json.md.
 
-Input is the record frame (every record, rejected or not, in input order with a
-``record_index``); the continuity rules come from :mod:`auditor.continuity`.
+Input is the record frame (every record, rejected or not, with ``source_order``, the
+position of its source among the inputs); the continuity rules come from :mod:`auditor.continuity`.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _rejects(records: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     rejected = records.filter(pl.col("reject_reason").is_not_null())
     by_reason = rejected.group_by("reject_reason").len().sort("reject_reason")
     examples = (
-        rejected.sort("record_index")
+        rejected.sort(["source_order", "line"])
         .head(REJECTED_EXAMPLES)
         .select("source", "line", pl.col("reject_reason").alias("reason"))
     )
@@ -157,7 +157,7 @@ def analyse(
     transitions: Sequence[str] = continuity.DEFAULT_TRANSITIONS,
     run_starts: Sequence[str] = continuity.DEFAULT_RUN_STARTS,
 ) -> Analysis:
-    """The report of one record frame (with ``record_index``), and its annotated events."""
+    """The report of one record frame (with ``source_order``), and its annotated events."""
     annotated = continuity.annotate(_events_of(records), transitions, run_starts)
     by_reason, rejected_examples = _rejects(records)
     results = pl.collect_all(

@@ -445,22 +445,25 @@ def _read_ndjson(source: Source, plan: _Plan) -> pl.LazyFrame | None:
     if frame is None or frame.height != lines_in_file.result():
         return None
     progress.advance(source.path.stat().st_size)
+    named = pl.lit(source.name).alias("source")
     needs_raw = frame.get_column("needs_raw")
-    frame = frame.drop("needs_raw")
-    if needs_raw.any():
-        wanted = frame.filter(needs_raw).get_column("line")
-        lines = (
-            pl.scan_lines(source.path, name="text", row_index_name="line", row_index_offset=1)
-            .filter(pl.col("line").cast(pl.Int64).is_in(wanted.implode()))
-            .collect(engine="streaming")
-        )
-        fixed = decode_lines(lines.get_column("text"), plan)
-        # rows are line - 1 (no blank lines); replace column by column to bound memory
-        positions = lines.get_column("line").cast(pl.Int64) - 1
-        frame = frame.with_columns(
-            frame.get_column(c).scatter(positions, fixed.get_column(c)) for c in RAW_SCHEMA
-        )
-    return frame.lazy().select(pl.lit(source.name).alias("source"), pl.all())
+    if not needs_raw.any():
+        return frame.lazy().select(named, pl.exclude("needs_raw"))
+    wanted = frame.filter(needs_raw).get_column("line")
+    lines = (
+        pl.scan_lines(source.path, name="text", row_index_name="line", row_index_offset=1)
+        .filter(pl.col("line").cast(pl.Int64).is_in(wanted.implode()))
+        .collect(engine="streaming")
+    )
+    fixed = decode_lines(lines.get_column("text"), plan).with_columns(
+        lines.get_column("line").cast(pl.Int64)
+    )
+    # the consumer reads the unflagged rows lazily, so the big frame is never copied;
+    # rows are no longer in line order, which no consumer relies on
+    kept = frame.lazy().filter(~pl.col("needs_raw")).drop("needs_raw")
+    return pl.concat([kept, fixed.lazy().select(kept.collect_schema().names())]).select(
+        named, pl.all()
+    )
 
 
 def _scan_bytes(source: Source, plan: _Plan) -> pl.LazyFrame:
