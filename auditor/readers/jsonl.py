@@ -491,12 +491,10 @@ def _digits_to_us(digits: pl.Expr, unit_exponent: pl.Expr) -> pl.Expr:
     )
 
 
-def parse_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
-    """RFC 3339 (``Z``/offset, any fraction, ``T`` or space) or epoch number/string -> UTC us.
-
-    Epoch units by magnitude: < 1e11 s, < 1e14 ms, < 1e17 us, else ns; a ``*UnixNano``
-    field is always ns. Zero, negative and unparseable values give null.
-    """
+def epoch_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
+    """An epoch number or digit string -> UTC us; units by magnitude (< 1e11 s, < 1e14 ms,
+    < 1e17 us, else ns), a ``*UnixNano`` field (``nano``) always ns; zero, negative or
+    unparseable -> null."""
     text = raw.str.strip_chars()
     number = text.cast(pl.Float64, strict=False)
     digits = text.cast(pl.Int64, strict=False)
@@ -513,11 +511,31 @@ def parse_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
     )
     scale = pl.lit(10.0).pow(6 - exponent)
     epoch_us = pl.coalesce(_digits_to_us(digits, exponent), (number * scale).cast(pl.Int64))
-    epoch = pl.when(number > 0).then(epoch_us.cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
-    rfc = text.str.replace(" ", "T", literal=True).str.to_datetime(
+    epoch = epoch_us.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    return pl.when(number > 0).then(epoch).cast(TS_DTYPE)
+
+
+def rfc3339_timestamp(raw: pl.Expr) -> pl.Expr:
+    """RFC 3339 with ``Z`` or an offset, any fraction digits (truncated to us), ``T`` or a
+    space between date and time -> UTC us; anything else -> null."""
+    text = raw.str.replace(" ", "T", literal=True)
+    return text.str.to_datetime(
         "%Y-%m-%dT%H:%M:%S%.f%#z", time_zone="UTC", time_unit="us", strict=False
+    ).cast(TS_DTYPE)
+
+
+def is_rfc3339_like(raw: pl.Expr) -> pl.Expr:
+    """Text with a ``:`` is parsed as RFC 3339, anything else as an epoch value."""
+    return raw.str.contains(":", literal=True).fill_null(False)
+
+
+def parse_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
+    """RFC 3339 (``Z``/offset, any fraction, ``T`` or space) or epoch number/string -> UTC us."""
+    return (
+        pl.when(is_rfc3339_like(raw))
+        .then(rfc3339_timestamp(raw))
+        .otherwise(epoch_timestamp(raw, nano))
     )
-    return pl.when(number.is_not_null()).then(epoch).otherwise(rfc).cast(TS_DTYPE)
 
 
 def _normalize_id(column: str) -> pl.Expr:
@@ -550,7 +568,17 @@ def finish_records(raw: pl.LazyFrame, options: ReadOptions) -> pl.LazyFrame:
     frame = raw.with_columns(**absent).with_columns(
         _normalize_id("trace_id").alias("trace_id"),
         _normalize_id("span_id").alias("span_id"),
-        parse_timestamp(pl.col("ts_raw"), pl.col("ts_nano")).alias("ts"),
+    )
+    # each timestamp form is parsed only on its own rows (a when/then would run both
+    # parsers on every row); the order of rows does not matter to any consumer
+    rfc = is_rfc3339_like(pl.col("ts_raw"))
+    frame = pl.concat(
+        [
+            frame.filter(rfc).with_columns(rfc3339_timestamp(pl.col("ts_raw")).alias("ts")),
+            frame.filter(~rfc).with_columns(
+                epoch_timestamp(pl.col("ts_raw"), pl.col("ts_nano")).alias("ts")
+            ),
+        ]
     )
     reason = (
         pl.when(pl.col("raw_reject").is_not_null())
