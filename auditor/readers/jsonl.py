@@ -25,9 +25,13 @@ Three ways in, one result (:mod:`auditor.readers.jsonl_plan` decides the fields,
 from __future__ import annotations
 
 import codecs
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
+from itertools import accumulate
+from pathlib import Path
 
 import orjson
 import polars as pl
@@ -41,7 +45,8 @@ from auditor.sources import Source
 
 _BATCH_LINES = 100_000
 _SAMPLE_BYTES = 1 << 18
-_COUNTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-line-count")
+_COUNTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-line-index")
+_BLOCK = 1 << 16
 _RAW_DTYPE = pl.Struct(RAW_SCHEMA)
 
 
@@ -121,14 +126,41 @@ def _bytes_batches(source: Source, plan: DecodePlan) -> Iterator[pl.DataFrame]:
     yield flush()
 
 
-def _physical_lines(source: Source) -> int:
-    assert source.path is not None
-    count, last = 0, b"\n"
-    with source.path.open("rb", buffering=0) as handle:
-        while chunk := handle.read(1 << 22):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (last != b"\n")
+@dataclass(frozen=True, slots=True)
+class _LineIndex:
+    """Newlines per fixed-size block of a file: enough to count lines and to fetch a few."""
+
+    path: Path
+    cumulative: list[int]  # newlines in blocks 0..i
+    lines: int  # physical lines (a last line without newline counts)
+
+    @classmethod
+    def build(cls, path: Path) -> _LineIndex:
+        counts: list[int] = []
+        last = b"\n"
+        with path.open("rb", buffering=0) as handle:
+            while block := handle.read(_BLOCK):
+                counts.append(block.count(b"\n"))
+                last = block[-1:]
+        cumulative = list(accumulate(counts))
+        total = cumulative[-1] if cumulative else 0
+        return cls(path, cumulative, total + (last != b"\n"))
+
+    def fetch(self, numbers: Sequence[int]) -> list[bytes]:
+        """The text of the given 1-based lines (without the newline), in the given order."""
+        out: list[bytes] = []
+        with self.path.open("rb") as handle:
+            for number in numbers:
+                before = number - 1  # newlines before the line starts
+                block = bisect_left(self.cumulative, before) if before else 0
+                skip = before - (self.cumulative[block - 1] if block else 0) if before else 0
+                handle.seek(block * _BLOCK)
+                data = handle.read(_BLOCK)
+                rest = data.split(b"\n", skip)[-1] if skip else data
+                while b"\n" not in rest and (more := handle.read(_BLOCK)):
+                    rest += more
+                out.append(rest.split(b"\n", 1)[0])
+        return out
 
 
 def _sampled_keys(source: Source, plan: DecodePlan) -> set[str]:
@@ -177,8 +209,8 @@ def _read_ndjson(source: Source, plan: DecodePlan) -> pl.LazyFrame | None:
     """
     assert source.path is not None
     sampled = _sampled_keys(source, plan)
-    # counting newlines (Python, GIL held) overlaps with the Polars read (GIL released)
-    lines_in_file = _COUNTER.submit(_physical_lines, source)
+    # indexing newlines (Python, GIL mostly held) overlaps with the Polars read (GIL released)
+    index = _COUNTER.submit(_LineIndex.build, source.path)
     pruned = {k: (t if k in sampled else pl.Null()) for k, t in plan.top_schema.items()}
     frame = None
     for schema in (pruned, plan.top_schema):
@@ -187,7 +219,7 @@ def _read_ndjson(source: Source, plan: DecodePlan) -> pl.LazyFrame | None:
             break
         except pl.exceptions.PolarsError:
             continue
-    if frame is None or frame.height != lines_in_file.result():
+    if frame is None or frame.height != index.result().lines:
         return None
     progress.advance(source.path.stat().st_size)
     named = pl.lit(source.name).alias("source")
@@ -195,14 +227,8 @@ def _read_ndjson(source: Source, plan: DecodePlan) -> pl.LazyFrame | None:
     if not needs_raw.any():
         return frame.lazy().select(named, pl.exclude("needs_raw"))
     wanted = frame.filter(needs_raw).get_column("line")
-    lines = (
-        pl.scan_lines(source.path, name="text", row_index_name="line", row_index_offset=1)
-        .filter(pl.col("line").cast(pl.Int64).is_in(wanted.implode()))
-        .collect(engine="streaming")
-    )
-    fixed = decode_lines(lines.get_column("text"), plan).with_columns(
-        lines.get_column("line").cast(pl.Int64)
-    )
+    texts = [raw.decode("utf-8") for raw in index.result().fetch(wanted.to_list())]
+    fixed = decode_lines(pl.Series(texts, dtype=pl.String), plan).with_columns(wanted)
     # the consumer reads the unflagged rows lazily, so the big frame is never copied;
     # rows are no longer in line order, which no consumer relies on
     kept = frame.lazy().filter(~pl.col("needs_raw")).drop("needs_raw")

@@ -234,3 +234,22 @@ def test_many_sources_keep_their_names_and_lines(tmp_path):
     b = write(tmp_path, ["", json.dumps(GOOD)], "b.jsonl")
     frame = scan_jsonl([Source.for_path(a), Source.for_path(b)], build_read_options()).collect()
     assert sorted(frame.select("source", "line").rows()) == [(str(a), 1), (str(b), 2)]
+
+
+def test_flagged_lines_are_fetched_exactly_across_block_edges(tmp_path, monkeypatch):
+    """IDs that read like numbers are re-decoded from their own line, wherever it sits."""
+    monkeypatch.setattr("auditor.readers.jsonl._BLOCK", 37)
+    lines = []
+    for i in range(60):
+        span: object = f"{i}" * (1 + i % 3) if i % 4 == 0 else f"s{i}"
+        if i == 29:
+            span = 29  # a real number: wrong_type
+        lines.append(json.dumps({**GOOD, "span_id": span, "run_id": f"r{i}"}))
+    frame = read(write(tmp_path, lines))
+    assert frame.height == 60
+    assert frame.filter(pl.col("reject_reason").is_not_null()).select(
+        "line", "reject_reason"
+    ).rows() == [(30, "wrong_type")]
+    accepted = frame.filter(pl.col("reject_reason").is_null())
+    assert accepted["run_id"].to_list() == [f"r{i}" for i in range(60) if i != 29]
+    assert accepted.filter(pl.col("line") == 9)["span_id"].to_list() == ["888"]
