@@ -180,12 +180,14 @@ def _sampled_keys(source: Source, plan: DecodePlan) -> set[str]:
 
 
 def _ndjson_frame(
-    source: Source, plan: DecodePlan, schema: Mapping[str, pl.DataType]
+    source: Source, plan: DecodePlan, schema: Mapping[str, pl.DataType], options: ReadOptions
 ) -> pl.DataFrame:
+    """Read and finish the records in one streaming pass; ``needs_raw`` is kept."""
     assert source.path is not None
-    return (
+    raw = (
         pl.scan_ndjson(source.path, schema=schema, row_index_name="__row")
         .select(
+            pl.lit(source.name).alias("source"),
             (pl.col("__row").cast(pl.Int64) + 1).alias("line"),
             *plan.top_exprs,
             # keeps the Null-typed columns in the projection, so that a key the sample
@@ -194,11 +196,11 @@ def _ndjson_frame(
         )
         .drop("__any")
         .with_columns(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items())
-        .collect(engine="streaming")
     )
+    return finish_records(raw, options, keep=("needs_raw",)).collect(engine="streaming")
 
 
-def _read_ndjson(source: Source, plan: DecodePlan) -> pl.LazyFrame | None:
+def _read_ndjson(source: Source, plan: DecodePlan, options: ReadOptions) -> pl.LazyFrame | None:
     """The fast path: Polars' NDJSON reader on top-level keys, or None when it cannot be exact.
 
     The schema reads as text the keys that the first lines use and types every
@@ -215,26 +217,25 @@ def _read_ndjson(source: Source, plan: DecodePlan) -> pl.LazyFrame | None:
     frame = None
     for schema in (pruned, plan.top_schema):
         try:
-            frame = _ndjson_frame(source, plan, schema)
+            frame = _ndjson_frame(source, plan, schema, options)
             break
         except pl.exceptions.PolarsError:
             continue
     if frame is None or frame.height != index.result().lines:
         return None
     progress.advance(source.path.stat().st_size)
-    named = pl.lit(source.name).alias("source")
     needs_raw = frame.get_column("needs_raw")
     if not needs_raw.any():
-        return frame.lazy().select(named, pl.exclude("needs_raw"))
+        return frame.lazy().drop("needs_raw")
     wanted = frame.filter(needs_raw).get_column("line")
     texts = [raw.decode("utf-8") for raw in index.result().fetch(wanted.to_list())]
-    fixed = decode_lines(pl.Series(texts, dtype=pl.String), plan).with_columns(wanted)
+    fixed = decode_lines(pl.Series(texts, dtype=pl.String), plan).with_columns(
+        wanted, source=pl.lit(source.name)
+    )
     # the consumer reads the unflagged rows lazily, so the big frame is never copied;
     # rows are no longer in line order, which no consumer relies on
     kept = frame.lazy().filter(~pl.col("needs_raw")).drop("needs_raw")
-    return pl.concat([kept, fixed.lazy().select(kept.collect_schema().names())]).select(
-        named, pl.all()
-    )
+    return pl.concat([kept, finish_records(fixed.lazy(), options)])
 
 
 def _scan_bytes(source: Source, plan: DecodePlan) -> pl.LazyFrame:
@@ -249,13 +250,14 @@ def _scan_bytes(source: Source, plan: DecodePlan) -> pl.LazyFrame:
     )
 
 
-def _scan_source(source: Source, plan: DecodePlan) -> pl.LazyFrame:
-    if not source.is_plain_file:
-        return _scan_bytes(source, plan)
-    fast = _read_ndjson(source, plan)
-    if fast is not None:
-        return fast
-    return _scan_plain(source, plan) if _is_utf8_file(source) else _scan_bytes(source, plan)
+def _scan_source(source: Source, plan: DecodePlan, options: ReadOptions) -> pl.LazyFrame:
+    if source.is_plain_file:
+        fast = _read_ndjson(source, plan, options)
+        if fast is not None:
+            return fast
+        if _is_utf8_file(source):
+            return finish_records(_scan_plain(source, plan), options)
+    return finish_records(_scan_bytes(source, plan), options)
 
 
 def scan_jsonl(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
@@ -263,6 +265,5 @@ def scan_jsonl(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
     if not sources:
         return empty_records()
     plan = build_plan(options)
-    raws = [_scan_source(s, plan) for s in sources]
-    raw = pl.concat(raws, how="vertical") if len(raws) > 1 else raws[0]
-    return finish_records(raw, options)
+    frames = [_scan_source(s, plan, options) for s in sources]
+    return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]

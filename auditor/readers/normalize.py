@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -87,8 +88,13 @@ def _check_extract(name: str, pattern: re.Pattern[str]) -> None:
         ) from None
 
 
-def finish_records(raw: pl.LazyFrame, options: ReadOptions) -> pl.LazyFrame:
-    """Raw decoded columns -> RECORD_SCHEMA: extracts, ID normalization, timestamps, reasons."""
+def finish_records(
+    raw: pl.LazyFrame, options: ReadOptions, keep: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """Raw decoded columns -> RECORD_SCHEMA: extracts, ID normalization, timestamps, reasons.
+
+    ``keep`` names extra columns to pass through after the record columns.
+    """
     absent: dict[str, pl.Expr] = {
         name: pl.when(pl.col(name) != "").then(pl.col(name)) for name in ID_FIELDS
     }
@@ -103,17 +109,7 @@ def finish_records(raw: pl.LazyFrame, options: ReadOptions) -> pl.LazyFrame:
         _normalize_id("trace_id").alias("trace_id"),
         _normalize_id("span_id").alias("span_id"),
     )
-    # each timestamp form is parsed only on its own rows (a when/then would run both
-    # parsers on every row); the order of rows does not matter to any consumer
-    rfc = is_rfc3339_like(pl.col("ts_raw"))
-    frame = pl.concat(
-        [
-            frame.filter(rfc).with_columns(rfc3339_timestamp(pl.col("ts_raw")).alias("ts")),
-            frame.filter(~rfc).with_columns(
-                epoch_timestamp(pl.col("ts_raw"), pl.col("ts_nano")).alias("ts")
-            ),
-        ]
-    )
+    frame = frame.with_columns(parse_timestamp(pl.col("ts_raw"), pl.col("ts_nano")).alias("ts"))
     reason = (
         pl.when(pl.col("raw_reject").is_not_null())
         .then(pl.col("raw_reject"))
@@ -125,14 +121,15 @@ def finish_records(raw: pl.LazyFrame, options: ReadOptions) -> pl.LazyFrame:
         .then(pl.lit(RejectReason.WRONG_TYPE.value))
     )
     frame = frame.with_columns(reason.alias("reject_reason"))
-    keep = pl.col("reject_reason").is_null()
+    accepted = pl.col("reject_reason").is_null()
     return frame.select(
         pl.col("source"),
         pl.col("line"),
         *(
-            pl.when(keep).then(pl.col(c)).cast(t).alias(c)
+            pl.when(accepted).then(pl.col(c)).cast(t).alias(c)
             for c, t in RECORD_SCHEMA.items()
             if c not in ("source", "line", "reject_reason")
         ),
         pl.col("reject_reason"),
+        *keep,
     )
