@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from auditor import continuity
-from auditor.compare import compare_split_at, compare_split_by, comparison
+from auditor.compare import Analyse, compare_split_at, compare_split_by, comparison
 from auditor.errors import UsageError
 from auditor.exports import check_export_path, export_breaks
 from auditor.fields import build_read_options
@@ -44,10 +44,9 @@ class Loaded:
     inputs: list[str] = field(default_factory=list)
 
 
-def _default_label(inputs: Sequence[str]) -> str:
-    if not inputs:
-        return "empty"
-    return "stdin" if inputs[0] == "-" else inputs[0]
+def _default_label(paths: Sequence[str], inputs: Sequence[str]) -> str:
+    first = inputs[0] if inputs else (paths[0] if paths else "stdin")
+    return "stdin" if first == "-" else first
 
 
 def load(paths: Sequence[str], options: AuditOptions, split_by: str | None = None) -> Loaded:
@@ -66,7 +65,7 @@ def load(paths: Sequence[str], options: AuditOptions, split_by: str | None = Non
     return Loaded(records=frame.collect(engine="streaming"), inputs=[s.name for s in sources])
 
 
-def _analyser(options: AuditOptions, inputs: list[str]) -> Any:
+def _analyser(options: AuditOptions, inputs: list[str]) -> Analyse:
     def run(records: pl.LazyFrame, label: str) -> Analysis:
         return analyse(
             records,
@@ -99,7 +98,7 @@ def audit(
     if options.export_breaks is not None:
         check_export_path(options.export_breaks)
     loaded = load(paths, options, split_by)
-    label = options.label or _default_label(loaded.inputs)
+    label = options.label or _default_label(paths, loaded.inputs)
     if split_at is None and split_by is None:
         result = _analyser(options, loaded.inputs)(loaded.records.lazy(), label)
         if options.export_breaks is not None:
@@ -139,7 +138,7 @@ def compare(
         ("after", after_paths, after_label),
     ):
         loaded = load(paths, options)
-        name = label or _default_label(loaded.inputs)
+        name = label or _default_label(paths, loaded.inputs)
         sides.append((side, _analyser(options, loaded.inputs)(loaded.records.lazy(), name)))
     if options.export_breaks is not None:
         _export(sides, options.export_breaks)

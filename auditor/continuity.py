@@ -98,7 +98,7 @@ def run_break_flags(checked: str = "run_checked", current: str = "current_run") 
     return pl.col(checked) & differs.fill_null(False)
 
 
-def _key(frame: pl.DataFrame, *columns: str) -> pl.Series:
+def exact_key(*columns: str) -> pl.Expr:
     """An exact UInt64 key per distinct value of one or two string columns (null stays null).
 
     Each column is interned into its own private categorical dictionary (no hash
@@ -108,8 +108,7 @@ def _key(frame: pl.DataFrame, *columns: str) -> pl.Series:
         pl.col(c).cast(pl.Categorical(pl.Categories.random())).to_physical().cast(pl.UInt64)
         for c in columns
     ]
-    key = ids[0] if len(ids) == 1 else ids[0] * (1 << 32) + ids[1]
-    return frame.select(key.alias("key")).get_column("key")
+    return ids[0] if len(ids) == 1 else ids[0] * (1 << 32) + ids[1]
 
 
 def annotate(
@@ -128,28 +127,19 @@ def annotate(
     frame = events.collect() if isinstance(events, pl.LazyFrame) else events
     frame = frame.with_columns(pl.col("session_id").fill_null(""))
     sources = sorted(frame.get_column("source").unique().to_list())
-    keys = pl.DataFrame(
-        {
-            "session_key": _key(frame, "user_id", "session_id"),
-            "thread_id": _key(frame, "thread_id"),
-            "run_id": _key(frame, "run_id"),
-        }
-    )
-    narrow = pl.concat(
-        [
-            keys,
-            frame.select(
-                "ts",
-                pl.col("source")
-                .replace_strict(sources, list(range(len(sources))), return_dtype=pl.UInt32)
-                .alias("source_rank"),
-                "line",
-                is_transition(transitions),
-                is_run_start(run_starts),
-                pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
-            ),
-        ],
-        how="horizontal",
+    # one select: Polars computes the keys and the other columns in parallel
+    narrow = frame.select(
+        exact_key("user_id", "session_id").alias("session_key"),
+        exact_key("thread_id").alias("thread_id"),
+        "run_id",  # only compared for equality: the strings themselves are cheapest
+        "ts",
+        pl.col("source")
+        .replace_strict(sources, list(range(len(sources))), return_dtype=pl.UInt32)
+        .alias("source_rank"),
+        "line",
+        is_transition(transitions),
+        is_run_start(run_starts),
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
     )
     flags = (
         narrow.lazy()
@@ -184,7 +174,7 @@ def annotate(
         ]
     )
     return pl.concat(
-        [frame, keys.select("session_key", pl.col("thread_id").alias("thread_key")), flags],
+        [frame, narrow.select("session_key", pl.col("thread_id").alias("thread_key")), flags],
         how="horizontal",
     )
 
