@@ -129,3 +129,17 @@ def test_compare_two_input_sets(tmp_path, log):
     assert (result["before"]["breaks"], result["after"]["breaks"]) == (2, 0)
     assert result["delta"]["lines"] == 2 - 9
     assert math.isclose(result["delta"]["break_rate"], -2 / 8)
+
+
+def test_export_breaks_of_a_comparison_has_a_side_column(log, tmp_path):
+    import polars as pl
+
+    from auditor.audit import AuditOptions
+
+    target = tmp_path / "breaks.csv"
+    audit([str(log)], AuditOptions(export_breaks=target), split_at="2026-11-24T08:00:30Z")
+    frame = pl.read_csv(target)
+    assert frame.select("side", "line", "actual_thread").rows() == [
+        ("before 2026-11-24T08:00:30Z", 2, "m1"),
+        ("before 2026-11-24T08:00:30Z", 3, "m2"),
+    ]

@@ -253,3 +253,13 @@ def test_flagged_lines_are_fetched_exactly_across_block_edges(tmp_path, monkeypa
     accepted = frame.filter(pl.col("reject_reason").is_null())
     assert accepted["run_id"].to_list() == [f"r{i}" for i in range(60) if i != 29]
     assert accepted.filter(pl.col("line") == 9)["span_id"].to_list() == ["888"]
+
+
+def test_readers_report_progress_in_bytes(tmp_path):
+    from auditor import progress
+
+    path = write(tmp_path, [json.dumps(GOOD)] * 10)
+    seen: list[int] = []
+    with progress.reporting(seen.append):
+        read(path)
+    assert sum(seen) == path.stat().st_size
