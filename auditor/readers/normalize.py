@@ -74,9 +74,7 @@ def parse_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
 
 
 def _normalize_id(column: str) -> pl.Expr:
-    value = pl.col(column).str.to_lowercase()
-    value = value.str.replace(r"^projects/[^/]+/traces/", "").str.strip_prefix("0x")
-    return value
+    return pl.col(column).str.replace(r"^(?:projects/[^/]+/traces/|0[xX])", "").str.to_lowercase()
 
 
 def _check_extract(name: str, pattern: re.Pattern[str]) -> None:
@@ -121,15 +119,9 @@ def finish_records(
         .then(pl.lit(RejectReason.WRONG_TYPE.value))
     )
     frame = frame.with_columns(reason.alias("reject_reason"))
-    accepted = pl.col("reject_reason").is_null()
+    # rejected rows keep whatever fields they had (RECORD_SCHEMA allows it): consumers
+    # look at reject_reason first, and masking every column would cost a copy of each
     return frame.select(
-        pl.col("source"),
-        pl.col("line"),
-        *(
-            pl.when(accepted).then(pl.col(c)).cast(t).alias(c)
-            for c, t in RECORD_SCHEMA.items()
-            if c not in ("source", "line", "reject_reason")
-        ),
-        pl.col("reject_reason"),
+        *(pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items()),
         *keep,
     )
