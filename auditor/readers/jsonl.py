@@ -8,28 +8,26 @@ inside the common nesting containers :data:`CONTAINERS` (in that order), and
 loguru's ``record.time.timestamp`` / ``record.message`` complete ``ts`` /
 ``message``. The first value present wins; an empty string counts as absent.
 
-Three ways in, one result (:mod:`auditor.readers.jsonl_plan` decides the fields,
+Two ways in, one result (:mod:`auditor.readers.jsonl_plan` decides the fields,
 :mod:`auditor.readers.normalize` finishes the record frame):
 
-1. a plain file: Polars' NDJSON reader on the top-level candidate keys
-   (:func:`_read_ndjson`); exact for files of JSON objects without blank lines,
-   with the few flagged lines decoded again one by one;
-2. when that cannot be exact (invalid JSON, non-objects, blank lines): the file is
-   scanned as one string column (``scan_lines``), decoded batch by batch with
-   ``str.json_decode`` and, for a batch that fails, line by line with orjson, so
-   every line gets its exact reject reason;
-3. compressed inputs, stdin and files with invalid UTF-8: read as bytes, line by
-   line, in batches through the same batch decoder.
+1. a plain file: Polars' NDJSON reader on the top-level candidate keys, with the
+   record frame finished in the same streaming pass (:func:`_read_ndjson`); exact
+   for files of JSON objects without blank lines, the few flagged lines being
+   decoded again from their own text;
+2. anything else (invalid JSON, non-objects, blank lines, invalid UTF-8, compressed
+   inputs, stdin): lines are read as bytes and decoded in batches of 100,000 by
+   ``str.json_decode`` (top-level keys first, nested paths only where needed) and,
+   for lines that are not ``{...}`` or a batch that fails, one by one with orjson,
+   so every line gets its exact reject reason.
 """
 
 from __future__ import annotations
 
-import codecs
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from itertools import accumulate
 from pathlib import Path
 
@@ -47,48 +45,6 @@ _BATCH_LINES = 100_000
 _SAMPLE_BYTES = 1 << 18
 _COUNTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-line-index")
 _BLOCK = 1 << 16
-_RAW_DTYPE = pl.Struct(RAW_SCHEMA)
-
-
-def _decode_struct(lines: pl.Series, plan: DecodePlan) -> pl.Series:
-    decoded = decode_lines(lines, plan).to_struct("raw")
-    progress.advance(int(lines.str.len_bytes().sum() or 0) + lines.len())
-    return decoded
-
-
-def _is_utf8_file(source: Source) -> bool:
-    assert source.path is not None
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with source.path.open("rb") as handle:
-        while chunk := handle.read(1 << 24):
-            if not chunk.isascii():
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    return False
-            else:
-                decoder.decode(b"")  # an ASCII chunk cannot complete a pending multi-byte char
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _scan_plain(source: Source, plan: DecodePlan) -> pl.LazyFrame:
-    assert source.path is not None
-    return (
-        pl.scan_lines(source.path, name="text", row_index_name="line", row_index_offset=1)
-        .filter(pl.col("text").str.contains(r"\S"))
-        .select(
-            pl.lit(source.name).alias("source"),
-            pl.col("line").cast(pl.Int64),
-            pl.col("text").map_batches(
-                partial(_decode_struct, plan=plan), return_dtype=_RAW_DTYPE, is_elementwise=True
-            ),
-        )
-        .unnest("text")
-    )
 
 
 def _bytes_batches(source: Source, plan: DecodePlan) -> Iterator[pl.DataFrame]:
@@ -219,8 +175,10 @@ def _read_ndjson(source: Source, plan: DecodePlan, options: ReadOptions) -> pl.L
         try:
             frame = _ndjson_frame(source, plan, schema, options)
             break
-        except pl.exceptions.PolarsError:
-            continue
+        except pl.exceptions.PolarsError as exc:
+            if "NULL-typed" not in str(exc):
+                break  # not a key the sample missed: a bad line, the exact path will tell
+
     if frame is None or frame.height != index.result().lines:
         return None
     progress.advance(source.path.stat().st_size)
@@ -255,8 +213,6 @@ def _scan_source(source: Source, plan: DecodePlan, options: ReadOptions) -> pl.L
         fast = _read_ndjson(source, plan, options)
         if fast is not None:
             return fast
-        if _is_utf8_file(source):
-            return finish_records(_scan_plain(source, plan), options)
     return finish_records(_scan_bytes(source, plan), options)
 
 

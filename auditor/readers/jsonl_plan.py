@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -254,28 +254,74 @@ def _slow(lines: pl.Series, plan: DecodePlan) -> pl.DataFrame:
     return pl.DataFrame([_raw_row(t, plan) for t in lines], schema=RAW_SCHEMA, orient="row")
 
 
-def _fast(lines: pl.Series, plan: DecodePlan) -> pl.DataFrame:
-    assert plan.dtype is not None
-    try:
-        doc = lines.str.json_decode(plan.dtype)
-    except pl.exceptions.ComputeError:
+def _nested(lines: pl.Series, plan: DecodePlan) -> pl.DataFrame:
+    """Decode with the struct of every candidate path; lines where an ID key holds a
+    non-string (which that decode would turn into text) and failing batches go per line."""
+    if plan.dtype is None or plan.typed_keys is None:
         return _slow(lines, plan)
-    return pl.DataFrame({"doc": doc}).select(plan.exprs)
+    typed = lines.str.contains(plan.typed_keys.pattern)
+
+    def decode(part: pl.Series) -> pl.DataFrame:
+        assert plan.dtype is not None
+        try:
+            doc = part.str.json_decode(plan.dtype)
+        except pl.exceptions.ComputeError:
+            return _slow(part, plan)
+        return pl.DataFrame({"doc": doc}).select(plan.exprs)
+
+    return _in_order(lines, typed, lambda part: _slow(part, plan), decode)
+
+
+def _top(lines: pl.Series, plan: DecodePlan) -> pl.DataFrame:
+    """Decode top-level keys only (cheap); rows that need more (``needs_raw``) go nested."""
+    try:
+        doc = lines.str.json_decode(pl.Struct(plan.top_schema))
+    except pl.exceptions.ComputeError:
+        return _nested(lines, plan)
+    top = pl.DataFrame({"doc": doc}).unnest("doc").select(plan.top_exprs)
+    flagged = top.get_column("needs_raw")
+    top = top.drop("needs_raw")
+    if not flagged.any():
+        return top
+    fixed = _nested(lines.filter(flagged), plan)
+    return _merge(flagged, fixed, top.filter(~flagged))
+
+
+def _merge(mask: pl.Series, chosen: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
+    """Rows of ``chosen`` where ``mask`` holds and of ``others`` elsewhere, in row order."""
+    positions = pl.int_range(mask.len(), eager=True)
+    return (
+        pl.concat(
+            [
+                chosen.with_columns(positions.filter(mask).alias("__i")),
+                others.with_columns(positions.filter(~mask).alias("__i")),
+            ]
+        )
+        .sort("__i")
+        .drop("__i")
+    )
+
+
+def _in_order(
+    lines: pl.Series,
+    mask: pl.Series,
+    when_true: Callable[[pl.Series], pl.DataFrame],
+    when_false: Callable[[pl.Series], pl.DataFrame],
+) -> pl.DataFrame:
+    if not mask.any():
+        return when_false(lines)
+    if mask.all():
+        return when_true(lines)
+    return _merge(mask, when_true(lines.filter(mask)), when_false(lines.filter(~mask)))
 
 
 def decode_lines(lines: pl.Series, plan: DecodePlan) -> pl.DataFrame:
-    """Raw columns (:data:`RAW_SCHEMA`) for non-blank JSON lines, one row per line, in order."""
-    if plan.dtype is None or plan.typed_keys is None or lines.len() == 0:
+    """Raw columns (:data:`RAW_SCHEMA`) for non-blank JSON lines, one row per line, in order.
+
+    Lines that are not ``{...}`` are decoded one by one (for their exact reason); the
+    others by Polars, top-level keys first, nested paths only for rows that need them.
+    """
+    if lines.len() == 0:
         return _slow(lines, plan)
-    ok = lines.str.contains(r"^\s*\{") & lines.str.contains(r"\}\s*$")
-    ok = ok & ~lines.str.contains(plan.typed_keys.pattern)
-    if ok.all():
-        return _fast(lines, plan)
-    frame = pl.DataFrame({"i": pl.int_range(lines.len(), eager=True), "text": lines, "ok": ok})
-    good = frame.filter(pl.col("ok"))
-    bad = frame.filter(~pl.col("ok"))
-    parts = [
-        _fast(good["text"], plan).with_columns(good["i"]),
-        _slow(bad["text"], plan).with_columns(bad["i"]),
-    ]
-    return pl.concat(parts).sort("i").drop("i")
+    shaped = lines.str.contains(r"^\s*\{") & lines.str.contains(r"\}\s*$")
+    return _in_order(lines, ~shaped, lambda part: _slow(part, plan), lambda part: _top(part, plan))
