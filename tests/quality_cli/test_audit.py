@@ -131,3 +131,47 @@ def test_help_has_examples():
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0
         assert "Example: quality " + command in result.stdout
+
+
+def test_label_and_split_by_in_json(tmp_path):
+    path = tmp_path / "versions.jsonl"
+    rows = [
+        {
+            "timestamp": "2026-11-24T08:00:00Z",
+            "user_id": "u",
+            "thread_id": "t1",
+            "event": "thread.create",
+            "v": "1",
+        },
+        {
+            "timestamp": "2026-11-24T08:00:01Z",
+            "user_id": "u",
+            "thread_id": "m1",
+            "event": "q",
+            "v": "1",
+        },
+        {
+            "timestamp": "2026-11-24T08:00:02Z",
+            "user_id": "w",
+            "thread_id": "t2",
+            "event": "q",
+            "v": "2",
+        },
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = runner.invoke(
+        app, ["audit", str(path), "--split-by", "v", "--label", "canary", "--json", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["split"] == {"kind": "by", "value": "v"}
+    assert (data["before"]["label"], data["after"]["label"]) == ("canary 1", "canary 2")
+    assert (data["before"]["breaks"], data["after"]["breaks"], data["unsplit"]) == (1, 0, 0)
+
+
+def test_split_at_and_split_by_together_is_exit_2(log):
+    result = runner.invoke(
+        app, ["audit", str(log), "--split-at", "2026-11-24T08:00:02Z", "--split-by", "v"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == "error: use either --split-at or --split-by, not both\n"
