@@ -53,8 +53,10 @@ def _root(
 
 
 from quality_cli import alerts as _alerts  # noqa: E402
+from quality_cli import audit as _audit  # noqa: E402
 from quality_cli import chat as _chat  # noqa: E402
 from quality_cli import dashboard as _dashboard  # noqa: E402
+from quality_cli import demo as _demo  # noqa: E402
 from quality_cli import lint as _lint  # noqa: E402
 from quality_cli import quality as _quality  # noqa: E402
 from quality_cli import serve as _serve  # noqa: E402
@@ -67,7 +69,10 @@ app.add_typer(_alerts.app, name="alerts")
 app.command("metrics", help=_quality.METRICS_HELP)(_quality.metrics)
 app.command("report", help=_quality.REPORT_HELP)(_quality.report)
 app.command("validate", help=_quality.VALIDATE_HELP)(_quality.validate)
+app.command("audit", help=_audit.AUDIT_HELP)(_audit.audit_command)
+app.command("compare", help=_audit.COMPARE_HELP)(_audit.compare_command)
 app.command("simulate", help=_simulate.HELP)(_simulate.simulate_command)
+app.command("demo", help=_demo.HELP)(_demo.demo)
 app.command("dashboard", help=_dashboard.HELP)(_dashboard.dashboard)
 app.command("serve", help=_serve.SERVE_HELP)(_serve.serve)
 app.command("token", help=_serve.TOKEN_HELP)(_serve.token)

@@ -1,0 +1,85 @@
+"""Before/after comparisons: split one record frame (at a time, by a field) or take two input sets.
+
+Each side is analysed on its own (:func:`auditor.report.analyse`); the comparison
+object is ``{"before", "after", "delta", "p_value", "significant", "split"}`` as
+docs/audit_json.md describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from auditor.errors import UsageError
+from auditor.report import Analysis
+from auditor.stats import two_proportion_p_value
+
+#: Significance level of the `significant` flag.
+ALPHA = 0.05
+
+Analyse = Callable[[pl.LazyFrame, str], Analysis]
+
+
+def parse_split_at(text: str) -> datetime:
+    """The `--split-at` timestamp (RFC 3339; without an offset it is taken as UTC)."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise UsageError(
+            f"--split-at: cannot parse {text!r} as a timestamp; use RFC 3339, e.g. 2026-11-24T08:00:00Z"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float | int]:
+    """``after - before`` for every numeric top-level key (counts and rates)."""
+    return {
+        key: after[key] - before[key]
+        for key, value in before.items()
+        if isinstance(value, int | float) and not isinstance(value, bool) and key in after
+    }
+
+
+def comparison(
+    before: dict[str, Any], after: dict[str, Any], kind: str, value: str
+) -> dict[str, Any]:
+    """The comparison object of two reports."""
+    p_value = two_proportion_p_value(
+        before["breaks"], before["events"], after["breaks"], after["events"]
+    )
+    return {
+        "before": before,
+        "after": after,
+        "delta": delta(before, after),
+        "p_value": p_value,
+        "significant": p_value is not None and p_value < ALPHA,
+        "split": {"kind": kind, "value": value},
+    }
+
+
+def compare_split_at(records: pl.DataFrame, at: str, analyse: Analyse) -> dict[str, Any]:
+    """Records with ``ts < at`` are before, the rest (including rejected ones) after."""
+    moment = parse_split_at(at)
+    is_before = (pl.col("ts") < pl.lit(moment, dtype=pl.Datetime("us", "UTC"))).fill_null(False)
+    before = analyse(records.lazy().filter(is_before), f"before {at}")
+    after = analyse(records.lazy().filter(~is_before), f"from {at}")
+    return comparison(before.report, after.report, "at", at)
+
+
+def compare_split_by(records: pl.DataFrame, field: str, analyse: Analyse) -> dict[str, Any]:
+    """One side per distinct ``split_key``; records without it go to neither (``unsplit``)."""
+    values = sorted(records.get_column("split_key").drop_nulls().unique().to_list())
+    if len(values) < 2:
+        found = values[0] if values else "no value"
+        raise UsageError(
+            f"--split-by {field}: need at least two distinct values to compare, found {found!r}"
+        )
+    sides = {v: analyse(records.lazy().filter(pl.col("split_key") == v), v).report for v in values}
+    result = comparison(sides[values[0]], sides[values[-1]], "by", field)
+    result["unsplit"] = int(records.get_column("split_key").null_count())
+    if len(values) > 2:
+        result["sides"] = sides
+    return result

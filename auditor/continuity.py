@@ -1,0 +1,210 @@
+"""The continuity semantics of DESIGN.md (rules 3-9) as named Polars expressions.
+
+Every expression here runs on the *event* frame (accepted records with a user and
+a thread) sorted by :func:`event_order`: sessions are contiguous and each session's
+events are in ``(ts, source, line)`` order. That order lets the "current thread"
+and "current run" be computed with a global forward fill instead of a per-session
+window: every session starts with a row that sets both, so a fill never crosses a
+session boundary. No Python loop touches events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+DEFAULT_TRANSITIONS: tuple[str, ...] = ("thread.create", "thread.switch")
+DEFAULT_RUN_STARTS: tuple[str, ...] = ("chat.user_message",)
+
+
+def event_order() -> list[str]:
+    """Rule 4: the sort that makes sessions contiguous and orders events inside them
+    (``session_key`` stands for ``(user_id, session_id)``, ``source_rank`` for ``source``)."""
+    return ["session_key", "ts", "source_rank", "line"]
+
+
+def session_start() -> pl.Expr:
+    """True on the first event of each session (frame sorted by `event_order`)."""
+    changed = pl.col("session_key") != pl.col("session_key").shift(1)
+    return changed.fill_null(True).alias("session_start")
+
+
+def is_transition(transitions: Sequence[str] = DEFAULT_TRANSITIONS) -> pl.Expr:
+    """Rule 5: events that set the current thread (``--transition`` replaces the set)."""
+    return pl.col("event").is_in(list(transitions)).fill_null(False).alias("is_transition")
+
+
+def is_run_start(run_starts: Sequence[str] = DEFAULT_RUN_STARTS) -> pl.Expr:
+    """Rule 8: events that start a run (``--run-start`` replaces the set)."""
+    return pl.col("event").is_in(list(run_starts)).fill_null(False).alias("is_run_start")
+
+
+def current_row(start: str = "session_start", transition: str = "is_transition") -> pl.Expr:
+    """Rule 5: the row of the event that set the session's current thread (its first event or
+    the latest transition); the current thread is that row's thread."""
+    return pl.when(pl.col(start) | pl.col(transition)).then(pl.col("row")).forward_fill()
+
+
+def current_thread(start: str = "session_start", transition: str = "is_transition") -> pl.Expr:
+    """Rule 5: the session's current thread after each event."""
+    thread = pl.when(pl.col(start) | pl.col(transition)).then(pl.col("thread_id"))
+    return thread.forward_fill().alias("current_thread")
+
+
+def break_flags(transition: str = "is_transition", current: str = "current_thread") -> pl.Expr:
+    """Rule 6: a non-transition event whose thread differs from the current thread."""
+    return ~pl.col(transition) & (pl.col("thread_id") != pl.col(current))
+
+
+def run_setter(
+    start: str = "session_start",
+    transition: str = "is_transition",
+    run_start: str = "is_run_start",
+    is_break: str = "is_break",
+) -> pl.Expr:
+    """Rule 8: events that set the current run: session start, transitions, non-break run starts with a run."""
+    starts_run = pl.col(run_start) & ~pl.col(is_break) & pl.col("run_id").is_not_null()
+    return pl.col(start) | pl.col(transition) | starts_run
+
+
+def run_checked(setter: str = "run_setter", is_break: str = "is_break") -> pl.Expr:
+    """Rule 8: events whose run is compared with the current run (non-break, with a run, not setters)."""
+    return ~pl.col(setter) & ~pl.col(is_break) & pl.col("run_id").is_not_null()
+
+
+def current_run(setter: str = "run_setter", checked: str = "run_checked") -> pl.Expr:
+    """Rule 8: the current run each checked event is compared with (null: none yet).
+
+    A setter fixes the run (possibly none); when it fixed none, the first checked
+    event after it adopts its run. All forward fills: whether the segment's setter
+    had a run and which, and whether and which run was adopted since the setter.
+    """
+    setter_has_run = pl.when(pl.col(setter)).then(pl.col("run_id").is_not_null()).forward_fill()
+    setter_run = pl.when(pl.col(setter)).then(pl.col("run_id")).forward_fill()
+    checked_so_far = pl.col(checked).cast(pl.Int64).cum_sum()
+    before_segment = pl.when(pl.col(setter)).then(checked_so_far).forward_fill()
+    first_checked = pl.col(checked) & (checked_so_far - before_segment == 1)
+    adopted_since_setter = (
+        pl.when(pl.col(setter) | first_checked).then(first_checked).forward_fill()
+    )
+    adopted_run = pl.when(first_checked).then(pl.col("run_id")).forward_fill()
+    return pl.when(setter_has_run).then(setter_run).when(adopted_since_setter).then(adopted_run)
+
+
+def run_break_flags(checked: str = "run_checked", current: str = "current_run") -> pl.Expr:
+    """Rule 8: a checked event whose run differs from the current run."""
+    differs = pl.col("run_id") != pl.col(current)
+    return pl.col(checked) & differs.fill_null(False)
+
+
+def exact_key(*columns: str) -> pl.Expr:
+    """An exact UInt64 key per distinct value of one or two string columns (null stays null).
+
+    Each column is interned into its own private categorical dictionary (no hash
+    collisions possible); two columns combine as ``id1 * 2**32 + id2``.
+    """
+    ids = [
+        pl.col(c).cast(pl.Categorical(pl.Categories.random())).to_physical().cast(pl.UInt64)
+        for c in columns
+    ]
+    return ids[0] if len(ids) == 1 else ids[0] * (1 << 32) + ids[1]
+
+
+def annotate(
+    events: pl.DataFrame | pl.LazyFrame,
+    transitions: Sequence[str] = DEFAULT_TRANSITIONS,
+    run_starts: Sequence[str] = DEFAULT_RUN_STARTS,
+) -> pl.DataFrame:
+    """The events, in their own order, with the rule columns added.
+
+    Added: ``session_key``, ``thread_key`` (UInt64 keys), ``session_index`` (dense, in
+    session order), ``order`` (position in rule 4's order), ``session_start``,
+    ``is_transition``, ``current_row`` (row that set the current thread), ``is_break``
+    and ``run_break``. The rules run on a narrow numeric copy sorted by
+    `event_order`; the flags are scattered back, so string columns are never sorted.
+    """
+    frame = events.collect() if isinstance(events, pl.LazyFrame) else events
+    frame = frame.with_columns(pl.col("session_id").fill_null(""))
+    sources = sorted(frame.get_column("source").unique().to_list())
+    # one select: Polars computes the keys and the other columns in parallel
+    narrow = frame.select(
+        exact_key("user_id", "session_id").alias("session_key"),
+        exact_key("thread_id").alias("thread_id"),
+        "run_id",  # only compared for equality: the strings themselves are cheapest
+        "ts",
+        pl.col("source")
+        .replace_strict(sources, list(range(len(sources))), return_dtype=pl.UInt32)
+        .alias("source_rank"),
+        "line",
+        is_transition(transitions),
+        is_run_start(run_starts),
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
+    )
+    flags = (
+        narrow.lazy()
+        .sort(event_order())
+        .with_columns(session_start())
+        .with_columns(current_row().alias("current_row"), current_thread())
+        .with_columns(break_flags().alias("is_break"))
+        .with_columns(run_setter().alias("run_setter"))
+        .with_columns(run_checked().alias("run_checked"))
+        .with_columns(current_run().alias("current_run"))
+        .select(
+            "row",
+            "session_start",
+            "is_transition",
+            "current_row",
+            "is_break",
+            run_break_flags().alias("run_break"),
+            pl.col("session_start").cast(pl.UInt32).cum_sum().alias("session_index"),
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("order"),
+        )
+        .collect()
+    )
+    # back to the events' own order: scatter each (numeric) flag column by row number
+    rows = flags.get_column("row")
+    flags = pl.DataFrame(
+        [
+            pl.zeros(frame.height, dtype=flags.schema[name], eager=True)
+            .scatter(rows, flags.get_column(name))
+            .alias(name)
+            for name in flags.columns
+            if name != "row"
+        ]
+    )
+    return pl.concat(
+        [frame, narrow.select("session_key", pl.col("thread_id").alias("thread_key")), flags],
+        how="horizontal",
+    )
+
+
+def with_current_thread(annotated: pl.DataFrame) -> pl.DataFrame:
+    """Add ``current_thread``: the thread of the event that set the current thread."""
+    return annotated.with_columns(
+        pl.col("thread_id").gather(pl.col("current_row")).alias("current_thread")
+    )
+
+
+def stray_threads(annotated: pl.LazyFrame) -> pl.LazyFrame:
+    """Rule 7: per thread, its events and breaks, and whether it is stray / an orphan."""
+    return (
+        annotated.group_by("thread_key")
+        .agg(
+            pl.col("thread_id").first(),
+            pl.len().alias("events"),
+            pl.col("is_break").sum().alias("breaks"),
+        )
+        .with_columns(stray=pl.col("breaks") == pl.col("events"))
+        .with_columns(orphan=pl.col("stray") & (pl.col("events") == 1))
+    )
+
+
+def split_traces(annotated: pl.LazyFrame) -> pl.LazyFrame:
+    """Rule 9: trace IDs whose events carry two or more distinct threads."""
+    return (
+        annotated.filter(pl.col("trace_id").is_not_null())
+        .group_by("trace_id")
+        .agg(pl.col("thread_key").n_unique().alias("threads"))
+        .filter(pl.col("threads") >= 2)
+    )

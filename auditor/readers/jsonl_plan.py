@@ -1,0 +1,327 @@
+"""How JSON-lines records are decoded: the paths tried per field, and one batch of lines -> raw columns.
+
+The raw columns (:data:`RAW_SCHEMA`) hold each field's text as found, before
+timestamp parsing and ID normalization (:mod:`auditor.readers.normalize`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import polars as pl
+
+from auditor.fields import DEFAULT_CANDIDATES, ReadOptions, lookup
+from auditor.schema import RejectReason
+
+#: Containers searched (in this order) for the default candidates of the ID and event fields.
+CONTAINERS: tuple[str, ...] = ("extra", "record.extra", "context", "attributes", "labels", "fields")
+ID_FIELDS: tuple[str, ...] = (
+    "user_id",
+    "session_id",
+    "thread_id",
+    "run_id",
+    "event",
+    "trace_id",
+    "span_id",
+)
+_LOGURU_PATHS: dict[str, tuple[str, ...]] = {
+    "ts": ("record.time.timestamp",),
+    "message": ("record.message",),
+}
+_SPLIT = "split_key"
+
+#: Columns the per-batch decoder returns (before timestamp parsing and ID normalization).
+RAW_SCHEMA: dict[str, pl.DataType] = {
+    "raw_reject": pl.String(),
+    "wrong_type": pl.Boolean(),
+    "ts_raw": pl.String(),
+    "ts_nano": pl.Boolean(),
+    **{name: pl.String() for name in (*ID_FIELDS, "message", _SPLIT)},
+}
+
+
+def _variants(path: str) -> Iterator[tuple[str, ...]]:
+    """Key sequences that `fields.lookup` tries for a dotted path, in its order."""
+    yield (path,)
+    parts = path.split(".")
+    for i in range(1, len(parts)):
+        head, rest = ".".join(parts[:i]), ".".join(parts[i:])
+        for tail in _variants(rest):
+            yield (head, *tail)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPath:
+    """A candidate path, optionally inside a nesting container (an object found by its own path)."""
+
+    path: str
+    container: str | None = None
+
+    def variants(self) -> Iterator[tuple[str, ...]]:
+        """Key sequences tried, in `fields.lookup` order (container first, then the path)."""
+        for head in _variants(self.container) if self.container else [()]:
+            for tail in _variants(self.path):
+                yield (*head, *tail)
+
+    def find(self, record: Mapping[str, Any]) -> object | None:
+        """The value at this path in a parsed record, or None."""
+        if self.container is None:
+            return lookup(record, self.path)
+        box = lookup(record, self.container)
+        return lookup(box, self.path) if isinstance(box, Mapping) else None
+
+    @property
+    def is_unix_nano(self) -> bool:
+        """A ``*UnixNano`` field: its number is always nanoseconds."""
+        return self.path.rsplit(".", 1)[-1].endswith("UnixNano")
+
+
+@dataclass(frozen=True, slots=True)
+class DecodePlan:
+    """(Built by `build_plan`.) Paths per output column and the struct schema that decodes all of them at once."""
+
+    paths: Mapping[str, tuple[FieldPath, ...]]
+    dtype: pl.Struct | None  # None when two paths disagree on a key's shape: per-line decode only
+    exprs: tuple[pl.Expr, ...]
+    typed_keys: re.Pattern[str] | None
+    top_schema: Mapping[str, pl.DataType]  # every first key of every path, read as text
+    top_exprs: tuple[pl.Expr, ...]  # raw columns + `needs_raw` from the top-level columns
+
+
+def field_paths(options: ReadOptions) -> dict[str, tuple[FieldPath, ...]]:
+    """Every path tried for each output column, in priority order (see the module docstring)."""
+    paths: dict[str, tuple[FieldPath, ...]] = {}
+    for name in (*ID_FIELDS, "ts", "message"):
+        candidates = tuple(options.candidates.get(name, DEFAULT_CANDIDATES[name]))
+        found = [FieldPath(c) for c in candidates]
+        if name in ID_FIELDS:
+            defaults = [c for c in candidates if c in DEFAULT_CANDIDATES[name]]
+            found.extend(FieldPath(c, box) for box in CONTAINERS for c in defaults)
+        found.extend(FieldPath(p) for p in _LOGURU_PATHS.get(name, ()))
+        paths[name] = tuple(dict.fromkeys(found))
+    if options.split_by:
+        paths[_SPLIT] = (FieldPath(options.split_by),)
+    return paths
+
+
+def build_plan(options: ReadOptions) -> DecodePlan:
+    paths = field_paths(options)
+    tree: dict[str, Any] = {}
+    conflict = False
+    id_keys: set[str] = set()
+    for name, candidates in paths.items():
+        for path in candidates:
+            for keys in path.variants():
+                node = tree
+                for key in keys[:-1]:
+                    child = node.setdefault(key, {})
+                    if not isinstance(child, dict):
+                        conflict = True
+                        break
+                    node = child
+                else:
+                    if isinstance(node.get(keys[-1]), dict):
+                        conflict = True
+                    node[keys[-1]] = pl.String()
+                if name in ID_FIELDS:
+                    id_keys.add(keys[-1])
+    top_schema, top_exprs = _top_level(paths)
+    if conflict:
+        return DecodePlan(paths, None, (), None, top_schema, top_exprs)
+
+    def to_dtype(node: dict[str, Any]) -> pl.Struct:
+        return pl.Struct({k: to_dtype(v) if isinstance(v, dict) else v for k, v in node.items()})
+
+    def column(keys: tuple[str, ...]) -> pl.Expr:
+        expr = pl.col("doc")
+        for key in keys:
+            expr = expr.struct.field(key)
+        return expr
+
+    exprs: list[pl.Expr] = [
+        pl.lit(None, pl.String).alias("raw_reject"),
+        pl.lit(False).alias("wrong_type"),
+    ]
+    for name in RAW_SCHEMA:
+        if name in ("raw_reject", "wrong_type", "ts_nano"):
+            continue
+        key = "ts" if name == "ts_raw" else name
+        cols = [column(v) for p in paths.get(key, ()) for v in p.variants()]
+        exprs.append((pl.coalesce(cols) if cols else pl.lit(None, pl.String)).alias(name))
+        if key == "ts":
+            nano = pl.lit(False)
+            for p in reversed(paths["ts"]):
+                present = pl.any_horizontal([column(v).is_not_null() for v in p.variants()])
+                nano = pl.when(present).then(pl.lit(p.is_unix_nano)).otherwise(nano)
+            exprs.append(nano.alias("ts_nano"))
+    alternatives = "|".join(re.escape(k) for k in sorted(id_keys, key=len, reverse=True))
+    typed = re.compile(rf'"(?:{alternatives})"\s*:\s*[^"n\s]')
+    return DecodePlan(paths, to_dtype(tree), tuple(exprs), typed, top_schema, top_exprs)
+
+
+#: An ID read as text that may have been a JSON number, bool, object or array.
+_MAYBE_TYPED = r"^(?:-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false)$|^[\[{]"
+
+
+def _top_level(
+    paths: Mapping[str, tuple[FieldPath, ...]],
+) -> tuple[dict[str, pl.DataType], tuple[pl.Expr, ...]]:
+    """Schema and expressions for the NDJSON fast path, which reads only top-level keys as text.
+
+    Polars' NDJSON reader turns any JSON value into text for a String column, so
+    a row is exact from these columns unless a key that starts a nested path is
+    present, or an ID value reads like a JSON number, bool, object or array (an
+    all-digit hex ID does too). Such rows get ``needs_raw`` and are decoded again
+    from their line.
+    """
+    schema: dict[str, pl.DataType] = {}
+    heads: set[str] = set()
+    leaves: dict[str, list[str]] = {}
+    for name, candidates in paths.items():
+        for path in candidates:
+            for keys in path.variants():
+                schema[keys[0]] = pl.String()
+                if len(keys) > 1:
+                    heads.add(keys[0])
+                else:
+                    leaves.setdefault(name, []).append(keys[0])
+    exprs: list[pl.Expr] = [
+        pl.lit(None, pl.String).alias("raw_reject"),
+        pl.lit(False).alias("wrong_type"),
+    ]
+    suspicious: list[pl.Expr] = [pl.col(h).is_not_null() for h in sorted(heads)]
+    for name in RAW_SCHEMA:
+        if name in ("raw_reject", "wrong_type", "ts_nano"):
+            continue
+        key = "ts" if name == "ts_raw" else name
+        cols = [pl.col(k) for k in dict.fromkeys(leaves.get(key, ()))]
+        value = pl.coalesce(cols) if cols else pl.lit(None, pl.String)
+        exprs.append(value.alias(name))
+        if key in ID_FIELDS:
+            suspicious.append(value.str.contains(_MAYBE_TYPED).fill_null(False))
+        if key == "ts":
+            nano = pl.lit(False)
+            for k in reversed(list(dict.fromkeys(leaves.get("ts", ())))):
+                is_nano = k.rsplit(".", 1)[-1].endswith("UnixNano")
+                nano = pl.when(pl.col(k).is_not_null()).then(pl.lit(is_nano)).otherwise(nano)
+            exprs.append(nano.alias("ts_nano"))
+    exprs.append(pl.any_horizontal(suspicious).alias("needs_raw"))
+    return schema, tuple(exprs)
+
+
+def _stringify(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _raw_row(text: str, plan: DecodePlan) -> dict[str, Any]:
+    """The raw columns of one line, decoded exactly (used off the fast path)."""
+    row: dict[str, Any] = dict.fromkeys(RAW_SCHEMA)
+    row["wrong_type"] = False
+    row["ts_nano"] = False
+    try:
+        record = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        row["raw_reject"] = RejectReason.INVALID_JSON.value
+        return row
+    if not isinstance(record, dict):
+        row["raw_reject"] = RejectReason.NOT_AN_OBJECT.value
+        return row
+    for name, candidates in plan.paths.items():
+        for path in candidates:
+            value = path.find(record)
+            if value is None:
+                continue
+            if name in ID_FIELDS:
+                if isinstance(value, str):
+                    row[name] = value
+                else:
+                    row["wrong_type"] = True
+            elif name == "ts":
+                row["ts_raw"] = _stringify(value) if not isinstance(value, bool) else "bool"
+                row["ts_nano"] = path.is_unix_nano
+            else:
+                row[name] = _stringify(value)
+            break
+    return row
+
+
+def _slow(lines: pl.Series, plan: DecodePlan) -> pl.DataFrame:
+    return pl.DataFrame([_raw_row(t, plan) for t in lines], schema=RAW_SCHEMA, orient="row")
+
+
+def _nested(lines: pl.Series, plan: DecodePlan) -> pl.DataFrame:
+    """Decode with the struct of every candidate path; lines where an ID key holds a
+    non-string (which that decode would turn into text) and failing batches go per line."""
+    if plan.dtype is None or plan.typed_keys is None:
+        return _slow(lines, plan)
+    typed = lines.str.contains(plan.typed_keys.pattern)
+
+    def decode(part: pl.Series) -> pl.DataFrame:
+        assert plan.dtype is not None
+        try:
+            doc = part.str.json_decode(plan.dtype)
+        except pl.exceptions.ComputeError:
+            return _slow(part, plan)
+        return pl.DataFrame({"doc": doc}).select(plan.exprs)
+
+    return _in_order(lines, typed, lambda part: _slow(part, plan), decode)
+
+
+def _top(lines: pl.Series, plan: DecodePlan) -> pl.DataFrame:
+    """Decode top-level keys only (cheap); rows that need more (``needs_raw``) go nested."""
+    try:
+        doc = lines.str.json_decode(pl.Struct(plan.top_schema))
+    except pl.exceptions.ComputeError:
+        return _nested(lines, plan)
+    top = pl.DataFrame({"doc": doc}).unnest("doc").select(plan.top_exprs)
+    flagged = top.get_column("needs_raw")
+    top = top.drop("needs_raw")
+    if not flagged.any():
+        return top
+    fixed = _nested(lines.filter(flagged), plan)
+    return _merge(flagged, fixed, top.filter(~flagged))
+
+
+def _merge(mask: pl.Series, chosen: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
+    """Rows of ``chosen`` where ``mask`` holds and of ``others`` elsewhere, in row order."""
+    positions = pl.int_range(mask.len(), eager=True)
+    return (
+        pl.concat(
+            [
+                chosen.with_columns(positions.filter(mask).alias("__i")),
+                others.with_columns(positions.filter(~mask).alias("__i")),
+            ]
+        )
+        .sort("__i")
+        .drop("__i")
+    )
+
+
+def _in_order(
+    lines: pl.Series,
+    mask: pl.Series,
+    when_true: Callable[[pl.Series], pl.DataFrame],
+    when_false: Callable[[pl.Series], pl.DataFrame],
+) -> pl.DataFrame:
+    if not mask.any():
+        return when_false(lines)
+    if mask.all():
+        return when_true(lines)
+    return _merge(mask, when_true(lines.filter(mask)), when_false(lines.filter(~mask)))
+
+
+def decode_lines(lines: pl.Series, plan: DecodePlan) -> pl.DataFrame:
+    """Raw columns (:data:`RAW_SCHEMA`) for non-blank JSON lines, one row per line, in order.
+
+    Lines that are not ``{...}`` are decoded one by one (for their exact reason); the
+    others by Polars, top-level keys first, nested paths only for rows that need them.
+    """
+    if lines.len() == 0:
+        return _slow(lines, plan)
+    shaped = lines.str.contains(r"^\s*\{") & lines.str.contains(r"\}\s*$")
+    return _in_order(lines, ~shaped, lambda part: _slow(part, plan), lambda part: _top(part, plan))

@@ -1,0 +1,127 @@
+"""Raw decoded columns -> the record frame: extracts, ID normalization, timestamps, reject reasons."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import polars as pl
+
+from auditor.errors import UsageError
+from auditor.fields import ReadOptions
+from auditor.readers.jsonl_plan import ID_FIELDS
+from auditor.schema import RECORD_SCHEMA, TS_DTYPE, RejectReason
+
+
+def _digits_to_us(digits: pl.Expr, unit_exponent: pl.Expr) -> pl.Expr:
+    """Integer epoch value in 10**-unit_exponent seconds to microseconds, exactly."""
+    return (
+        pl.when(unit_exponent == 0)
+        .then(digits * 1_000_000)
+        .when(unit_exponent == 3)
+        .then(digits * 1_000)
+        .when(unit_exponent == 6)
+        .then(digits)
+        .otherwise(digits // 1_000)
+    )
+
+
+def epoch_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
+    """An epoch number or digit string -> UTC us; units by magnitude (< 1e11 s, < 1e14 ms,
+    < 1e17 us, else ns), a ``*UnixNano`` field (``nano``) always ns; zero, negative or
+    unparseable -> null."""
+    text = raw.str.strip_chars()
+    number = text.cast(pl.Float64, strict=False)
+    digits = text.cast(pl.Int64, strict=False)
+    exponent = (
+        pl.when(nano)
+        .then(9)
+        .when(number < 1e11)
+        .then(0)
+        .when(number < 1e14)
+        .then(3)
+        .when(number < 1e17)
+        .then(6)
+        .otherwise(9)
+    )
+    scale = pl.lit(10.0).pow(6 - exponent)
+    epoch_us = pl.coalesce(_digits_to_us(digits, exponent), (number * scale).cast(pl.Int64))
+    epoch = epoch_us.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    return pl.when(number > 0).then(epoch).cast(TS_DTYPE)
+
+
+def rfc3339_timestamp(raw: pl.Expr) -> pl.Expr:
+    """RFC 3339 with ``Z`` or an offset, any fraction digits (truncated to us), ``T`` or a
+    space between date and time -> UTC us; anything else -> null."""
+    text = raw.str.replace(" ", "T", literal=True)
+    return text.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%#z", time_zone="UTC", time_unit="us", strict=False
+    ).cast(TS_DTYPE)
+
+
+def is_rfc3339_like(raw: pl.Expr) -> pl.Expr:
+    """Text with a ``:`` is parsed as RFC 3339, anything else as an epoch value."""
+    return raw.str.contains(":", literal=True).fill_null(False)
+
+
+def parse_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
+    """RFC 3339 (``Z``/offset, any fraction, ``T`` or space) or epoch number/string -> UTC us."""
+    return (
+        pl.when(is_rfc3339_like(raw))
+        .then(rfc3339_timestamp(raw))
+        .otherwise(epoch_timestamp(raw, nano))
+    )
+
+
+def _normalize_id(column: str) -> pl.Expr:
+    return pl.col(column).str.replace(r"^(?:projects/[^/]+/traces/|0[xX])", "").str.to_lowercase()
+
+
+def _check_extract(name: str, pattern: re.Pattern[str]) -> None:
+    try:
+        pl.Series([""]).str.extract(pattern.pattern, 1)
+    except pl.exceptions.PolarsError as exc:
+        raise UsageError(
+            f"--extract {name}: regex {pattern.pattern!r} is not supported by Polars: {exc}"
+        ) from None
+
+
+def finish_records(
+    raw: pl.LazyFrame, options: ReadOptions, keep: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """Raw decoded columns -> RECORD_SCHEMA: extracts, ID normalization, timestamps, reasons.
+
+    ``keep`` names extra columns to pass through after the record columns.
+    """
+    absent: dict[str, pl.Expr] = {
+        name: pl.when(pl.col(name) != "").then(pl.col(name)) for name in ID_FIELDS
+    }
+    for name, pattern in options.extracts.items():
+        if name == "message":
+            continue
+        _check_extract(name, pattern)
+        found = pl.col("message").str.extract(pattern.pattern, 1)
+        base = absent.get(name, pl.col(name) if name != "ts" else pl.col("ts_raw"))
+        absent[name if name != "ts" else "ts_raw"] = pl.coalesce(base, found)
+    frame = raw.with_columns(**absent).with_columns(
+        _normalize_id("trace_id").alias("trace_id"),
+        _normalize_id("span_id").alias("span_id"),
+    )
+    frame = frame.with_columns(parse_timestamp(pl.col("ts_raw"), pl.col("ts_nano")).alias("ts"))
+    reason = (
+        pl.when(pl.col("raw_reject").is_not_null())
+        .then(pl.col("raw_reject"))
+        .when(pl.col("ts_raw").is_null())
+        .then(pl.lit(RejectReason.MISSING_TIMESTAMP.value))
+        .when(pl.col("ts").is_null())
+        .then(pl.lit(RejectReason.BAD_TIMESTAMP.value))
+        .when(pl.col("wrong_type"))
+        .then(pl.lit(RejectReason.WRONG_TYPE.value))
+    )
+    frame = frame.with_columns(reason.alias("reject_reason"))
+    # rejected rows keep whatever fields they had (RECORD_SCHEMA allows it): consumers
+    # look at reject_reason first, and masking every column would cost a copy of each
+    return frame.select(
+        *(pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items()),
+        *keep,
+    )

@@ -1,0 +1,114 @@
+"""Rich rendering of audit reports and comparisons (the tables `quality audit` prints)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from auditor import progress
+from quality_cli._output import console, err_console, print_table
+
+#: Inputs smaller than this get no progress bar.
+PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+_HEADLINE = ("lines", "rejected", "unattributed", "missing_thread", "events", "sessions")
+_CONTINUITY = (
+    "threads",
+    "breaks",
+    "break_rate",
+    "affected_sessions",
+    "stray_threads",
+    "orphan_threads",
+    "run_breaks",
+    "split_traces",
+)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4%}" if value < 1 else f"{value:.4f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _total_bytes(paths: Sequence[str]) -> int:
+    total = 0
+    for text in paths:
+        path = Path(text)
+        if path.is_file():
+            total += path.stat().st_size
+        elif path.is_dir():
+            total += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return total
+
+
+@contextmanager
+def progress_bar(paths: Sequence[str], quiet: bool) -> Iterator[None]:
+    """A byte progress bar on stderr while the block runs (not when quiet, small, or not a TTY)."""
+    total = _total_bytes(paths)
+    if quiet or total < PROGRESS_MIN_BYTES or not err_console.is_terminal:
+        with nullcontext():
+            yield
+        return
+    columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("reading", total=total)
+        advance: Callable[[int], None] = lambda n: bar.advance(task, n)  # noqa: E731
+        with progress.reporting(advance):
+            yield
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The summary of one report: headline, top break events, sessions, examples."""
+    console.print(f"[bold]{report['label']}[/bold]  ({len(report['inputs'])} input(s))")
+    low, high = report["break_rate_ci"]
+    rows = [(k, _fmt(report[k])) for k in (*_HEADLINE, *_CONTINUITY)]
+    rows.insert(_HEADLINE.__len__() + 3, ("break_rate 95% CI", f"{low:.4%} - {high:.4%}"))
+    print_table("Continuity", ("measure", "value"), rows)
+    events = [e for e in report["by_event"] if e["breaks"]][:10]
+    if events:
+        print_table("Top break events", ("event", "events", "breaks"), [e.values() for e in events])
+    sessions = [s for s in report["top_sessions"] if s["breaks"]]
+    if sessions:
+        print_table(
+            "Most affected sessions",
+            ("user", "session", "events", "breaks", "threads"),
+            [s.values() for s in sessions],
+        )
+    if report["break_examples"]:
+        print_table(
+            "First breaks",
+            ("where", "event", "expected thread", "actual thread"),
+            [
+                (f"{b['source']}:{b['line']}", b["event"], b["expected_thread"], b["actual_thread"])
+                for b in report["break_examples"][:10]
+            ],
+        )
+    if report["rejected_examples"]:
+        reasons = ", ".join(f"{k}={v:,}" for k, v in report["rejected_by_reason"].items())
+        print_table(
+            f"Rejected records ({reasons})",
+            ("where", "reason"),
+            [(f"{r['source']}:{r['line']}", r["reason"]) for r in report["rejected_examples"]],
+        )
+
+
+def print_comparison(result: dict[str, Any]) -> None:
+    """Both sides, the deltas and whether the change in break rate is significant."""
+    before, after, delta = result["before"], result["after"], result["delta"]
+    keys = ("lines", "rejected", "events", "sessions", *_CONTINUITY, "run_break_rate")
+    print_table(
+        f"Comparison ({result['split']['kind']}: {result['split']['value']})",
+        ("measure", before["label"], after["label"], "delta"),
+        [(k, _fmt(before[k]), _fmt(after[k]), _fmt(delta[k])) for k in keys],
+    )
+    p_value = result["p_value"]
+    if p_value is None:
+        console.print("significance: not computable (a side has no events)")
+    else:
+        verdict = "significant" if result["significant"] else "not significant"
+        console.print(f"break rate change is {verdict} (two-proportion z-test p = {p_value:.3g})")
+    if "unsplit" in result:
+        console.print(f"records without the split field: {result['unsplit']:,}")

@@ -1,0 +1,106 @@
+"""`quality audit` and `quality compare`: continuity breaks in traces and logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from auditor.audit import AuditOptions, audit, compare
+from auditor.continuity import DEFAULT_RUN_STARTS, DEFAULT_TRANSITIONS
+from quality_cli._audit_view import print_comparison, print_report, progress_bar
+from quality_cli._errors import EXIT_CHECK_FAILED
+from quality_cli._output import err_console, print_json
+
+AUDIT_HELP = """Measure continuity breaks in traces and logs (files, dirs, globs, - for stdin).
+
+Example: quality audit logs/quality.jsonl traces/ --json"""
+COMPARE_HELP = """Compare the break rates of two input sets (before and after a change).
+
+Example: quality compare --before old.jsonl --after new.jsonl --json"""
+
+Format = Annotated[str, typer.Option("--format", help="auto|jsonl|otlp|gcp|jaeger|zipkin|console")]
+Maps = Annotated[list[str], typer.Option("--map", help="FIELD=dotted.path (repeatable).")]
+Extracts = Annotated[
+    list[str], typer.Option("--extract", help="FIELD=REGEX on the message text (repeatable).")
+]
+Transitions = Annotated[
+    list[str], typer.Option("--transition", help="Events that set the current thread.")
+]
+RunStarts = Annotated[list[str], typer.Option("--run-start", help="Events that start a run.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+FailOn = Annotated[
+    float | None, typer.Option("--fail-on-break-rate", help="Exit 1 if break_rate > X.")
+]
+Export = Annotated[
+    Path | None, typer.Option("--export-breaks", help="Write every break to FILE (.parquet/.csv).")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+def _options(fmt: str, maps: list[str], extracts: list[str], transitions: list[str],
+             run_starts: list[str], label: str | None, export: Path | None) -> AuditOptions:  # fmt: skip
+    return AuditOptions(
+        fmt=fmt,
+        maps=tuple(maps),
+        extracts=tuple(extracts),
+        transitions=tuple(transitions) or DEFAULT_TRANSITIONS,
+        run_starts=tuple(run_starts) or DEFAULT_RUN_STARTS,
+        label=label,
+        export_breaks=export,
+    )
+
+
+def _finish(result: dict[str, Any], as_json: bool, fail_on: float | None) -> None:
+    is_comparison = "before" in result
+    if as_json:
+        print_json(result)
+    else:
+        (print_comparison if is_comparison else print_report)(result)
+    rate = (result["after"] if is_comparison else result)["break_rate"]
+    if fail_on is not None and rate > fail_on:
+        err_console.print(f"break rate {rate:.4%} is above {fail_on:.4%}")
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def audit_command(
+    paths: Annotated[list[str], typer.Argument(help="Files, directories, globs or -.")],
+    fmt: Format = "auto",
+    maps: Maps = [],  # noqa: B006
+    extracts: Extracts = [],  # noqa: B006
+    transitions: Transitions = [],  # noqa: B006
+    run_starts: RunStarts = [],  # noqa: B006
+    split_at: Annotated[str | None, typer.Option(help="Compare before/after TS.")] = None,
+    split_by: Annotated[str | None, typer.Option(help="Compare by a field's values.")] = None,
+    as_json: AsJson = False,
+    fail_on: FailOn = None,
+    export: Export = None,
+    label: Annotated[str | None, typer.Option(help="Name of this input set.")] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Measure continuity breaks in traces and logs."""
+    options = _options(fmt, maps, extracts, transitions, run_starts, label, export)
+    with progress_bar(paths, quiet):
+        result = audit(paths, options, split_at=split_at, split_by=split_by)
+    _finish(result, as_json, fail_on)
+
+
+def compare_command(
+    before: Annotated[list[str], typer.Option("--before", help="Inputs before (repeatable).")],
+    after: Annotated[list[str], typer.Option("--after", help="Inputs after (repeatable).")],
+    fmt: Format = "auto",
+    maps: Maps = [],  # noqa: B006
+    extracts: Extracts = [],  # noqa: B006
+    transitions: Transitions = [],  # noqa: B006
+    run_starts: RunStarts = [],  # noqa: B006
+    as_json: AsJson = False,
+    fail_on: FailOn = None,
+    export: Export = None,
+    quiet: Quiet = False,
+) -> None:
+    """Compare the break rates of two input sets."""
+    options = _options(fmt, maps, extracts, transitions, run_starts, None, export)
+    with progress_bar([*before, *after], quiet):
+        result = compare(before, after, options)
+    _finish(result, as_json, fail_on)

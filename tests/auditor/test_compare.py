@@ -1,0 +1,145 @@
+"""Tests for auditor/compare.py and auditor/stats.py: splits, deltas, intervals, p-values."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from auditor.audit import audit, compare
+from auditor.compare import delta, parse_split_at
+from auditor.errors import UsageError
+from auditor.stats import two_proportion_p_value, wilson_interval
+
+
+def event(second: int, thread: str, version: str | None = None, event: str = "q") -> str:
+    record = {
+        "timestamp": f"2026-11-24T08:00:{second:02d}Z",
+        "user_id": "u",
+        "session_id": "s",
+        "thread_id": thread,
+        "event": event,
+    }
+    if version is not None:
+        record["service"] = {"version": version}
+    return json.dumps(record)
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    path = tmp_path / "log.jsonl"
+    lines = [
+        event(0, "t1", "1.0", "thread.create"),
+        event(1, "m1", "1.0"),
+        event(2, "m2", "1.0"),
+        event(3, "t1", "1.0"),
+        event(30, "t2", "2.0", "thread.create"),
+        event(31, "t2", "2.0"),
+        event(32, "t2", "2.0"),
+        event(33, "t2"),
+        "not json",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_wilson_interval_known_value():
+    low, high = wilson_interval(5, 10)
+    assert (round(low, 4), round(high, 4)) == (0.2366, 0.7634)
+    assert wilson_interval(0, 0) == (0.0, 0.0)
+
+
+def test_p_value_known_value_and_degenerate_cases():
+    # 10/100 vs 20/100: z = 1.98, two-sided p = 0.0477
+    assert round(two_proportion_p_value(10, 100, 20, 100) or 0, 4) == 0.0477
+    assert two_proportion_p_value(0, 10, 0, 10) == 1.0
+    assert two_proportion_p_value(1, 0, 1, 10) is None
+
+
+def test_delta_covers_numeric_keys_only():
+    assert delta(
+        {"a": 1, "r": 0.5, "s": "x", "l": [1]}, {"a": 4, "r": 0.25, "s": "y", "l": []}
+    ) == {
+        "a": 3,
+        "r": -0.25,
+    }
+
+
+def test_split_at(log):
+    result = audit([str(log)], split_at="2026-11-24T08:00:30Z")
+    assert list(result)[:4] == ["before", "after", "delta", "p_value"]
+    assert result["split"] == {"kind": "at", "value": "2026-11-24T08:00:30Z"}
+    before, after = result["before"], result["after"]
+    assert (before["events"], before["breaks"], after["events"], after["breaks"]) == (4, 2, 4, 0)
+    # the rejected line has no timestamp: it is not before the split, so it is after
+    assert (before["rejected"], after["rejected"]) == (0, 1)
+    assert result["delta"]["breaks"] == -2
+    assert result["delta"]["break_rate"] == -0.5
+    expected = two_proportion_p_value(2, 4, 0, 4)
+    assert result["p_value"] == expected
+    assert result["significant"] is (expected is not None and expected < 0.05)
+
+
+def test_split_by_field(log):
+    result = audit([str(log)], split_by="service.version")
+    assert result["split"] == {"kind": "by", "value": "service.version"}
+    assert (result["before"]["label"], result["after"]["label"]) == (
+        f"{log} 1.0",
+        f"{log} 2.0",
+    )
+    assert (result["before"]["events"], result["after"]["events"]) == (4, 3)
+    assert result["unsplit"] == 2
+    assert "sides" not in result
+
+
+def test_split_by_needs_two_values(log):
+    with pytest.raises(UsageError, match=r"--split-by nope: need at least two distinct values"):
+        audit([str(log)], split_by="nope")
+
+
+def test_split_at_and_split_by_together_is_a_usage_error(log):
+    with pytest.raises(UsageError, match="use either --split-at or --split-by, not both"):
+        audit([str(log)], split_at="2026-11-24T08:00:30Z", split_by="service.version")
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("2026-11-24T08:00:30Z", "2026-11-24T08:00:30+00:00"),
+        ("2026-11-24T10:00:30+02:00", "2026-11-24T08:00:30+00:00"),
+        ("2026-11-24 08:00:30", "2026-11-24T08:00:30+00:00"),
+    ],
+)
+def test_parse_split_at(text, iso):
+    assert parse_split_at(text).isoformat() == iso
+
+
+def test_parse_split_at_rejects_garbage():
+    with pytest.raises(UsageError, match=r"--split-at: cannot parse 'soon' as a timestamp"):
+        parse_split_at("soon")
+
+
+def test_compare_two_input_sets(tmp_path, log):
+    after = tmp_path / "after.jsonl"
+    after.write_text(event(0, "t1", None, "thread.create") + "\n" + event(1, "t1") + "\n")
+    result = compare([str(log)], [str(after)])
+    assert result["split"] == {"kind": "inputs", "value": f"{log} -> {after}"}
+    assert (result["before"]["breaks"], result["after"]["breaks"]) == (2, 0)
+    assert result["delta"]["lines"] == 2 - 9
+    assert math.isclose(result["delta"]["break_rate"], -2 / 8)
+
+
+def test_export_breaks_of_a_comparison_has_a_side_column(log, tmp_path):
+    import polars as pl
+
+    from auditor.audit import AuditOptions
+
+    target = tmp_path / "breaks.csv"
+    audit([str(log)], AuditOptions(export_breaks=target), split_at="2026-11-24T08:00:30Z")
+    frame = pl.read_csv(target)
+    assert frame.select("side", "line", "actual_thread").rows() == [
+        ("before 2026-11-24T08:00:30Z", 2, "m1"),
+        ("before 2026-11-24T08:00:30Z", 3, "m2"),
+    ]

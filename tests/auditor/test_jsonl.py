@@ -1,0 +1,266 @@
+"""Tests for auditor/readers/jsonl.py: shapes, timestamps, IDs, options and every bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from auditor.errors import UsageError
+from auditor.fields import build_read_options
+from auditor.readers.jsonl import scan_jsonl
+from auditor.schema import RECORD_SCHEMA
+from auditor.sources import Source
+
+GOOD = {"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "thread_id": "t", "event": "e"}
+
+
+def write(tmp_path: Path, lines: list[str | bytes], name: str = "log.jsonl") -> Path:
+    path = tmp_path / name
+    data = b"".join((x if isinstance(x, bytes) else x.encode()) + b"\n" for x in lines)
+    if name.endswith(".gz"):
+        data = gzip.compress(data)
+    path.write_bytes(data)
+    return path
+
+
+def read(path: Path, **options) -> pl.DataFrame:
+    """The records of one file in line order (the reader does not promise an order)."""
+    return scan_jsonl([Source.for_path(path)], build_read_options(**options)).collect().sort("line")
+
+
+def reasons(frame: pl.DataFrame) -> list[tuple[int, str | None]]:
+    return list(frame.select("line", "reject_reason").iter_rows())
+
+
+def test_frame_has_the_record_schema(tmp_path):
+    frame = read(write(tmp_path, [json.dumps(GOOD)]))
+    assert frame.schema == pl.Schema(RECORD_SCHEMA)
+    assert frame.row(0, named=True)["source"] == str(tmp_path / "log.jsonl")
+
+
+@pytest.mark.parametrize("name", ["log.jsonl", "log.jsonl.gz"])
+def test_every_bad_line_has_its_reason_and_physical_line(tmp_path, name):
+    lines: list[str | bytes] = [
+        json.dumps(GOOD),
+        "",
+        "   ",
+        "not json",
+        "[1, 2]",
+        '"a string"',
+        json.dumps({"user_id": "u"}),
+        json.dumps({**GOOD, "timestamp": "yesterday"}),
+        json.dumps({**GOOD, "timestamp": 0}),
+        json.dumps({**GOOD, "timestamp": -5}),
+        json.dumps({**GOOD, "thread_id": 12}),
+        json.dumps({**GOOD, "user_id": True}),
+        json.dumps({**GOOD, "event": {"name": "x"}}),
+        json.dumps({**GOOD, "run_id": ["r"]}),
+        b'{"timestamp": "2026-11-24T08:00:00Z", "user_id": "\xff\xfe"}',
+        json.dumps(GOOD),
+        '{"timestamp": "2026-11-24T08:00:00Z", "user_id": "trunc',
+    ]
+    assert reasons(read(write(tmp_path, lines, name))) == [
+        (1, None),
+        (4, "invalid_json"),
+        (5, "not_an_object"),
+        (6, "not_an_object"),
+        (7, "missing_timestamp"),
+        (8, "bad_timestamp"),
+        (9, "bad_timestamp"),
+        (10, "bad_timestamp"),
+        (11, "wrong_type"),
+        (12, "wrong_type"),
+        (13, "wrong_type"),
+        (14, "wrong_type"),
+        (15, "invalid_utf8"),
+        (16, None),
+        (17, "invalid_json"),
+    ]
+
+
+def test_rejected_rows_keep_source_line_and_reason(tmp_path):
+    row = read(write(tmp_path, [json.dumps({**GOOD, "thread_id": 12})])).row(0, named=True)
+    assert (row["line"], row["reject_reason"]) == (1, "wrong_type")
+    assert row["source"] == str(tmp_path / "log.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-24T08:00:00Z", datetime(2026, 11, 24, 8, 0, tzinfo=UTC)),
+        ("2026-11-24T08:00:00.123456789Z", datetime(2026, 11, 24, 8, 0, 0, 123456, tzinfo=UTC)),
+        ("2026-11-24T10:00:00.5+02:00", datetime(2026, 11, 24, 8, 0, 0, 500000, tzinfo=UTC)),
+        ("2026-11-24 08:00:00.25Z", datetime(2026, 11, 24, 8, 0, 0, 250000, tzinfo=UTC)),
+        (1795507200, datetime(2026, 11, 24, 8, 0, tzinfo=UTC)),
+        (1795507200.5, datetime(2026, 11, 24, 8, 0, 0, 500000, tzinfo=UTC)),
+        ("1795507200", datetime(2026, 11, 24, 8, 0, tzinfo=UTC)),
+        (1795507200123, datetime(2026, 11, 24, 8, 0, 0, 123000, tzinfo=UTC)),
+        (1795507200123456, datetime(2026, 11, 24, 8, 0, 0, 123456, tzinfo=UTC)),
+        ("1795507200123456789", datetime(2026, 11, 24, 8, 0, 0, 123456, tzinfo=UTC)),
+    ],
+)
+def test_timestamp_forms(tmp_path, value, expected):
+    frame = read(write(tmp_path, [json.dumps({**GOOD, "timestamp": value})]))
+    assert frame["ts"].to_list() == [expected]
+
+
+def test_unix_nano_field_is_always_nanoseconds(tmp_path):
+    record = {"timeUnixNano": "1795507200", "user_id": "u", "thread_id": "t"}
+    frame = read(write(tmp_path, [json.dumps(record)]))
+    assert frame["ts"].to_list() == [datetime(1970, 1, 1, 0, 0, 1, 795507, tzinfo=UTC)]
+
+
+def test_ids_are_normalized(tmp_path):
+    record = {
+        **GOOD,
+        "trace": "projects/p1/traces/ABCDEF0123",
+        "span_id": "0xAB12",
+        "session_id": "",
+    }
+    row = read(write(tmp_path, [json.dumps(record)])).row(0, named=True)
+    assert (row["trace_id"], row["span_id"], row["session_id"]) == ("abcdef0123", "ab12", None)
+
+
+def test_digit_string_ids_are_strings_not_wrong_types(tmp_path):
+    record = {**GOOD, "user_id": "12345", "span_id": "1234567890123456"}
+    row = read(write(tmp_path, [json.dumps(record)] * 3)).row(2, named=True)
+    assert (row["user_id"], row["span_id"], row["reject_reason"]) == (
+        "12345",
+        "1234567890123456",
+        None,
+    )
+
+
+def test_loguru_serialized_records(tmp_path):
+    record = {
+        "text": "2026-11-24 | hello\n",
+        "record": {
+            "time": {"timestamp": 1795507200.25, "repr": "2026-11-24 08:00:00.250000+00:00"},
+            "message": "hello",
+            "extra": {"user_id": "u1", "thread_id": "t1", "session_id": "s1"},
+        },
+    }
+    row = read(write(tmp_path, [json.dumps(record)])).row(0, named=True)
+    assert row["ts"] == datetime(2026, 11, 24, 8, 0, 0, 250000, tzinfo=UTC)
+    assert (row["user_id"], row["thread_id"], row["session_id"]) == ("u1", "t1", "s1")
+
+
+def test_structlog_and_nested_containers(tmp_path):
+    lines = [
+        json.dumps(
+            {
+                "event": "chat.user_message",
+                "timestamp": "2026-11-24T08:00:00Z",
+                "user": {"id": "u1"},
+                "thread.id": "t1",
+            }
+        ),
+        json.dumps(
+            {"ts": 1795507200, "context": {"user_id": "u2"}, "attributes": {"thread.id": "t2"}}
+        ),
+        json.dumps(
+            {
+                "time": "2026-11-24T08:00:00Z",
+                "labels": {"user_id": "u3"},
+                "fields": {"thread_id": "t3"},
+            }
+        ),
+    ]
+    frame = read(write(tmp_path, lines))
+    assert frame.select("user_id", "thread_id").rows() == [("u1", "t1"), ("u2", "t2"), ("u3", "t3")]
+
+
+def test_top_level_candidates_win_over_containers(tmp_path):
+    record = {**GOOD, "user_id": "top", "extra": {"user_id": "nested"}}
+    assert read(write(tmp_path, [json.dumps(record)]))["user_id"].to_list() == ["top"]
+
+
+def test_map_puts_a_path_first(tmp_path):
+    record = {**GOOD, "ctx": {"conv": "c9"}}
+    frame = read(write(tmp_path, [json.dumps(record)]), maps=["thread_id=ctx.conv"])
+    assert frame["thread_id"].to_list() == ["c9"]
+
+
+def test_extract_fills_a_field_only_when_absent(tmp_path):
+    lines = [
+        json.dumps(
+            {"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "msg": "reply in thread_42 sent"}
+        ),
+        json.dumps({**GOOD, "message": "reply in thread_43 sent"}),
+    ]
+    frame = read(write(tmp_path, lines), extracts=[r"thread_id=(thread_\d+)"])
+    assert frame["thread_id"].to_list() == ["thread_42", "t"]
+
+
+def test_extract_regex_polars_cannot_run_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match=r"--extract thread_id: regex .* is not supported"):
+        read(write(tmp_path, [json.dumps(GOOD)]), extracts=[r"thread_id=(?<=x)(\w+)"])
+
+
+def test_split_key_is_stringified(tmp_path):
+    lines = [
+        json.dumps({**GOOD, "service": {"version": "1.2"}}),
+        json.dumps({**GOOD, "service": {"version": 3}}),
+        json.dumps(GOOD),
+    ]
+    frame = (
+        scan_jsonl(
+            [Source.for_path(write(tmp_path, lines))],
+            build_read_options(split_by="service.version"),
+        )
+        .collect()
+        .sort("line")
+    )
+    assert frame["split_key"].to_list() == ["1.2", "3", None]
+
+
+def test_a_key_seen_only_late_in_a_big_file_is_still_found(tmp_path):
+    """The fast path samples the first lines; a later key must not be missed."""
+    early = [json.dumps(GOOD)] * 5000
+    late = json.dumps(
+        {"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "gen_ai.conversation.id": "late"}
+    )
+    frame = read(write(tmp_path, [*early, late]))
+    assert frame["thread_id"][-1] == "late"
+    assert frame.height == 5001
+
+
+def test_many_sources_keep_their_names_and_lines(tmp_path):
+    a = write(tmp_path, [json.dumps(GOOD)], "a.jsonl")
+    b = write(tmp_path, ["", json.dumps(GOOD)], "b.jsonl")
+    frame = scan_jsonl([Source.for_path(a), Source.for_path(b)], build_read_options()).collect()
+    assert sorted(frame.select("source", "line").rows()) == [(str(a), 1), (str(b), 2)]
+
+
+def test_flagged_lines_are_fetched_exactly_across_block_edges(tmp_path, monkeypatch):
+    """IDs that read like numbers are re-decoded from their own line, wherever it sits."""
+    monkeypatch.setattr("auditor.readers.jsonl._BLOCK", 37)
+    lines = []
+    for i in range(60):
+        span: object = f"{i}" * (1 + i % 3) if i % 4 == 0 else f"s{i}"
+        if i == 29:
+            span = 29  # a real number: wrong_type
+        lines.append(json.dumps({**GOOD, "span_id": span, "run_id": f"r{i}"}))
+    frame = read(write(tmp_path, lines))
+    assert frame.height == 60
+    assert frame.filter(pl.col("reject_reason").is_not_null()).select(
+        "line", "reject_reason"
+    ).rows() == [(30, "wrong_type")]
+    accepted = frame.filter(pl.col("reject_reason").is_null())
+    assert accepted["run_id"].to_list() == [f"r{i}" for i in range(60) if i != 29]
+    assert accepted.filter(pl.col("line") == 9)["span_id"].to_list() == ["888"]
+
+
+def test_readers_report_progress_in_bytes(tmp_path):
+    from auditor import progress
+
+    path = write(tmp_path, [json.dumps(GOOD)] * 10)
+    seen: list[int] = []
+    with progress.reporting(seen.append):
+        read(path)
+    assert sum(seen) == path.stat().st_size

@@ -1,0 +1,166 @@
+"""Tests for auditor/report.py (through the `audit` API): every key of the report, exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from auditor.audit import AuditOptions, audit
+from auditor.report import REPORT_KEYS
+
+LINES = [
+    {
+        "timestamp": "2026-11-24T08:00:00Z",
+        "event": "thread.create",
+        "user_id": "u1",
+        "session_id": "s1",
+        "thread_id": "t1",
+        "run_id": "r0",
+        "trace_id": "a",
+    },
+    {
+        "timestamp": "2026-11-24T08:00:01Z",
+        "event": "chat.user_message",
+        "user_id": "u1",
+        "session_id": "s1",
+        "thread_id": "t1",
+        "run_id": "r1",
+        "trace_id": "a",
+    },
+    {
+        "timestamp": "2026-11-24T08:00:02Z",
+        "event": "quality.get_metrics",
+        "user_id": "u1",
+        "session_id": "s1",
+        "thread_id": "t9",
+        "run_id": "r9",
+        "trace_id": "a",
+    },
+    {
+        "timestamp": "2026-11-24T08:01:03Z",
+        "event": "quality.get_metrics",
+        "user_id": "u1",
+        "session_id": "s1",
+        "thread_id": "t1",
+        "run_id": "r2",
+    },
+    {
+        "timestamp": "2026-11-24T08:01:03Z",
+        "event": "quality.get_metrics",
+        "user_id": "u2",
+        "thread_id": "t5",
+    },
+    {"timestamp": "2026-11-24T08:01:03Z", "event": "quality.get_metrics", "user_id": "u2"},
+    {"timestamp": "2026-11-24T08:01:03Z", "event": "quality.get_metrics"},
+]
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    path = tmp_path / "quality.jsonl"
+    path.write_text("\n".join([*(json.dumps(x) for x in LINES), "bad", "[1]"]) + "\n")
+    return path
+
+
+def test_report_keys_are_design_keys_in_order(log):
+    report = audit([str(log)])
+    assert tuple(report) == REPORT_KEYS
+
+
+def test_design_counts(log):
+    report = audit([str(log)])
+    assert {k: report[k] for k in REPORT_KEYS[:14]} == {
+        "lines": 9,
+        "rejected": 2,
+        "unattributed": 1,
+        "missing_thread": 1,
+        "events": 5,
+        "sessions": 2,
+        "threads": 3,
+        "breaks": 1,
+        "break_rate": 0.2,
+        "affected_sessions": 1,
+        "stray_threads": 1,
+        "orphan_threads": 1,
+        "run_breaks": 1,
+        "split_traces": 1,
+    }
+    assert report["lines"] == (
+        report["rejected"] + report["unattributed"] + report["missing_thread"] + report["events"]
+    )
+
+
+def test_by_event_and_rejects(log):
+    report = audit([str(log)])
+    assert report["by_event"] == [
+        {"event": "quality.get_metrics", "events": 3, "breaks": 1},
+        {"event": "chat.user_message", "events": 1, "breaks": 0},
+        {"event": "thread.create", "events": 1, "breaks": 0},
+    ]
+    assert report["rejected_by_reason"] == {"invalid_json": 1, "not_an_object": 1}
+    assert report["rejected_examples"] == [
+        {"source": str(log), "line": 8, "reason": "invalid_json"},
+        {"source": str(log), "line": 9, "reason": "not_an_object"},
+    ]
+
+
+def test_dashboard_keys(log):
+    report = audit([str(log)])
+    assert report["label"] == str(log)
+    assert report["inputs"] == [str(log)]
+    low, high = report["break_rate_ci"]
+    assert 0 < low < 0.2 < high < 1
+    assert report["run_break_rate"] == 0.2
+    assert report["time_range"] == {
+        "start": "2026-11-24T08:00:00.000000Z",
+        "end": "2026-11-24T08:01:03.000000Z",
+    }
+    assert report["breaks_per_minute"] == [
+        {"minute": "2026-11-24T08:00:00Z", "events": 3, "breaks": 1},
+        {"minute": "2026-11-24T08:01:00Z", "events": 2, "breaks": 0},
+    ]
+    assert report["threads_per_session"] == [
+        {"threads": 1, "sessions": 1},
+        {"threads": 2, "sessions": 1},
+    ]
+    assert report["top_sessions"] == [
+        {"user_id": "u1", "session_id": "s1", "events": 4, "breaks": 1, "threads": 2},
+        {"user_id": "u2", "session_id": "", "events": 1, "breaks": 0, "threads": 1},
+    ]
+    assert report["break_examples"] == [
+        {
+            "source": str(log),
+            "line": 3,
+            "ts": "2026-11-24T08:00:02.000000Z",
+            "user_id": "u1",
+            "session_id": "s1",
+            "event": "quality.get_metrics",
+            "expected_thread": "t1",
+            "actual_thread": "t9",
+            "trace_id": "a",
+        }
+    ]
+
+
+def test_label_option_and_empty_input(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    report = audit([str(empty)], AuditOptions(label="nightly"))
+    assert report["label"] == "nightly"
+    assert (report["lines"], report["events"], report["break_rate"]) == (0, 0, 0.0)
+    assert report["break_rate_ci"] == [0.0, 0.0]
+    assert report["time_range"] == {"start": None, "end": None}
+    assert report["by_event"] == [] and report["rejected_by_reason"] == {}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_export_breaks(log, tmp_path, suffix):
+    target = tmp_path / f"breaks{suffix}"
+    audit([str(log)], AuditOptions(export_breaks=target))
+    frame = pl.read_csv(target) if suffix == ".csv" else pl.read_parquet(target)
+    assert frame.select(
+        "line", "user_id", "session_id", "expected_thread", "actual_thread"
+    ).rows() == [(3, "u1", "s1", "t1", "t9")]

@@ -1,0 +1,177 @@
+"""CLI tests for `quality audit` and `quality compare`: exit codes, exact messages, JSON keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from quality_cli.main import app
+
+runner = CliRunner()
+DESIGN_KEYS = [
+    "lines",
+    "rejected",
+    "unattributed",
+    "missing_thread",
+    "events",
+    "sessions",
+    "threads",
+    "breaks",
+    "break_rate",
+    "affected_sessions",
+    "stray_threads",
+    "orphan_threads",
+    "run_breaks",
+    "split_traces",
+    "by_event",
+    "rejected_by_reason",
+]
+
+
+def line(second: int, thread: str, event: str = "quality.get_metrics") -> str:
+    return json.dumps(
+        {
+            "timestamp": f"2026-11-24T08:00:{second:02d}Z",
+            "user_id": "u",
+            "session_id": "s",
+            "thread_id": thread,
+            "event": event,
+        }
+    )
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    path = tmp_path / "log.jsonl"
+    lines = [line(0, "t1", "thread.create"), line(1, "t1"), line(2, "m1"), line(3, "t1"), "oops"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_json_output_has_design_keys_first(log):
+    result = runner.invoke(app, ["audit", str(log), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert list(report)[: len(DESIGN_KEYS)] == DESIGN_KEYS
+    assert (report["lines"], report["events"], report["breaks"], report["rejected"]) == (5, 4, 1, 1)
+
+
+def test_summary_table_shows_breaks_and_rejects(log, monkeypatch):
+    monkeypatch.chdir(log.parent)
+    result = runner.invoke(app, ["audit", "log.jsonl"])
+    assert result.exit_code == 0
+    assert "Continuity" in result.stdout
+    assert "log.jsonl:3" in result.stdout  # first break
+    assert "log.jsonl:5" in result.stdout  # first reject
+    assert "invalid_json=1" in result.stdout
+
+
+def test_missing_path_is_exit_2_with_one_line(tmp_path):
+    missing = tmp_path / "nope.jsonl"
+    result = runner.invoke(app, ["audit", str(missing)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: no such file or directory: {missing}\n"
+
+
+def test_fail_on_break_rate_exits_1_above_threshold(log):
+    above = runner.invoke(app, ["audit", str(log), "--json", "--fail-on-break-rate", "0.2"])
+    assert above.exit_code == 1
+    assert above.stderr == "break rate 25.0000% is above 20.0000%\n"
+    below = runner.invoke(app, ["audit", str(log), "--json", "--fail-on-break-rate", "0.25"])
+    assert below.exit_code == 0
+
+
+def test_bad_map_is_a_usage_error(log):
+    result = runner.invoke(app, ["audit", str(log), "--map", "colour=x"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --map: unknown field 'colour'")
+
+
+def test_bad_export_suffix_fails_before_reading(log, tmp_path):
+    result = runner.invoke(app, ["audit", str(log), "--export-breaks", str(tmp_path / "b.txt")])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: --export-breaks: cannot tell the format of '{tmp_path / 'b.txt'}'; "
+        "use a .parquet or .csv file\n"
+    )
+
+
+def test_transition_option_replaces_default(log):
+    result = runner.invoke(app, ["audit", str(log), "--json", "--transition", "none"])
+    assert json.loads(result.stdout)["breaks"] == 1
+    result = runner.invoke(
+        app, ["audit", str(log), "--json", "--transition", "quality.get_metrics"]
+    )
+    assert json.loads(result.stdout)["breaks"] == 0
+
+
+def test_split_at_prints_comparison(log):
+    result = runner.invoke(app, ["audit", str(log), "--split-at", "2026-11-24T08:00:02Z"])
+    assert result.exit_code == 0
+    assert "Comparison (at: 2026-11-24T08:00:02Z)" in result.stdout
+    assert "break rate change is not significant" in result.stdout
+
+
+def test_compare_json(log, tmp_path):
+    after = tmp_path / "after.jsonl"
+    after.write_text(line(0, "t1", "thread.create") + "\n" + line(1, "t1") + "\n")
+    result = runner.invoke(app, ["compare", "--before", str(log), "--after", str(after), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert list(data)[:4] == ["before", "after", "delta", "p_value"]
+    assert data["delta"]["breaks"] == -1
+    assert data["significant"] is False
+
+
+def test_help_has_examples():
+    for command in ("audit", "compare"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Example: quality " + command in result.stdout
+
+
+def test_label_and_split_by_in_json(tmp_path):
+    path = tmp_path / "versions.jsonl"
+    rows = [
+        {
+            "timestamp": "2026-11-24T08:00:00Z",
+            "user_id": "u",
+            "thread_id": "t1",
+            "event": "thread.create",
+            "v": "1",
+        },
+        {
+            "timestamp": "2026-11-24T08:00:01Z",
+            "user_id": "u",
+            "thread_id": "m1",
+            "event": "q",
+            "v": "1",
+        },
+        {
+            "timestamp": "2026-11-24T08:00:02Z",
+            "user_id": "w",
+            "thread_id": "t2",
+            "event": "q",
+            "v": "2",
+        },
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = runner.invoke(
+        app, ["audit", str(path), "--split-by", "v", "--label", "canary", "--json", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["split"] == {"kind": "by", "value": "v"}
+    assert (data["before"]["label"], data["after"]["label"]) == ("canary 1", "canary 2")
+    assert (data["before"]["breaks"], data["after"]["breaks"], data["unsplit"]) == (1, 0, 0)
+
+
+def test_split_at_and_split_by_together_is_exit_2(log):
+    result = runner.invoke(
+        app, ["audit", str(log), "--split-at", "2026-11-24T08:00:02Z", "--split-by", "v"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == "error: use either --split-at or --split-by, not both\n"

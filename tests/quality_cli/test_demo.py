@@ -1,0 +1,70 @@
+"""The main job: `quality demo` audits the exported files and agrees with the simulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from quality_cli._demo import DemoConfig, run_demo
+from quality_cli.main import app
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return run_demo(DemoConfig(out=out, users=6, sessions_per_user=2, messages=14, seed=3))
+
+
+def test_auditor_figures_equal_the_simulators_ground_truth(demo):
+    assert demo.mismatches == []
+
+
+def test_resume_has_no_breaks_and_no_stray_threads(demo):
+    for report in (demo.reports["resume"], demo.log_reports["resume"]):
+        assert report["events"] > 0
+        assert (report["breaks"], report["stray_threads"], report["orphan_threads"]) == (0, 0, 0)
+
+
+def test_mint_leaves_one_orphan_thread_per_quality_interaction(demo):
+    interactions = demo.simulations["mint"].quality_interactions
+    assert interactions > 0
+    assert demo.reports["mint"]["orphan_threads"] == interactions
+    assert demo.reports["mint"]["breaks"] == interactions
+
+
+def test_default_session_leaves_one_stray_thread_per_quality_user(demo):
+    users = demo.simulations["default-session"].quality_users
+    assert users > 0
+    assert demo.reports["default-session"]["stray_threads"] == users
+    assert demo.reports["default-session"]["orphan_threads"] == 0
+
+
+def test_comparisons_are_significant_and_the_rollout_splits_by_version(demo):
+    for comparison in demo.comparisons.values():
+        assert comparison["after"]["breaks"] == 0
+        assert comparison["p_value"] is not None and comparison["p_value"] < 0.05
+    assert demo.rollout["before"]["breaks"] > 0
+    assert demo.rollout["after"]["breaks"] == 0
+
+
+def test_everything_is_written_under_out(demo):
+    for key in ("dashboard", "summary", "audit-mint", "audit-resume", "audit-rollout"):
+        assert (demo.out / demo.files[key].split("/")[-1]).exists()
+    summary = json.loads((demo.out / "summary.json").read_text())
+    assert summary["ground_truth_matches"] is True
+    assert summary["strategies"]["resume"]["traces"]["breaks"] == 0
+    html = (demo.out / "dashboard.html").read_text()
+    assert "default-session" in html and "rollout" in html
+
+
+def test_demo_command_prints_the_before_after_table(tmp_path):
+    result = CliRunner().invoke(
+        app, ["demo", "--out", str(tmp_path / "d"), "--users", "4", "--messages", "8", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "continuity by strategy" in result.stdout
+    for name in ("mint", "default-session", "resume", "rollout"):
+        assert name in result.stdout
+    assert "auditor == simulator ground truth" in result.stdout
