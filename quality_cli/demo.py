@@ -64,7 +64,7 @@ def print_demo(result: DemoResult) -> None:
         )
     before, after = rollout["before"], rollout["after"]
     out.print(
-        f"rollout {before['label']} (mint) -> {after['label']} (resume), --split-by version: break rate "
+        f"{before['label']} (mint) -> {after['label']} (resume), --split-by version: break rate "
         f"{before['break_rate']:.2%} -> {after['break_rate']:.2%}, {_verdict(rollout)}",
         markup=False,
     )
