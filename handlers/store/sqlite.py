@@ -9,13 +9,14 @@ committed write.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+
+import orjson
 
 from handlers.reporting import ValidationRecord
 from handlers.store import RunRecord, SessionRecord, Subscription, ThreadKind, ThreadRecord
@@ -236,7 +237,7 @@ class SqliteStore:
                 record.content_type,
                 record.score,
                 int(record.passed),
-                json.dumps(list(record.issues)),
+                orjson.dumps(record.issues).decode(),
                 record.created_at.timestamp(),
             ),
         )
@@ -258,7 +259,7 @@ class SqliteStore:
                 content_type=r[4],
                 score=r[5],
                 passed=bool(r[6]),
-                issues=tuple(json.loads(r[7])),
+                issues=tuple(orjson.loads(r[7])),
                 created_at=datetime.fromtimestamp(r[8], UTC),
             )
             for r in rows
