@@ -13,8 +13,9 @@ from quality_cli._demo import DemoConfig, DemoResult, clean_out, run_demo
 from quality_cli._errors import EXIT_CHECK_FAILED
 from quality_cli._output import console, err_console, print_json
 
-HELP = """Simulate the same seeded traffic under mint, default-session and resume, audit the exported
-traces and logs, compare before/after, audit a rollout with --split-by version, and write a dashboard.
+HELP = """Run the main job: the same seeded traffic under mint, default-session and resume, audited.
+
+Audits the exported traces and logs, compares before/after, audits a rollout with --split-by version and writes a dashboard.
 
 Example: quality demo --out quality-demo --users 40 --messages 30
 """
