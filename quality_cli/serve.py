@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import contextlib
+import signal
+from typing import Annotated, Any
 
 import typer
 
@@ -41,9 +43,20 @@ def serve(
         )
 
     try:
-        asyncio.run(server.run(host, port, started))
+        asyncio.run(_serve_until_stopped(server, host, port, started))
     finally:
-        app.close()
+        app.close()  # flushes the store, the span batch and the log buffer
+
+
+async def _serve_until_stopped(server: QualityServer, host: str, port: int, started: Any) -> None:
+    """Serve until SIGTERM or SIGINT, then return normally so that everything is flushed."""
+    task = asyncio.create_task(server.run(host, port, started))
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    err_console.print("stopped", highlight=False)
 
 
 TOKEN_HELP = """Print a bearer token for the configured user (for `serve` clients).
