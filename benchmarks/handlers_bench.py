@@ -60,7 +60,12 @@ def _messages(n: int, users: int, seed: int) -> list[tuple[int, dict]]:
     return out
 
 
-async def _drive(app: QualityApp, messages: list[tuple[int, dict]], users: int) -> list[float]:
+async def _drive(
+    app: QualityApp,
+    messages: list[tuple[int, dict]],
+    users: int,
+    by_type: dict[str, list[float]] | None = None,
+) -> list[float]:
     callers = [app.sessions.open_session(f"user-{i}") for i in range(users)]
     threads: dict[int, str] = {}
     latencies = []
@@ -73,6 +78,8 @@ async def _drive(app: QualityApp, messages: list[tuple[int, dict]], users: int) 
         start = clock()
         reply = await app.handle(callers[user], message)
         latencies.append(clock() - start)
+        if by_type is not None:
+            by_type.setdefault(message["type"], []).append(latencies[-1])
         if reply.get("thread_id") and message["type"] == "user_message":
             threads[user] = reply["thread_id"]
     return latencies
@@ -99,6 +106,20 @@ def run_once(
     return len(latencies) / elapsed, p50, p99, len(latencies) / cpu
 
 
+def _print_by_type(messages: list[tuple[int, dict]], users: int) -> None:
+    by_type: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as home:
+        app = QualityApp.open(Settings(home=Path(home), user="bench"))
+        try:
+            asyncio.run(_drive(app, messages, users, by_type))
+        finally:
+            app.close()
+    for kind, values in sorted(by_type.items(), key=lambda kv: -len(kv[1])):
+        values.sort()
+        share = len(values) / len(messages)
+        print(f"  {kind:26} {share:6.1%}  p50 {values[len(values) // 2] * 1e6:7.1f} us")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -107,6 +128,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--by-type", action="store_true", help="Also print p50 latency per message type."
+    )
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -136,6 +160,9 @@ def main() -> None:
         f"target: >= 8000 msg/s with tracing on ({'met' if results[True] >= 8000 else 'NOT met'}); "
         f"overhead <= 60 us ({'met' if overhead_us <= 60 else 'NOT met'})"
     )
+    if args.by_type:
+        print("p50 latency by message type (tracing on):")
+        _print_by_type(messages, args.users)
 
 
 if __name__ == "__main__":

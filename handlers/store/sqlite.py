@@ -9,6 +9,7 @@ committed write.
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 import threading
 import time
@@ -69,8 +70,23 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 """
 
 _SESSION_CACHE_SIZE = 100_000
+_VALIDATION_CACHE_USERS = 10_000
 
 _THREAD_COLUMNS = "thread_id, user_id, title, kind, current_run_id, created_at, updated_at"
+
+
+def _validation(row: tuple) -> ValidationRecord:
+    return ValidationRecord(
+        user_id=row[1],
+        thread_id=row[2],
+        run_id=row[3],
+        agent_name=row[4],
+        content_type=row[5],
+        score=row[6],
+        passed=bool(row[7]),
+        issues=tuple(orjson.loads(row[8])),
+        created_at=datetime.fromtimestamp(row[9], UTC),
+    )
 
 
 def _thread(row: tuple) -> ThreadRecord:
@@ -102,6 +118,8 @@ class SqliteStore:
         # Sessions are read on every message and written by the process that serves them
         # (a session is served by one process at a time), so they are cached write-through.
         self._sessions: dict[str, SessionRecord | None] = {}
+        # user -> (highest validation id read, that user's validations in time order)
+        self._validations: dict[str, tuple[int, list[ValidationRecord]]] = {}
 
     # -- transaction batching -------------------------------------------------
     def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
@@ -243,27 +261,29 @@ class SqliteStore:
         )
 
     def validations(self, user_id: str, since: float) -> list[ValidationRecord]:
+        """The user's validations created at or after ``since``, oldest first.
+
+        Metrics and reports read these on every request, so each user's records are
+        kept in memory and topped up with the rows added since (by any process: the
+        query asks for ids above the last one seen), instead of re-reading them all.
+        """
         with self._lock:
+            last_id, cached = self._validations.pop(user_id, (0, []))
             rows = self._db.execute(
-                "SELECT user_id, thread_id, run_id, agent_name, content_type, score, passed,"
-                " issues, created_at FROM validations WHERE user_id = ? AND created_at >= ?"
-                " ORDER BY created_at, id",
-                (user_id, since),
+                "SELECT id, user_id, thread_id, run_id, agent_name, content_type, score, passed,"
+                " issues, created_at FROM validations WHERE user_id = ? AND id > ? ORDER BY id",
+                (user_id, last_id),
             ).fetchall()
-        return [
-            ValidationRecord(
-                user_id=r[0],
-                thread_id=r[1],
-                run_id=r[2],
-                agent_name=r[3],
-                content_type=r[4],
-                score=r[5],
-                passed=bool(r[6]),
-                issues=tuple(orjson.loads(r[7])),
-                created_at=datetime.fromtimestamp(r[8], UTC),
-            )
-            for r in rows
-        ]
+            if rows:
+                last_id = rows[-1][0]
+                cached = cached + [_validation(row) for row in rows]
+                cached.sort(key=lambda record: record.created_at)  # stable; usually sorted already
+            if len(self._validations) >= _VALIDATION_CACHE_USERS:
+                del self._validations[next(iter(self._validations))]  # least recently read user
+            self._validations[user_id] = (last_id, cached)
+        cutoff = datetime.fromtimestamp(since, UTC)
+        start = bisect.bisect_left(cached, cutoff, key=lambda record: record.created_at)
+        return cached[start:]
 
     # -- subscriptions --------------------------------------------------------
     def get_subscription(self, user_id: str) -> Subscription | None:
