@@ -6,15 +6,17 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from handlers.app import QualityApp
-from handlers.context import Caller
 from quality_cli._errors import EXIT_USAGE
 from quality_cli._output import err_console, print_json
 from quality_cli._state import cli_state
+
+if TYPE_CHECKING:
+    from handlers.app import QualityApp
+    from handlers.context import Caller
 
 
 @dataclass
@@ -36,6 +38,8 @@ class CliSession:
 @contextmanager
 def cli_session(ctx: typer.Context) -> Iterator[CliSession]:
     """Open the app under the configured home for the configured user; always flushes on exit."""
+    from handlers.app import QualityApp  # loaded only by commands that talk to the handlers
+
     settings = cli_state(ctx).settings()
     app = QualityApp.open(settings)
     try:

@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from auditor.errors import UsageError
-from dashboards.grafana_files import copy_grafana_files
-from dashboards.html import DEFAULT_TITLE, write_dashboard
 
 HELP = """Render audit reports (`quality audit --json` files) as one self-contained HTML dashboard.
 
@@ -29,7 +27,7 @@ def dashboard(
     out: Annotated[Path, typer.Option("-o", "--out", help="HTML file to write.")] = Path(
         "dashboard.html"
     ),
-    title: Annotated[str, typer.Option(help="Page title.")] = DEFAULT_TITLE,
+    title: Annotated[str, typer.Option(help="Page title.")] = "Session continuity audit",
     open_page: Annotated[
         bool, typer.Option("--open", help="Open the written page in the default browser.")
     ] = False,
@@ -41,6 +39,9 @@ def dashboard(
     """Write the dashboard (and/or the Grafana files) and print the paths written."""
     if not reports and grafana is None:
         raise UsageError("no audit reports given: pass AUDIT.json files or --grafana DIR")
+    from dashboards.grafana_files import copy_grafana_files  # loaded only when used
+    from dashboards.html import write_dashboard
+
     written = copy_grafana_files(grafana) if grafana is not None else []
     if reports:
         written.append(write_dashboard(reports, out, title=title))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from quality_cli._demo import DemoConfig, DemoResult, clean_out, run_demo
+if TYPE_CHECKING:
+    from quality_cli._demo import DemoResult
 from quality_cli._errors import EXIT_CHECK_FAILED
 from quality_cli._output import console, err_console, print_json
 
@@ -101,6 +102,8 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
+    from quality_cli._demo import DemoConfig, clean_out, run_demo  # loaded only when used
+
     clean_out(out)
     config = DemoConfig(
         out=out, users=users, sessions_per_user=sessions_per_user, messages=messages, seed=seed

@@ -7,9 +7,6 @@ from typing import Annotated
 
 import typer
 
-from auditor.lint import run_lint
-from auditor.lint.report import format_text, to_records
-from auditor.lint.sarif import to_sarif
 from quality_cli._errors import EXIT_CHECK_FAILED
 from quality_cli._output import print_json
 
@@ -45,6 +42,10 @@ def lint(
     ] = None,
 ) -> None:
     """Lint PATHS; exit 1 when findings remain."""
+    from auditor.lint import run_lint  # libcst loads only when linting
+    from auditor.lint.report import format_text, to_records
+    from auditor.lint.sarif import to_sarif
+
     report = run_lint(
         paths, select=select, ignore=ignore, fix=fix, diff=diff, config_file=config, jobs=jobs
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from handlers.app import QualityApp
 from handlers.auth import issue_token, load_secret
-from handlers.server import PATH, QualityServer
+
+if TYPE_CHECKING:
+    from handlers.server import QualityServer
 from quality_cli._output import err_console, print_json
 from quality_cli._state import cli_state
 
@@ -28,6 +29,9 @@ def serve(
         int, typer.Option(min=0, max=65535, help="TCP port (0: any free port).")
     ] = 8765,
 ) -> None:
+    from handlers.app import QualityApp  # loaded only when serving
+    from handlers.server import PATH, QualityServer
+
     settings = cli_state(ctx).settings()
     app = QualityApp.open(settings)
     server = QualityServer(app, load_secret(settings.home))

@@ -8,9 +8,7 @@ from typing import Annotated
 import typer
 
 from handlers.config import parse_strategy
-from handlers.simulation import SimulationConfig, simulate
 from quality_cli._output import print_json
-from quality_cli._simulate_view import print_summary, progress_bar
 from quality_cli._state import cli_state
 
 HELP = """Simulate seeded chat traffic through the real handlers; write traces, logs and the store.
@@ -56,6 +54,9 @@ def simulate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     settings = cli_state(ctx).settings()
+    from handlers.simulation import SimulationConfig, simulate  # loaded only when used
+    from quality_cli._simulate_view import print_summary, progress_bar
+
     config = SimulationConfig(
         out=out or settings.home,
         users=users,
