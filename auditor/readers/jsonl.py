@@ -24,12 +24,14 @@ Two ways in, one result (:mod:`auditor.readers.jsonl_plan` decides the fields,
 
 from __future__ import annotations
 
+import zlib
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 import polars as pl
@@ -42,43 +44,108 @@ from auditor.schema import RejectReason, empty_records
 from auditor.sources import Source
 
 _BATCH_LINES = 100_000
+_READ_BLOCK = 1 << 20
 _SAMPLE_BYTES = 1 << 18
 _COUNTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-line-index")
 _BLOCK = 1 << 16
 
 
+#: What a cut or corrupt compressed stream raises mid-read (gzip: EOFError or BadGzipFile).
+_CUT_STREAM: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error)
+
+
+def _stream_lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """The stream's lines (newline kept), then ``None`` when it was cut or corrupt.
+
+    Read in blocks, so that what was decompressed before the cut is all kept; a
+    partial last line comes out as it is (without newline).
+    """
+    # read1: one decompression step per call; read(n) would lose what it gathered on a cut
+    read = getattr(stream, "read1", stream.read)
+    pending = b""
+    while True:
+        try:
+            block = read(_READ_BLOCK)
+        except _CUT_STREAM + _zstd_errors():
+            block, cut = b"", True
+        else:
+            cut = False
+        if not block:
+            if pending:
+                yield pending
+            if cut:
+                yield None
+            return
+        parts = (pending + block).split(b"\n")
+        pending = parts.pop()
+        for part in parts:
+            yield part + b"\n"
+
+
+def _zstd_errors() -> tuple[type[BaseException], ...]:
+    import zstandard
+
+    return (zstandard.ZstdError,)
+
+
 def _bytes_batches(source: Source, plan: DecodePlan) -> Iterator[pl.DataFrame]:
-    """Decode a stream line by line in batches; invalid UTF-8 lines become rejects."""
+    """Decode a stream line by line in batches; invalid UTF-8 lines become rejects.
+
+    A cut or corrupt compressed stream is one more `invalid_json` record: its last
+    (partial) line when it has one, else a record at the line after the last one.
+    """
     texts: list[str] = []
     numbers: list[int] = []
     bad_utf8: list[int] = []
+    cut_at: list[int] = []
 
     def flush() -> pl.DataFrame:
         good = decode_lines(pl.Series(texts, dtype=pl.String), plan).with_columns(
             line=pl.Series(numbers, dtype=pl.Int64)
         )
         bad = pl.DataFrame(
-            {"line": bad_utf8, "raw_reject": [RejectReason.INVALID_UTF8.value] * len(bad_utf8)},
+            {
+                "line": [*bad_utf8, *cut_at],
+                "raw_reject": [RejectReason.INVALID_UTF8.value] * len(bad_utf8)
+                + [RejectReason.INVALID_JSON.value] * len(cut_at),
+            },
             schema={"line": pl.Int64, "raw_reject": pl.String},
         )
         out = pl.concat([good, bad], how="diagonal_relaxed").sort("line")
         texts.clear()
         numbers.clear()
         bad_utf8.clear()
+        cut_at.clear()
         return out
 
+    number = 0
+    partial = False
     with source.open() as stream:
-        for number, raw in enumerate(stream, start=1):
+        for raw in _stream_lines(stream):
+            if raw is None:
+                if partial:  # the cut record is the partial line itself: make it a reject
+                    if numbers and numbers[-1] == number:
+                        numbers.pop()
+                        texts.pop()
+                    elif bad_utf8 and bad_utf8[-1] == number:
+                        bad_utf8.pop()
+                    cut_at.append(number)
+                else:
+                    cut_at.append(number + 1)
+                break
+            if len(texts) + len(bad_utf8) >= _BATCH_LINES:
+                yield flush()  # before the line, so that a cut partial line is still held
+            number += 1
+            partial = not raw.endswith(b"\n")
             progress.advance(len(raw))
             if not raw.strip():
+                partial = False  # a blank partial line is no record: the cut is one after it
                 continue
             try:
                 texts.append(raw.decode("utf-8"))
                 numbers.append(number)
             except UnicodeDecodeError:
                 bad_utf8.append(number)
-            if len(texts) + len(bad_utf8) >= _BATCH_LINES:
-                yield flush()
     yield flush()
 
 

@@ -264,3 +264,32 @@ def test_readers_report_progress_in_bytes(tmp_path):
     with progress.reporting(seen.append):
         read(path)
     assert sum(seen) == path.stat().st_size
+
+
+@pytest.mark.parametrize("cut", [40, 5])
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_a_cut_compressed_file_counts_the_truncated_record(tmp_path, suffix, cut):
+    """A stream cut mid-record (or between records) is one invalid_json record, never a crash."""
+    import zstandard
+
+    text = "".join(json.dumps({**GOOD, "run_id": f"r{i:04d}"}) + "\n" for i in range(3000))
+    raw = text.encode()
+    data = gzip.compress(raw) if suffix == ".gz" else zstandard.ZstdCompressor().compress(raw)
+    path = tmp_path / f"log.jsonl{suffix}"
+    path.write_bytes(data[: len(data) - cut])
+    frame = read(path)
+    rejected = frame.filter(pl.col("reject_reason").is_not_null())
+    assert rejected.select("line", "reject_reason").rows() == [(frame.height, "invalid_json")]
+    accepted = frame.filter(pl.col("reject_reason").is_null())
+    assert accepted["line"].to_list() == list(range(1, frame.height))
+    assert accepted["run_id"].to_list() == [f"r{i:04d}" for i in range(frame.height - 1)]
+    assert 1000 < frame.height <= 3001  # what came out before the cut is kept
+
+
+def test_a_file_cut_exactly_between_records_counts_one_more_record(tmp_path):
+    lines = [json.dumps(GOOD)] * 3
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    # a gzip stream without its 8-byte trailer: every line came out, the stream is still cut
+    path = tmp_path / "log.jsonl.gz"
+    path.write_bytes(whole[:-8])
+    assert reasons(read(path)) == [(1, None), (2, None), (3, None), (4, "invalid_json")]
