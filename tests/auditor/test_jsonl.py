@@ -237,9 +237,9 @@ def test_many_sources_keep_their_names_and_lines(tmp_path):
     assert sorted(frame.select("source", "line").rows()) == [(str(a), 1), (str(b), 2)]
 
 
-def test_flagged_lines_are_fetched_exactly_across_block_edges(tmp_path, monkeypatch):
+def test_flagged_lines_are_fetched_exactly_across_anchors(tmp_path, monkeypatch):
     """IDs that read like numbers are re-decoded from their own line, wherever it sits."""
-    monkeypatch.setattr("auditor.readers.jsonl._BLOCK", 37)
+    monkeypatch.setattr("auditor.readers.jsonl._ANCHOR", 37)
     lines = []
     for i in range(60):
         span: object = f"{i}" * (1 + i % 3) if i % 4 == 0 else f"s{i}"
@@ -293,3 +293,35 @@ def test_a_file_cut_exactly_between_records_counts_one_more_record(tmp_path):
     path = tmp_path / "log.jsonl.gz"
     path.write_bytes(whole[:-8])
     assert reasons(read(path)) == [(1, None), (2, None), (3, None), (4, "invalid_json")]
+
+
+def test_compact_read_fetches_the_text_of_any_line(tmp_path, monkeypatch):
+    """The compact read keeps keys only; its fetch re-reads lines exactly, across anchors and chunks."""
+    from auditor.readers.jsonl import read_jsonl_compact
+
+    monkeypatch.setattr("auditor.readers.jsonl._ANCHOR", 37)
+    lines = [json.dumps({**GOOD, "run_id": f"r{i}", "trace_id": f"0xAB{i}"}) for i in range(50)]
+    path = write(tmp_path, lines)
+    [(orders, frame, fetch)] = read_jsonl_compact(
+        [Source.for_path(path)], build_read_options(), [str(path)]
+    )
+    assert orders == {0}
+    assert frame.height == 50 and "run_id" not in frame.columns
+    wanted = pl.DataFrame({"source_order": [0, 0, 0, 0], "line": [50, 1, 23, 24]})
+    got = fetch(wanted).sort("line")
+    assert got["line"].to_list() == [1, 23, 24, 50]
+    assert got["run_id"].to_list() == ["r0", "r22", "r23", "r49"]
+    assert got["trace_id"].to_list() == ["ab0", "ab22", "ab23", "ab49"]
+    assert got["source"].to_list() == [str(path)] * 4
+
+
+def test_a_file_name_that_is_not_uri_safe(tmp_path):
+    """The fast path reads the file through a file:// URI: odd names must still work."""
+    from auditor.readers.jsonl import _no_finish, _read_ndjson, build_plan
+
+    lines = [json.dumps({**GOOD, "run_id": f"r{i}"}) for i in range(3)]
+    path = write(tmp_path, lines, "my log #1 %20 ü.jsonl")
+    options = build_read_options()
+    fast = _read_ndjson(Source.for_path(path), build_plan(options), options, _no_finish)
+    assert fast is not None
+    assert fast[0].sort("line")["run_id"].to_list() == ["r0", "r1", "r2"]
