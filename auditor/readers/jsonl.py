@@ -37,7 +37,13 @@ import polars as pl
 
 from auditor import keys, progress
 from auditor.fields import ReadOptions
-from auditor.readers.jsonl_plan import RAW_SCHEMA, DecodePlan, build_plan, decode_lines
+from auditor.readers.jsonl_plan import (
+    RAW_SCHEMA,
+    DecodePlan,
+    build_plan,
+    decode_lines,
+    flag_typed_ids,
+)
 from auditor.readers.normalize import finish_records
 from auditor.schema import RejectReason, empty_records
 from auditor.sources import Source
@@ -45,7 +51,7 @@ from auditor.sources import Source
 _BATCH_LINES = 100_000
 _READ_BLOCK = 1 << 20
 _SAMPLE_BYTES = 1 << 18
-_ANCHOR = 1 << 20
+_ANCHOR = 1 << 16
 _INDEXER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-line-index")
 
 
@@ -150,7 +156,7 @@ def _bytes_batches(source: Source, plan: DecodePlan) -> Iterator[pl.DataFrame]:
 
 @dataclass(frozen=True, slots=True)
 class _LineIndex:
-    """Where lines start in a file: ``(line, byte offset)`` anchors about every 1 MB.
+    """Where lines start in a file: ``(line, byte offset)`` anchors about every 64 KB.
 
     Enough to count the file's lines and to fetch a few of them.
     """
@@ -248,6 +254,7 @@ def _ndjson_frame(
         )
         .drop("__any")
         .with_columns(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items())
+        .with_columns(flag_typed_ids())
     )
     return finish(finish_records(raw, options, keep=("needs_raw",))).collect(engine="streaming")
 
