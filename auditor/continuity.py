@@ -198,29 +198,30 @@ def annotate(
     # sessions never span partitions, so each partition's rules run on their own copy:
     # the sorted copy and the intermediate columns stay the size of one partition
     parts = partitions(frame.height)
-    pieces: list[pl.DataFrame] = []
+    ids = None
+    if parts > 1:  # the partition of a session: its key's low 64 bits modulo `parts`
+        low = (
+            pl.col("session_key").hash()
+            if narrow.schema["session_key"] != pl.UInt128
+            else (pl.col("session_key").cast(pl.UInt64, wrap_numerical=True))
+        )
+        ids = narrow.select((low % parts).cast(pl.UInt32)).to_series()
+    flags: dict[str, pl.Series] = {}
     sessions = done = 0
-    part_of = (pl.col("session_key") % parts).cast(pl.UInt32) if parts > 1 else None
-    ids = narrow.select(part_of).to_series() if part_of is not None else None
     for part in range(parts):
         piece = _flags(narrow if ids is None else narrow.filter(ids == part), sessions, done)
         sessions += int(piece.get_column("session_start").sum())
         done += piece.height
-        pieces.append(piece)
-    flags = pl.concat(pieces) if len(pieces) > 1 else pieces[0]
-    # back to the events' own order: scatter each (numeric) flag column by row number
-    rows = flags.get_column("row")
-    flags = pl.DataFrame(
-        [
-            pl.zeros(frame.height, dtype=flags.schema[name], eager=True)
-            .scatter(rows, flags.get_column(name))
-            .alias(name)
-            for name in flags.columns
-            if name != "row"
-        ]
-    )
+        # back to the events' own order: scatter each flag column by row number, piece
+        # by piece, so that only one piece is held besides the full columns
+        rows = piece.get_column("row")
+        for name in piece.columns[1:]:
+            if name not in flags:
+                flags[name] = pl.zeros(frame.height, dtype=piece.schema[name], eager=True)
+            flags[name] = flags[name].scatter(rows, piece.get_column(name)).alias(name)
+        del piece, rows
     del narrow
-    return pl.concat([frame, *added, flags], how="horizontal")
+    return pl.concat([frame, *added, pl.DataFrame(list(flags.values()))], how="horizontal")
 
 
 def with_current_thread(annotated: pl.DataFrame) -> pl.DataFrame:
