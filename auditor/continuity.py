@@ -121,13 +121,24 @@ def partitions(rows: int) -> int:
     return max(1, -(-rows // PARTITION_ROWS))
 
 
-def _flags(narrow: pl.DataFrame, sessions_before: int, rows_before: int) -> pl.DataFrame:
-    """The rule flags of whole sessions (``row`` says which event each belongs to)."""
+def in_time_order() -> pl.Expr:
+    """True when the rows are already in ``(ts, source_rank, line)`` order (logs often are):
+    then a stable sort by session alone gives rule 4's order, much cheaper than the full sort."""
+    dt, dr, dl = (pl.col(c).diff() for c in ("ts", "source_rank", "line"))
+    later = (dt > 0) | ((dt == 0) & ((dr > 0) | ((dr == 0) & (dl > 0))))
+    return later.fill_null(True).all()
+
+
+def _flags(
+    narrow: pl.DataFrame, sessions_before: int, rows_before: int, ordered: bool = False
+) -> pl.DataFrame:
+    """The rule flags of whole sessions (``row`` says which event each belongs to);
+    ``ordered``: the rows are already in time order (see `in_time_order`)."""
     session_index = pl.col("session_start").cast(pl.UInt32).cum_sum() + sessions_before
+    lazy = narrow.lazy()
+    lazy = lazy.sort("session_key", maintain_order=True) if ordered else lazy.sort(event_order())
     return (
-        narrow.lazy()
-        .sort(event_order())
-        .with_columns(session_start())
+        lazy.with_columns(session_start())
         .with_columns(current_row().alias("current_row"), current_thread())
         .with_columns(break_flags().alias("is_break"))
         .with_columns(run_setter().alias("run_setter"))
@@ -208,8 +219,10 @@ def annotate(
         ids = narrow.select((low % parts).cast(pl.UInt32)).to_series()
     flags: dict[str, pl.Series] = {}
     sessions = done = 0
+    ordered = bool(narrow.select(in_time_order()).item())
     for part in range(parts):
-        piece = _flags(narrow if ids is None else narrow.filter(ids == part), sessions, done)
+        subset = narrow if ids is None else narrow.filter(ids == part)
+        piece = _flags(subset, sessions, done, ordered)
         sessions += int(piece.get_column("session_start").sum())
         done += piece.height
         # back to the events' own order: scatter each flag column by row number, piece
