@@ -2,6 +2,22 @@
 
 The raw columns (:data:`RAW_SCHEMA`) hold each field's text as found, before
 timestamp parsing and ID normalization (:mod:`auditor.readers.normalize`).
+
+Why the per-line decoder `_raw_row` is not :class:`auditor.records.RecordBuilder`:
+it is not a second normalizer. It only *finds* each field's raw text, exactly as
+the vectorized decoders (``str.json_decode``, the NDJSON fast path) do, and every
+jsonl row, vectorized or per line, is then normalized by the same Polars
+expressions (`normalize.finish_records`). Feeding the per-line rows to
+`RecordBuilder` instead would normalize rows of one file by two implementations
+(Python and Polars) of the timestamp and ID rules, whose agreement is then only
+as good as the tests; and it would cost speed on the fast path (its flagged
+lines are finished in the same Polars pass as the rest). The lookup itself is
+shared: both use `auditor.fields.lookup`. Making the other readers emit raw
+columns for `finish_records` would leave one normalizer for all: it needs a
+timestamp unit column (Zipkin and Jaeger give microseconds, OTLP nanoseconds)
+where :data:`RAW_SCHEMA` has only ``ts_nano``, and `RecordBuilder`'s scope order
+(span, resource, record, with the format's native values in between) expressed
+as paths; not done.
 """
 
 from __future__ import annotations
