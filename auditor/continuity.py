@@ -216,12 +216,20 @@ def annotate(
             if narrow.schema["session_key"] != pl.UInt128
             else (pl.col("session_key").cast(pl.UInt64, wrap_numerical=True))
         )
-        ids = narrow.select((low % parts).cast(pl.UInt32)).to_series()
+        part_of = (low % parts).cast(pl.UInt32)
+        # slice by slice: the intermediate columns stay the size of one partition
+        ids = pl.concat(
+            [
+                narrow.slice(start, PARTITION_ROWS).select(part_of).to_series()
+                for start in range(0, narrow.height, PARTITION_ROWS)
+            ]
+        )
     flags: dict[str, pl.Series] = {}
     sessions = done = 0
-    ordered = bool(narrow.select(in_time_order()).item())
     for part in range(parts):
         subset = narrow if ids is None else narrow.filter(ids == part)
+        # only each partition's rows need be in time order for the cheaper sort
+        ordered = bool(subset.select(in_time_order()).item())
         piece = _flags(subset, sessions, done, ordered)
         sessions += int(piece.get_column("session_start").sum())
         done += piece.height
