@@ -12,9 +12,10 @@ Two ways in, one result (:mod:`auditor.readers.jsonl_plan` decides the fields,
 :mod:`auditor.readers.normalize` finishes the record frame):
 
 1. a plain file: Polars' NDJSON reader on the top-level candidate keys, with the
-   record frame finished in the same streaming pass (:func:`_read_ndjson`); exact
-   for files of JSON objects without blank lines, the few flagged lines being
-   decoded again from their own text;
+   record frame finished in the same streaming pass (:func:`_read_ndjson`), and for
+   the audit compacted to keys there too (:func:`read_jsonl_compact`,
+   :mod:`auditor.keys`); exact for files of JSON objects without blank lines, the
+   few flagged lines being decoded again from their own text;
 2. anything else (invalid JSON, non-objects, blank lines, invalid UTF-8, compressed
    inputs, stdin): lines are read as bytes and decoded in batches of 100,000 by
    ``str.json_decode`` (top-level keys first, nested paths only where needed) and,
