@@ -312,16 +312,52 @@ def _read_ndjson(
     return _patch(frame, positions, redone), index.result()
 
 
+def _raw_batch(source: Source, batch: pl.DataFrame) -> pl.LazyFrame:
+    """One decoded batch as raw columns with its source."""
+    return batch.lazy().select(
+        pl.lit(source.name).alias("source"),
+        pl.col("line"),
+        *(
+            pl.col(c).cast(t) if c in batch.columns else pl.lit(None, t).alias(c)
+            for c, t in RAW_SCHEMA.items()
+        ),
+    )
+
+
 def _scan_bytes(source: Source, plan: DecodePlan) -> pl.LazyFrame:
     frames = [f for f in _bytes_batches(source, plan) if f.height]
     if not frames:
         return pl.LazyFrame(schema={"source": pl.String, "line": pl.Int64, **RAW_SCHEMA})
-    frame = pl.concat(frames, how="diagonal_relaxed")
-    return frame.lazy().select(
-        pl.lit(source.name).alias("source"),
-        pl.col("line"),
-        *(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items()),
-    )
+    return _raw_batch(source, pl.concat(frames, how="diagonal_relaxed"))
+
+
+def _stream_fetch(source: Source, plan: DecodePlan, options: ReadOptions, order: int) -> keys.Fetch:
+    """A fetch that reads a (compressed) file's lines again, up to the last one wanted,
+    and decodes those exactly as the read did."""
+
+    def fetch(wanted: pl.DataFrame) -> pl.DataFrame:
+        numbers = set(wanted.get_column("line").to_list())
+        found: dict[int, str] = {}
+        if numbers:
+            last = max(numbers)
+            with source.open() as stream:
+                for number, line in enumerate(_stream_lines(stream), start=1):
+                    if line is None or number > last:
+                        break
+                    if number in numbers:
+                        found[number] = line.decode("utf-8").rstrip("\n")
+        present = sorted(found)
+        texts = pl.Series([found[n] for n in present], dtype=pl.String)
+        decoded = decode_lines(texts, plan).with_columns(
+            pl.Series("line", present, dtype=pl.Int64), source=pl.lit(source.name)
+        )
+        return (
+            finish_records(decoded.lazy(), options)
+            .select(pl.lit(order, pl.UInt32).alias("source_order"), "line", *keys.FETCHED)
+            .collect()
+        )
+
+    return fetch
 
 
 def _scan_source(source: Source, plan: DecodePlan, options: ReadOptions) -> pl.LazyFrame:
@@ -385,7 +421,19 @@ def read_jsonl_compact(
             frame, index = fast
             out.append(({order}, frame, _index_fetch(source, index, plan, options, order)))
             continue
-        records = finish_records(_scan_bytes(source, plan), options).collect()
-        compacted = keys.compact(records.lazy(), names, split).collect()
-        out.append(({order}, compacted, keys.frame_fetch(records, names)))
+        if source.path is None:  # a stream read once: its text is kept to fetch from
+            records = finish_records(_scan_bytes(source, plan), options).collect()
+            compacted = keys.compact(records.lazy(), names, split).collect()
+            out.append(({order}, compacted, keys.frame_fetch(records, names)))
+            continue
+        # a file that can be read again: only compact rows are kept, batch by batch
+        batches = [
+            finish(finish_records(_raw_batch(source, batch), options)).collect()
+            for batch in _bytes_batches(source, plan)
+            if batch.height
+        ]
+        compacted = (
+            pl.concat(batches) if batches else keys.compact(empty_records(), names, split).collect()
+        )
+        out.append(({order}, compacted, _stream_fetch(source, plan, options, order)))
     return out

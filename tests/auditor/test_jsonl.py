@@ -325,3 +325,20 @@ def test_a_file_name_that_is_not_uri_safe(tmp_path):
     fast = _read_ndjson(Source.for_path(path), build_plan(options), options, _no_finish)
     assert fast is not None
     assert fast[0].sort("line")["run_id"].to_list() == ["r0", "r1", "r2"]
+
+
+@pytest.mark.parametrize("name", ["log.jsonl.gz", "log.jsonl"])
+def test_compact_read_of_the_exact_path_fetches_by_reading_again(tmp_path, name):
+    """Compressed (or bad-line) files keep only compact rows; their text is read again."""
+    from auditor.readers.jsonl import read_jsonl_compact
+
+    lines = [json.dumps({**GOOD, "run_id": f"r{i}", "trace_id": f"0xAB{i}"}) for i in range(6)]
+    lines.insert(2, "not json")
+    path = write(tmp_path, lines, name)
+    [(_orders, frame, fetch)] = read_jsonl_compact(
+        [Source.for_path(path)], build_read_options(), [str(path)]
+    )
+    assert frame.height == 7 and "run_id" not in frame.columns
+    assert frame.filter(pl.col("reject_reason").is_not_null())["line"].to_list() == [3]
+    got = fetch(pl.DataFrame({"source_order": [0, 0], "line": [7, 1]})).sort("line")
+    assert got.select("line", "run_id", "trace_id").rows() == [(1, "r0", "ab0"), (7, "r5", "ab5")]
