@@ -7,9 +7,10 @@ session key hashes the ``(user_id, session_id)`` pair (a missing session is ``""
 rule 3), so it is null exactly when the record has no user.
 
 Exactness: two distinct strings get the same key only if both 64-bit hashes
-collide at once. For ``n`` distinct values that happens with probability about
-``n**2 / 2**129`` (5e-27 for 10 million values): results are exact for any input
-this tool will see, and no fallback is needed. The strings a report prints (its
+collide at once. Taking the two seeded hashes as independent, for ``n`` distinct
+values that happens with probability about ``n**2 / 2**129`` (1.5e-25 for 10
+million values): results are exact for any input this tool will see, so no
+collision check or fallback is made. The strings a report prints (its
 examples and top sessions, `--export-breaks`) are fetched again by
 ``(source_order, line)`` from the input, never reconstructed from keys.
 
