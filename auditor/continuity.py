@@ -167,10 +167,11 @@ def annotate(
 
     ``events`` holds either the ID strings or the keys of a compact frame
     (:mod:`auditor.keys`: ``session_key``, ``thread_key``, ``run_key``, ``source_rank``).
-    Added: ``session_key``, ``thread_key`` (UInt64 keys; not for compact events), ``session_index`` (dense, in
-    session order), ``order`` (position in rule 4's order), ``session_start``,
-    ``is_transition``, ``current_row`` (row that set the current thread), ``is_break``
-    and ``run_break``. The rules run on a narrow numeric copy sorted by
+    Added: ``session_key``, ``thread_key`` (UInt64 keys; compact events have them),
+    ``session_index`` (dense, from 1, in session order), ``order`` (position in rule
+    4's order; with partitions, sessions come partition by partition),
+    ``session_start``, ``is_transition``, ``current_row`` (row that set the current
+    thread), ``is_break`` and ``run_break``. The rules run on a narrow numeric copy sorted by
     `event_order`, one partition of sessions (by key) at a time when the events are
     many; the flags are scattered back, so string columns are never sorted.
     """
