@@ -19,7 +19,8 @@ from auditor.errors import UsageError
 from auditor.exports import check_export_path, export_breaks
 from auditor.fields import build_read_options
 from auditor.inputs import expand_inputs
-from auditor.readers import scan_sources
+from auditor.keys import Fetch
+from auditor.readers import read_compact
 from auditor.report import Analysis, analyse, breaks_frame
 
 
@@ -38,9 +39,11 @@ class AuditOptions:
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """The record frame of one input set, collected once, with the names of its sources."""
+    """The compact record frame of one input set (:mod:`auditor.keys`), read once, the names
+    of its sources and the fetch of its records' text."""
 
     records: pl.DataFrame
+    fetch: Fetch
     inputs: list[str] = field(default_factory=list)
 
 
@@ -50,27 +53,22 @@ def _default_label(paths: Sequence[str], inputs: Sequence[str]) -> str:
 
 
 def load(paths: Sequence[str], options: AuditOptions, split_by: str | None = None) -> Loaded:
-    """Expand the paths and read every record (one streaming collect); ``source_order`` is the
+    """Expand the paths and read every record into the compact frame; ``source_order`` is the
     position of the record's source among the inputs (input order is ``(source_order, line)``)."""
     read = build_read_options(options.maps, options.extracts, split_by)
     sources = expand_inputs(paths)
     names = list(dict.fromkeys(s.name for s in sources))
-    frame = scan_sources(sources, options.fmt, read).with_columns(
-        pl.col("source")
-        .replace_strict(names, list(range(len(names))), return_dtype=pl.UInt32)
-        .alias("source_order")
-    )
-    # span IDs are not part of any rule or report: not carried (the reader may skip them)
-    frame = frame.drop("span_id") if split_by else frame.drop("span_id", "split_key")
-    return Loaded(records=frame.collect(engine="streaming"), inputs=[s.name for s in sources])
+    frame, fetch = read_compact(sources, options.fmt, read, names)
+    return Loaded(records=frame, fetch=fetch, inputs=[s.name for s in sources])
 
 
-def _analyser(options: AuditOptions, inputs: list[str]) -> Analyse:
+def _analyser(options: AuditOptions, loaded: Loaded) -> Analyse:
     def run(records: pl.LazyFrame, label: str) -> Analysis:
         return analyse(
             records,
             label=label,
-            inputs=inputs,
+            inputs=loaded.inputs,
+            fetch=loaded.fetch,
             transitions=options.transitions,
             run_starts=options.run_starts,
         )
@@ -79,7 +77,9 @@ def _analyser(options: AuditOptions, inputs: list[str]) -> Analyse:
 
 
 def _export(analyses: Sequence[tuple[str, Analysis]], path: Path) -> None:
-    frames = [breaks_frame(a.events).with_columns(side=pl.lit(side)) for side, a in analyses]
+    frames = [
+        breaks_frame(a.events, a.fetch).with_columns(side=pl.lit(side)) for side, a in analyses
+    ]
     if len(frames) == 1:
         frames[0] = frames[0].drop("side")
     export_breaks(pl.concat(frames), path)
@@ -100,14 +100,14 @@ def audit(
     loaded = load(paths, options, split_by)
     label = options.label or _default_label(paths, loaded.inputs)
     if split_at is None and split_by is None:
-        result = _analyser(options, loaded.inputs)(loaded.records.lazy(), label)
+        result = _analyser(options, loaded)(loaded.records.lazy(), label)
         if options.export_breaks is not None:
             _export([("all", result)], options.export_breaks)
         return result.report
     captured: list[tuple[str, Analysis]] = []
 
     def run(records: pl.LazyFrame, side: str) -> Analysis:
-        result = _analyser(options, loaded.inputs)(records, f"{label} {side}")
+        result = _analyser(options, loaded)(records, f"{label} {side}")
         captured.append((side, result))
         return result
 
@@ -139,7 +139,7 @@ def compare(
     ):
         loaded = load(paths, options)
         name = label or _default_label(paths, loaded.inputs)
-        sides.append((side, _analyser(options, loaded.inputs)(loaded.records.lazy(), name)))
+        sides.append((side, _analyser(options, loaded)(loaded.records.lazy(), name)))
     if options.export_breaks is not None:
         _export(sides, options.export_breaks)
     value = f"{sides[0][1].report['label']} -> {sides[1][1].report['label']}"

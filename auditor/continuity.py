@@ -111,40 +111,34 @@ def exact_key(*columns: str) -> pl.Expr:
     return ids[0] if len(ids) == 1 else ids[0] * (1 << 32) + ids[1]
 
 
-def annotate(
-    events: pl.DataFrame | pl.LazyFrame,
-    transitions: Sequence[str] = DEFAULT_TRANSITIONS,
-    run_starts: Sequence[str] = DEFAULT_RUN_STARTS,
-) -> pl.DataFrame:
-    """The events, in their own order, with the rule columns added.
+#: Events per partition (of sessions in :func:`annotate`, of traces in the report): bounds
+#: the working memory of the sorts and group-bys.
+PARTITION_ROWS = 500_000
 
-    Added: ``session_key``, ``thread_key`` (UInt64 keys), ``session_index`` (dense, in
-    session order), ``order`` (position in rule 4's order), ``session_start``,
-    ``is_transition``, ``current_row`` (row that set the current thread), ``is_break``
-    and ``run_break``. The rules run on a narrow numeric copy sorted by
-    `event_order`; the flags are scattered back, so string columns are never sorted.
-    """
-    frame = events.collect() if isinstance(events, pl.LazyFrame) else events
-    frame = frame.with_columns(pl.col("session_id").fill_null(""))
-    sources = sorted(frame.get_column("source").unique().to_list())
-    # one select: Polars computes the keys and the other columns in parallel
-    narrow = frame.select(
-        exact_key("user_id", "session_id").alias("session_key"),
-        exact_key("thread_id").alias("thread_id"),
-        "run_id",  # only compared for equality: the strings themselves are cheapest
-        "ts",
-        pl.col("source")
-        .replace_strict(sources, list(range(len(sources))), return_dtype=pl.UInt32)
-        .alias("source_rank"),
-        "line",
-        is_transition(transitions),
-        is_run_start(run_starts),
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
-    )
-    flags = (
-        narrow.lazy()
-        .sort(event_order())
-        .with_columns(session_start())
+
+def partitions(rows: int) -> int:
+    """How many partitions ``rows`` events are split into (at least one)."""
+    return max(1, -(-rows // PARTITION_ROWS))
+
+
+def in_time_order() -> pl.Expr:
+    """True when the rows are already in ``(ts, source_rank, line)`` order (logs often are):
+    then a stable sort by session alone gives rule 4's order, much cheaper than the full sort."""
+    dt, dr, dl = (pl.col(c).diff() for c in ("ts", "source_rank", "line"))
+    later = (dt > 0) | ((dt == 0) & ((dr > 0) | ((dr == 0) & (dl > 0))))
+    return later.fill_null(True).all()
+
+
+def _flags(
+    narrow: pl.DataFrame, sessions_before: int, rows_before: int, ordered: bool = False
+) -> pl.DataFrame:
+    """The rule flags of whole sessions (``row`` says which event each belongs to);
+    ``ordered``: the rows are already in time order (see `in_time_order`)."""
+    session_index = pl.col("session_start").cast(pl.UInt32).cum_sum() + sessions_before
+    lazy = narrow.lazy()
+    lazy = lazy.sort("session_key", maintain_order=True) if ordered else lazy.sort(event_order())
+    return (
+        lazy.with_columns(session_start())
         .with_columns(current_row().alias("current_row"), current_thread())
         .with_columns(break_flags().alias("is_break"))
         .with_columns(run_setter().alias("run_setter"))
@@ -157,26 +151,99 @@ def annotate(
             "current_row",
             "is_break",
             run_break_flags().alias("run_break"),
-            pl.col("session_start").cast(pl.UInt32).cum_sum().alias("session_index"),
-            pl.int_range(pl.len(), dtype=pl.UInt32).alias("order"),
+            session_index.alias("session_index"),
+            (pl.int_range(pl.len(), dtype=pl.UInt32) + rows_before).alias("order"),
         )
         .collect()
     )
-    # back to the events' own order: scatter each (numeric) flag column by row number
-    rows = flags.get_column("row")
-    flags = pl.DataFrame(
-        [
-            pl.zeros(frame.height, dtype=flags.schema[name], eager=True)
-            .scatter(rows, flags.get_column(name))
-            .alias(name)
-            for name in flags.columns
-            if name != "row"
-        ]
-    )
-    return pl.concat(
-        [frame, narrow.select("session_key", pl.col("thread_id").alias("thread_key")), flags],
-        how="horizontal",
-    )
+
+
+def annotate(
+    events: pl.DataFrame | pl.LazyFrame,
+    transitions: Sequence[str] = DEFAULT_TRANSITIONS,
+    run_starts: Sequence[str] = DEFAULT_RUN_STARTS,
+) -> pl.DataFrame:
+    """The events, in their own order, with the rule columns added.
+
+    ``events`` holds either the ID strings or the keys of a compact frame
+    (:mod:`auditor.keys`: ``session_key``, ``thread_key``, ``run_key``, ``source_rank``).
+    Added: ``session_key``, ``thread_key`` (UInt64 keys; compact events have them),
+    ``session_index`` (dense, from 1, in session order), ``order`` (position in rule
+    4's order; with partitions, sessions come partition by partition),
+    ``session_start``, ``is_transition``, ``current_row`` (row that set the current
+    thread), ``is_break`` and ``run_break``. The rules run on a narrow numeric copy sorted by
+    `event_order`, one partition of sessions (by key) at a time when the events are
+    many; the flags are scattered back, so string columns are never sorted.
+    """
+    frame = events.collect() if isinstance(events, pl.LazyFrame) else events
+    rules = (is_transition(transitions), is_run_start(run_starts))
+    row = pl.int_range(pl.len(), dtype=pl.UInt32).alias("row")
+    if "session_key" in frame.columns:  # compact events (auditor.keys): keys are given
+        narrow = frame.select(
+            "session_key",
+            pl.col("thread_key").alias("thread_id"),
+            pl.col("run_key").alias("run_id"),
+            "ts",
+            "source_rank",
+            "line",
+            *rules,
+            row,
+        )
+        added: list[pl.DataFrame] = []
+    else:
+        frame = frame.with_columns(pl.col("session_id").fill_null(""))
+        sources = sorted(frame.get_column("source").unique().to_list())
+        # one select: Polars computes the keys and the other columns in parallel
+        narrow = frame.select(
+            exact_key("user_id", "session_id").alias("session_key"),
+            exact_key("thread_id").alias("thread_id"),
+            "run_id",  # only compared for equality: the strings themselves are cheapest
+            "ts",
+            pl.col("source")
+            .replace_strict(sources, list(range(len(sources))), return_dtype=pl.UInt32)
+            .alias("source_rank"),
+            "line",
+            *rules,
+            row,
+        )
+        added = [narrow.select("session_key", pl.col("thread_id").alias("thread_key"))]
+    # sessions never span partitions, so each partition's rules run on their own copy:
+    # the sorted copy and the intermediate columns stay the size of one partition
+    parts = partitions(frame.height)
+    ids = None
+    if parts > 1:  # the partition of a session: its key's low 64 bits modulo `parts`
+        low = (
+            pl.col("session_key").hash()
+            if narrow.schema["session_key"] != pl.UInt128
+            else (pl.col("session_key").cast(pl.UInt64, wrap_numerical=True))
+        )
+        part_of = (low % parts).cast(pl.UInt32)
+        # slice by slice: the intermediate columns stay the size of one partition
+        ids = pl.concat(
+            [
+                narrow.slice(start, PARTITION_ROWS).select(part_of).to_series()
+                for start in range(0, narrow.height, PARTITION_ROWS)
+            ]
+        )
+    flags: dict[str, pl.Series] = {}
+    sessions = done = 0
+    for part in range(parts):
+        subset = narrow if ids is None else narrow.filter(ids == part)
+        # only each partition's rows need be in time order for the cheaper sort
+        ordered = bool(subset.select(in_time_order()).item())
+        piece = _flags(subset, sessions, done, ordered)
+        sessions += int(piece.get_column("session_start").sum())
+        done += piece.height
+        # back to the events' own order: scatter each flag column by row number, piece
+        # by piece, so that only one piece is held besides the full columns
+        rows = piece.get_column("row")
+        for name in piece.columns[1:]:
+            if name not in flags:
+                flags[name] = pl.zeros(frame.height, dtype=piece.schema[name], eager=True)
+            flags[name] = flags[name].scatter(rows, piece.get_column(name)).alias(name)
+        del piece, rows
+    del narrow
+    return pl.concat([frame, *added, pl.DataFrame(list(flags.values()))], how="horizontal")
 
 
 def with_current_thread(annotated: pl.DataFrame) -> pl.DataFrame:
@@ -188,10 +255,11 @@ def with_current_thread(annotated: pl.DataFrame) -> pl.DataFrame:
 
 def stray_threads(annotated: pl.LazyFrame) -> pl.LazyFrame:
     """Rule 7: per thread, its events and breaks, and whether it is stray / an orphan."""
+    text = ["thread_id"] if "thread_id" in annotated.collect_schema() else []
     return (
         annotated.group_by("thread_key")
         .agg(
-            pl.col("thread_id").first(),
+            *(pl.col(c).first() for c in text),
             pl.len().alias("events"),
             pl.col("is_break").sum().alias("breaks"),
         )
@@ -200,11 +268,11 @@ def stray_threads(annotated: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def split_traces(annotated: pl.LazyFrame) -> pl.LazyFrame:
-    """Rule 9: trace IDs whose events carry two or more distinct threads."""
+def split_traces(annotated: pl.LazyFrame, trace: str = "trace_id") -> pl.LazyFrame:
+    """Rule 9: trace IDs (or keys: ``trace``) whose events carry two or more distinct threads."""
     return (
-        annotated.filter(pl.col("trace_id").is_not_null())
-        .group_by("trace_id")
+        annotated.filter(pl.col(trace).is_not_null())
+        .group_by(trace)
         .agg(pl.col("thread_key").n_unique().alias("threads"))
         .filter(pl.col("threads") >= 2)
     )

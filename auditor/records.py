@@ -8,7 +8,11 @@ canonical fields, parses the timestamp, normalizes IDs, decides the reject
 reason and accumulates columns, so every reader builds its frame the same way.
 
 The timestamp and ID rules are the ones the jsonl reader applies in Polars:
-keep both in step.
+keep both in step. The jsonl reader does not use this builder, even for the lines
+it decodes one by one: its per-line rows go through the same Polars
+normalization as its vectorized rows, so that one file is never normalized by
+two implementations (see :mod:`auditor.readers.jsonl_plan` for why and for what
+unifying both would take).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from auditor import continuity
+from auditor.keys import Fetch
 from auditor.stats import wilson_interval
 
 #: DESIGN.md's keys, in this order, then the dashboard's extra keys.
@@ -52,10 +53,11 @@ _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """A report and the annotated events it came from (for `--export-breaks`)."""
+    """A report, the annotated (compact) events it came from and the fetch of their text."""
 
     report: dict[str, Any]
     events: pl.DataFrame
+    fetch: Fetch
 
 
 def _rfc3339(value: Any) -> str | None:
@@ -65,38 +67,73 @@ def _rfc3339(value: Any) -> str | None:
 def _events_of(records: pl.LazyFrame) -> pl.LazyFrame:
     accepted = pl.col("reject_reason").is_null()
     return records.filter(
-        accepted & pl.col("user_id").is_not_null() & pl.col("thread_id").is_not_null()
+        accepted & pl.col("session_key").is_not_null() & pl.col("thread_key").is_not_null()
     ).select(
-        "ts", "source", "line", "user_id", "session_id", "thread_id", "run_id", "event", "trace_id"
+        "ts",
+        "source_order",
+        "source_rank",
+        "line",
+        "session_key",
+        "thread_key",
+        "run_key",
+        "event",
+        "trace_key",
     )
 
 
 def _accounting(records: pl.LazyFrame) -> pl.LazyFrame:
     accepted = pl.col("reject_reason").is_null()
-    has_user = pl.col("user_id").is_not_null()
+    has_user = pl.col("session_key").is_not_null()
     return records.select(
         pl.len().alias("lines"),
         (~accepted).sum().alias("rejected"),
         (accepted & ~has_user).sum().alias("unattributed"),
-        (accepted & has_user & pl.col("thread_id").is_null()).sum().alias("missing_thread"),
+        (accepted & has_user & pl.col("thread_key").is_null()).sum().alias("missing_thread"),
     )
 
 
-def _rejects(records: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def _rejects(records: pl.LazyFrame, names: Sequence[str]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     rejected = records.filter(pl.col("reject_reason").is_not_null())
-    by_reason = rejected.group_by("reject_reason").len().sort("reject_reason")
+    reason = pl.col("reject_reason").cast(pl.String)
+    by_reason = rejected.group_by(reason).len().sort("reject_reason")
     examples = (
         rejected.sort(["source_order", "line"])
         .head(REJECTED_EXAMPLES)
-        .select("source", "line", pl.col("reject_reason").alias("reason"))
+        .select(
+            pl.col("source_order")
+            .replace_strict(list(range(len(names))), list(names), return_dtype=pl.String)
+            .alias("source"),
+            "line",
+            reason.alias("reason"),
+        )
     )
     return by_reason, examples
 
 
-def _event_queries(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
+def _split_trace_count(annotated: pl.LazyFrame, parts: int) -> pl.LazyFrame:
+    """Rule 9's count, one partition of trace keys at a time: a trace's events all fall in
+    one partition, and each group-by holds only its partition's traces (often one per event)."""
+    if parts == 1:
+        return continuity.split_traces(annotated, "trace_key").select(
+            pl.len().alias("split_traces")
+        )
+    # the partition of a trace: its key's low 64 bits modulo `parts` (cheaper than 128-bit)
+    low = pl.col("trace_key").cast(pl.UInt64, wrap_numerical=True)
+    keyed = annotated.select("trace_key", "thread_key", (low % parts).alias("part")).collect()
+    counts = [
+        continuity.split_traces(keyed.lazy().filter(pl.col("part") == part), "trace_key").select(
+            pl.len().alias("split_traces")
+        )
+        for part in range(parts)
+    ]
+    return pl.concat(counts).select(pl.col("split_traces").sum())
+
+
+def _event_queries(annotated: pl.LazyFrame, parts: int = 1) -> list[pl.LazyFrame]:
     per_session = annotated.group_by("session_index").agg(
-        pl.col("user_id").first(),
-        pl.col("session_id").first(),
+        # where to fetch the session's user and session ID from: its first event
+        pl.col("source_order").filter(pl.col("session_start")).first(),
+        pl.col("line").filter(pl.col("session_start")).first(),
         pl.len().alias("events"),
         pl.col("is_break").sum().alias("breaks"),
         pl.col("thread_key").n_unique().alias("threads"),
@@ -116,10 +153,11 @@ def _event_queries(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
         pl.col("stray").sum().alias("stray_threads"),
         pl.col("orphan").sum().alias("orphan_threads"),
     )
-    split = continuity.split_traces(annotated).select(pl.len().alias("split_traces"))
+    split = _split_trace_count(annotated, parts)
     by_event = (
         annotated.group_by("event")
         .agg(pl.len().alias("events"), pl.col("is_break").sum().alias("breaks"))
+        .with_columns(pl.col("event").cast(pl.String))
         .sort(["breaks", "events", "event"], descending=[True, True, False], nulls_last=True)
     )
     per_minute = (
@@ -131,13 +169,10 @@ def _event_queries(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
     threads_per_session = (
         per_session.group_by("threads").agg(pl.len().alias("sessions")).sort("threads")
     )
-    top_sessions = (
-        per_session.sort(
-            ["breaks", "events", "user_id", "session_id"], descending=[True, True, False, False]
-        )
-        .head(TOP_SESSIONS)
-        .select("user_id", "session_id", "events", "breaks", "threads")
-    )
+    # ties in order of the sessions' first events in the input (keys have no text to sort by)
+    top_sessions = per_session.sort(
+        ["breaks", "events", "source_order", "line"], descending=[True, True, False, False]
+    ).head(TOP_SESSIONS)
     return [
         totals,
         thread_totals,
@@ -149,36 +184,50 @@ def _event_queries(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
     ]
 
 
+def _with_text(frame: pl.DataFrame, fetch: Fetch) -> pl.DataFrame:
+    """``frame`` with the text columns of its ``(source_order, line)`` records, in its order."""
+    return frame.join(fetch(frame), on=["source_order", "line"], how="left", maintain_order="left")
+
+
 def analyse(
     records: pl.LazyFrame,
     *,
     label: str,
     inputs: Sequence[str],
+    fetch: Fetch,
     transitions: Sequence[str] = continuity.DEFAULT_TRANSITIONS,
     run_starts: Sequence[str] = continuity.DEFAULT_RUN_STARTS,
 ) -> Analysis:
-    """The report of one record frame (with ``source_order``), and its annotated events."""
+    """The report of one compact record frame (:mod:`auditor.keys`), and its annotated events.
+
+    ``fetch`` returns the text of the few records the report shows (examples, top sessions).
+    """
+    names = list(dict.fromkeys(inputs))
     annotated = continuity.annotate(_events_of(records), transitions, run_starts)
-    by_reason, rejected_examples = _rejects(records)
+    by_reason, rejected_examples = _rejects(records, names)
     results = pl.collect_all(
-        [_accounting(records), by_reason, rejected_examples, *_event_queries(annotated.lazy())]
+        [
+            _accounting(records),
+            by_reason,
+            rejected_examples,
+            *_event_queries(annotated.lazy(), continuity.partitions(annotated.height)),
+        ]
     )
     accounting, reasons, rej_examples = results[:3]
     totals, thread_totals, split, by_event, per_minute, tps, top = results[3:]
-    examples = (
-        breaks_frame(annotated)
-        .head(BREAK_EXAMPLES)
-        .select(
-            "source",
-            "line",
-            pl.col("ts").dt.strftime(_TS_FORMAT),
-            "user_id",
-            "session_id",
-            "event",
-            "expected_thread",
-            "actual_thread",
-            "trace_id",
-        )
+    examples = breaks_frame(annotated, fetch, limit=BREAK_EXAMPLES).select(
+        "source",
+        "line",
+        pl.col("ts").dt.strftime(_TS_FORMAT),
+        "user_id",
+        "session_id",
+        "event",
+        "expected_thread",
+        "actual_thread",
+        "trace_id",
+    )
+    top = _with_text(top, fetch).select(
+        "user_id", pl.col("session_id").fill_null(""), "events", "breaks", "threads"
     )
     counts = accounting.row(0, named=True)
     tot = totals.row(0, named=True)
@@ -213,22 +262,26 @@ def analyse(
         "break_examples": examples.to_dicts(),
         "rejected_examples": rej_examples.to_dicts(),
     }
-    return Analysis(report=report, events=annotated)
+    return Analysis(report=report, events=annotated, fetch=fetch)
 
 
-def breaks_frame(annotated: pl.DataFrame) -> pl.DataFrame:
-    """Every break event with its session, expected and actual thread, source and line."""
-    breaks = annotated.filter(pl.col("is_break"))
-    expected = annotated.get_column("thread_id").gather(breaks.get_column("current_row"))
+def breaks_frame(annotated: pl.DataFrame, fetch: Fetch, limit: int | None = None) -> pl.DataFrame:
+    """Every break event (or the first ``limit`` in ``(ts, source, line)`` order) with its
+    session, expected and actual thread, source and line."""
+    breaks = annotated.filter(pl.col("is_break")).sort(["ts", "source_rank", "line"])
+    if limit is not None:
+        breaks = breaks.head(limit)
+    setters = annotated.select("source_order", "line").gather(breaks.get_column("current_row"))
+    expected = _with_text(setters, fetch).get_column("thread_id").alias("expected_thread")
     return (
-        breaks.with_columns(expected.alias("expected_thread"))
-        .sort(["ts", "source", "line"])
+        _with_text(breaks.select("source_order", "line", "ts"), fetch)
+        .with_columns(expected)
         .select(
             "source",
             "line",
             "ts",
             "user_id",
-            "session_id",
+            pl.col("session_id").fill_null(""),
             "event",
             "expected_thread",
             pl.col("thread_id").alias("actual_thread"),

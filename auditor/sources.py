@@ -4,11 +4,76 @@ from __future__ import annotations
 
 import gzip
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from auditor.errors import InputError
+
+
+class _ZstdFrames:
+    """A read-only stream of every zstd frame of a file, one after another.
+
+    Unlike ``zstandard``'s stream reader, which ends quietly, a file cut inside a
+    frame raises `EOFError` (as `gzip` does), once all that could be decompressed
+    was returned. Zero padding between frames is skipped.
+    """
+
+    _FEED = 1 << 16
+
+    def __init__(self, raw: BinaryIO) -> None:
+        import zstandard
+
+        self._zstd = zstandard
+        self._raw = raw
+        self._worker = zstandard.ZstdDecompressor().decompressobj()
+        self._started = False
+        self._pending = b""
+
+    def read1(self, size: int = -1) -> bytes:
+        """At least one byte unless the stream ended (then b"" or `EOFError` when cut)."""
+        del size  # one decompression step per call, whatever its size
+        while True:
+            chunk = self._pending or self._raw.read(self._FEED)
+            self._pending = b""
+            if not chunk:
+                if self._started:
+                    raise EOFError("zstd file ended before the end of its last frame")
+                return b""
+            if not self._started:
+                chunk = chunk.lstrip(b"\0")
+                if not chunk:
+                    continue
+                self._started = True
+            out: bytes = self._worker.decompress(chunk)
+            if self._worker.eof:
+                self._pending = self._worker.unused_data
+                self._worker = self._zstd.ZstdDecompressor().decompressobj()
+                self._started = False
+            if out:
+                return out
+
+    read = read1
+
+    def __iter__(self) -> Iterator[bytes]:
+        pending = b""
+        while block := self.read1():
+            lines = (pending + block).split(b"\n")
+            pending = lines.pop()
+            yield from (line + b"\n" for line in lines)
+        if pending:
+            yield pending
+
+    def close(self) -> None:
+        """Close the file."""
+        self._raw.close()
+
+    def __enter__(self) -> _ZstdFrames:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +102,7 @@ class Source:
             if self.compression == "gzip":
                 return gzip.open(self.path, "rb")  # type: ignore[return-value]
             if self.compression == "zstd":
-                import zstandard
-
-                raw = self.path.open("rb")
-                # Across frames: the Collector and `zstd` tools may write several frames per file.
-                return zstandard.ZstdDecompressor().stream_reader(
-                    raw, closefd=True, read_across_frames=True
-                )
+                return _ZstdFrames(self.path.open("rb"))  # type: ignore[return-value]
             return self.path.open("rb")
         except OSError as exc:
             raise InputError(f"cannot read {self.name}: {exc.strerror or exc}") from None

@@ -8,7 +8,7 @@ Prints medians of ``--repeat`` runs, the ratios, peak RSS, and with ``--scaling`
 the RSS growth of `quality audit` when the input grows 4x. Checks that all three
 find the same number of breaks and run breaks.
 
-Usage: python benchmarks/audit_bench.py [--events 5000000] [--repeat 3] [--scaling]
+Usage: python benchmarks/audit_bench.py [--events 5000000] [--repeat 3] [--scaling] [--stages]
 """
 
 from __future__ import annotations
@@ -213,6 +213,21 @@ print(json.dumps({"lines": lines, "breaks": breaks, "run_breaks": run_breaks,
 """
 
 
+STAGES_RUNNER = """
+import json, sys, time
+started = time.perf_counter()
+from auditor.audit import AuditOptions, _analyser, load
+imported = time.perf_counter()
+loaded = load([sys.argv[1]], AuditOptions())
+read = time.perf_counter()
+report = _analyser(AuditOptions(), loaded)(loaded.records.lazy(), "bench").report
+done = time.perf_counter()
+print(json.dumps({"import": imported - started, "read": read - imported,
+                  "analyse": done - read, "breaks": report["breaks"],
+                  "run_breaks": report["run_breaks"]}))
+"""
+
+
 def _run(argv: list[str]) -> tuple[float, float, dict[str, object], float]:
     """Wall seconds, peak RSS (MB), the JSON printed and CPU seconds of one child process."""
     started = time.perf_counter()
@@ -246,6 +261,9 @@ def main() -> None:
     parser.add_argument("--python-repeat", type=int, default=None, help="default: --repeat")
     parser.add_argument("--only", nargs="*", default=None, help="subset of implementations")
     parser.add_argument("--scaling", action="store_true", help="also audit a 4x input")
+    parser.add_argument(
+        "--stages", action="store_true", help="also time reading vs analysis (in-process)"
+    )
     args = parser.parse_args()
     path = dataset(args.events)
     size_gb = path.stat().st_size / 1e9
@@ -275,6 +293,13 @@ def main() -> None:
         print(f"audit / duckdb cpu ratio:  {audit[3] / duck[3]:.2f}")
     if audit and "python" in results:
         print(f"python / audit speed-up:   {results['python'][0] / audit[0]:.1f}x (target >= 10)")
+    if args.stages:
+        runs = [_run([sys.executable, "-c", STAGES_RUNNER, str(path)]) for _ in range(args.repeat)]
+        split = {k: statistics.median(float(r[2][k]) for r in runs) for k in ("read", "analyse")}
+        print(
+            f"stages (library, no CLI): read+normalize+compact median {split['read']:.2f}s, "
+            f"analysis median {split['analyse']:.2f}s"
+        )
     if audit and args.scaling:
         big = dataset(args.events * 4)
         elapsed, rss, _, _ = _run(commands(big)["quality audit"])

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
+from auditor import keys
 from auditor.errors import UsageError
 from auditor.fields import ReadOptions
 from auditor.schema import empty_records
@@ -79,3 +80,32 @@ def scan_sources(sources: Sequence[Source], fmt: str, options: ReadOptions) -> p
     if not frames:
         return empty_records()
     return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+
+
+def read_compact(
+    sources: Sequence[Source], fmt: str, options: ReadOptions, names: Sequence[str]
+) -> tuple[pl.DataFrame, keys.Fetch]:
+    """The compact frame (:mod:`auditor.keys`) of all sources, and the fetch of records' text.
+
+    ``names`` are the distinct source names in input order (``source_order``). JSON-lines
+    files are compacted while they are read; the other formats' readers build their
+    record frame in memory anyway, which then serves the fetch.
+    """
+    split = options.split_by is not None
+    parts: list[tuple[set[int], pl.DataFrame, keys.Fetch]] = []
+    for name, group in group_by_format(sources, fmt).items():
+        if name == "jsonl":
+            from auditor.readers.jsonl import read_jsonl_compact
+
+            parts.extend(read_jsonl_compact(group, options, names))
+            continue
+        records = reader_for(name)(group, options).collect()
+        frame = keys.compact(records.lazy(), names, split).collect()
+        parts.append(
+            ({names.index(s.name) for s in group}, frame, keys.frame_fetch(records, names))
+        )
+    if not parts:
+        empty = keys.compact(empty_records(), names, split).collect()
+        return empty, keys.combined_fetch([])
+    frame = pl.concat([f for _, f, _ in parts], how="vertical_relaxed")
+    return frame, keys.combined_fetch([(orders, fetch) for orders, _, fetch in parts])

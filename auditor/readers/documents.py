@@ -22,6 +22,7 @@ import orjson
 import polars as pl
 import zstandard
 
+from auditor import progress
 from auditor.errors import InputError
 from auditor.fields import ReadOptions
 from auditor.records import RecordBuilder
@@ -325,10 +326,13 @@ def scan_documents(
     """The record frame of sources read document by document with ``add_document``."""
     builder = RecordBuilder(options)
     for source in sources:
-        for document in iter_documents(read_text(source), explode_arrays=explode_arrays):
+        text = read_text(source)
+        for document in iter_documents(text, explode_arrays=explode_arrays):
             where = (source.name, document.line)
             if document.reject is not None:
                 builder.reject(*where, document.reject)
             else:
                 add_document(builder, where, document.value)
+        # the progress bar counts bytes on disk: a source is done when its documents are
+        progress.advance(source.path.stat().st_size if source.path else len(text.text))
     return builder.frame()

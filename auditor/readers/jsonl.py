@@ -12,9 +12,10 @@ Two ways in, one result (:mod:`auditor.readers.jsonl_plan` decides the fields,
 :mod:`auditor.readers.normalize` finishes the record frame):
 
 1. a plain file: Polars' NDJSON reader on the top-level candidate keys, with the
-   record frame finished in the same streaming pass (:func:`_read_ndjson`); exact
-   for files of JSON objects without blank lines, the few flagged lines being
-   decoded again from their own text;
+   record frame finished in the same streaming pass (:func:`_read_ndjson`), and for
+   the audit compacted to keys there too (:func:`read_jsonl_compact`,
+   :mod:`auditor.keys`); exact for files of JSON objects without blank lines, the
+   few flagged lines being decoded again from their own text;
 2. anything else (invalid JSON, non-objects, blank lines, invalid UTF-8, compressed
    inputs, stdin): lines are read as bytes and decoded in batches of 100,000 by
    ``str.json_decode`` (top-level keys first, nested paths only where needed) and,
@@ -24,98 +25,180 @@ Two ways in, one result (:mod:`auditor.readers.jsonl_plan` decides the fields,
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+import zlib
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import accumulate
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 import polars as pl
 
-from auditor import progress
+from auditor import keys, progress
 from auditor.fields import ReadOptions
-from auditor.readers.jsonl_plan import RAW_SCHEMA, DecodePlan, build_plan, decode_lines
+from auditor.readers.jsonl_plan import (
+    RAW_SCHEMA,
+    DecodePlan,
+    build_plan,
+    decode_lines,
+    flag_typed_ids,
+)
 from auditor.readers.normalize import finish_records
 from auditor.schema import RejectReason, empty_records
 from auditor.sources import Source
 
 _BATCH_LINES = 100_000
+_READ_BLOCK = 1 << 20
 _SAMPLE_BYTES = 1 << 18
-_COUNTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-line-index")
-_BLOCK = 1 << 16
+_ANCHOR = 1 << 16
+_INDEXER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-line-index")
+
+
+#: What a cut or corrupt compressed stream raises mid-read (gzip: EOFError or BadGzipFile).
+_CUT_STREAM: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error)
+
+
+def _stream_lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """The stream's lines (newline kept), then ``None`` when it was cut or corrupt.
+
+    Read in blocks, so that what was decompressed before the cut is all kept; a
+    partial last line comes out as it is (without newline).
+    """
+    # read1: one decompression step per call; read(n) would lose what it gathered on a cut
+    read = getattr(stream, "read1", stream.read)
+    pending = b""
+    while True:
+        try:
+            block = read(_READ_BLOCK)
+        except _CUT_STREAM + _zstd_errors():
+            block, cut = b"", True
+        else:
+            cut = False
+        if not block:
+            if pending:
+                yield pending
+            if cut:
+                yield None
+            return
+        parts = (pending + block).split(b"\n")
+        pending = parts.pop()
+        for part in parts:
+            yield part + b"\n"
+
+
+def _zstd_errors() -> tuple[type[BaseException], ...]:
+    import zstandard
+
+    return (zstandard.ZstdError,)
 
 
 def _bytes_batches(source: Source, plan: DecodePlan) -> Iterator[pl.DataFrame]:
-    """Decode a stream line by line in batches; invalid UTF-8 lines become rejects."""
+    """Decode a stream line by line in batches; invalid UTF-8 lines become rejects.
+
+    A cut or corrupt compressed stream is one more `invalid_json` record: its last
+    (partial) line when it has one, else a record at the line after the last one.
+    """
     texts: list[str] = []
     numbers: list[int] = []
     bad_utf8: list[int] = []
+    cut_at: list[int] = []
 
     def flush() -> pl.DataFrame:
         good = decode_lines(pl.Series(texts, dtype=pl.String), plan).with_columns(
             line=pl.Series(numbers, dtype=pl.Int64)
         )
         bad = pl.DataFrame(
-            {"line": bad_utf8, "raw_reject": [RejectReason.INVALID_UTF8.value] * len(bad_utf8)},
+            {
+                "line": [*bad_utf8, *cut_at],
+                "raw_reject": [RejectReason.INVALID_UTF8.value] * len(bad_utf8)
+                + [RejectReason.INVALID_JSON.value] * len(cut_at),
+            },
             schema={"line": pl.Int64, "raw_reject": pl.String},
         )
         out = pl.concat([good, bad], how="diagonal_relaxed").sort("line")
         texts.clear()
         numbers.clear()
         bad_utf8.clear()
+        cut_at.clear()
         return out
 
+    number = 0
+    partial = False
     with source.open() as stream:
-        for number, raw in enumerate(stream, start=1):
+        for raw in _stream_lines(stream):
+            if raw is None:
+                if partial:  # the cut record is the partial line itself: make it a reject
+                    if numbers and numbers[-1] == number:
+                        numbers.pop()
+                        texts.pop()
+                    elif bad_utf8 and bad_utf8[-1] == number:
+                        bad_utf8.pop()
+                    cut_at.append(number)
+                else:
+                    cut_at.append(number + 1)
+                break
+            if len(texts) + len(bad_utf8) >= _BATCH_LINES:
+                yield flush()  # before the line, so that a cut partial line is still held
+            number += 1
+            partial = not raw.endswith(b"\n")
             progress.advance(len(raw))
             if not raw.strip():
+                partial = False  # a blank partial line is no record: the cut is one after it
                 continue
             try:
                 texts.append(raw.decode("utf-8"))
                 numbers.append(number)
             except UnicodeDecodeError:
                 bad_utf8.append(number)
-            if len(texts) + len(bad_utf8) >= _BATCH_LINES:
-                yield flush()
     yield flush()
 
 
 @dataclass(frozen=True, slots=True)
 class _LineIndex:
-    """Newlines per fixed-size block of a file: enough to count lines and to fetch a few."""
+    """Where lines start in a file: ``(line, byte offset)`` anchors about every 64 KB.
+
+    Enough to count the file's lines and to fetch a few of them.
+    """
 
     path: Path
-    cumulative: list[int]  # newlines in blocks 0..i
-    lines: int  # physical lines (a last line without newline counts)
+    total: int  # physical lines (a last line without newline counts)
+    lines: list[int]  # 1-based line number at each anchor, ascending
+    offsets: list[int]  # byte offset where that line starts
 
     @classmethod
     def build(cls, path: Path) -> _LineIndex:
-        counts: list[int] = []
-        last = b"\n"
+        """Read the file once, counting newlines and anchoring the first line of each block."""
+        lines, offsets = [1], [0]
+        newlines, offset, last = 0, 0, b"\n"
         with path.open("rb", buffering=0) as handle:
-            while block := handle.read(_BLOCK):
-                counts.append(block.count(b"\n"))
+            while block := handle.read(_ANCHOR):
+                first = block.find(b"\n")
+                if first >= 0:
+                    lines.append(newlines + 2)
+                    offsets.append(offset + first + 1)
+                newlines += block.count(b"\n")
+                offset += len(block)
                 last = block[-1:]
-        cumulative = list(accumulate(counts))
-        total = cumulative[-1] if cumulative else 0
-        return cls(path, cumulative, total + (last != b"\n"))
+        return cls(path, newlines + (last != b"\n"), lines, offsets)
 
-    def fetch(self, numbers: Sequence[int]) -> list[bytes]:
-        """The text of the given 1-based lines (without the newline), in the given order."""
-        out: list[bytes] = []
+    def fetch(self, numbers: Sequence[int]) -> dict[int, bytes]:
+        """The text of the given 1-based lines (without the newline), by line number."""
+        out: dict[int, bytes] = {}
+        cached: tuple[int, bytes, list[bytes]] | None = None
         with self.path.open("rb") as handle:
-            for number in numbers:
-                before = number - 1  # newlines before the line starts
-                block = bisect_left(self.cumulative, before) if before else 0
-                skip = before - (self.cumulative[block - 1] if block else 0) if before else 0
-                handle.seek(block * _BLOCK)
-                data = handle.read(_BLOCK)
-                rest = data.split(b"\n", skip)[-1] if skip else data
-                while b"\n" not in rest and (more := handle.read(_BLOCK)):
-                    rest += more
-                out.append(rest.split(b"\n", 1)[0])
+            for number in sorted(set(numbers)):
+                anchor = bisect_right(self.lines, number) - 1
+                if cached is None or cached[0] != anchor:
+                    handle.seek(self.offsets[anchor])
+                    if anchor + 1 < len(self.offsets):
+                        data = handle.read(self.offsets[anchor + 1] - self.offsets[anchor])
+                    else:
+                        data = handle.read()
+                    cached = (anchor, data, [])
+                skip = number - self.lines[anchor]
+                out[number] = cached[1].split(b"\n", skip + 1)[skip]
         return out
 
 
@@ -135,13 +218,33 @@ def _sampled_keys(source: Source, plan: DecodePlan) -> set[str]:
     return keys
 
 
+#: Turns finished (lazy) records into the frame to keep: text records, or compact ones.
+Finish = Callable[[pl.LazyFrame], pl.LazyFrame]
+
+
+def _no_finish(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return frame
+
+
 def _ndjson_frame(
-    source: Source, plan: DecodePlan, schema: Mapping[str, pl.DataType], options: ReadOptions
+    source: Source,
+    plan: DecodePlan,
+    schema: Mapping[str, pl.DataType],
+    options: ReadOptions,
+    finish: Finish,
 ) -> pl.DataFrame:
-    """Read and finish the records in one streaming pass; ``needs_raw`` is kept."""
+    """Read and finish the records in one streaming pass; ``needs_raw`` is kept.
+
+    Every expression of the pass must stream: one that does not (``replace_strict``
+    does not) makes Polars hold the whole input in memory.
+    """
     assert source.path is not None
+    # a file:// URI makes Polars read the file in chunks instead of mapping all of it
+    # (a mapped file counts in the process' resident memory: 1.7 GB for 1.7 GB)
     raw = (
-        pl.scan_ndjson(source.path, schema=schema, row_index_name="__row")
+        pl.scan_ndjson(source.path.resolve().as_uri(), schema=schema, row_index_name="__row")
+        # a key the sample did not show holds no value: text like the others
+        .with_columns(pl.col(k).cast(pl.String) for k, t in schema.items() if t == pl.Null())
         .select(
             pl.lit(source.name).alias("source"),
             (pl.col("__row").cast(pl.Int64) + 1).alias("line"),
@@ -152,11 +255,25 @@ def _ndjson_frame(
         )
         .drop("__any")
         .with_columns(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items())
+        .with_columns(flag_typed_ids())
     )
-    return finish_records(raw, options, keep=("needs_raw",)).collect(engine="streaming")
+    return finish(finish_records(raw, options, keep=("needs_raw",))).collect(engine="streaming")
 
 
-def _read_ndjson(source: Source, plan: DecodePlan, options: ReadOptions) -> pl.LazyFrame | None:
+def _patch(frame: pl.DataFrame, positions: pl.Series, rows: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``rows`` written at ``positions``: only the columns where a value
+    changes are rewritten (each is one copy), usually none."""
+    for i, name in enumerate(frame.columns):
+        old, new = frame.get_column(name).gather(positions), rows.get_column(name)
+        if old.dtype == new.dtype and old.equals(new, check_names=False, null_equal=True):
+            continue
+        frame.replace_column(i, frame.get_column(name).scatter(positions, new))
+    return frame
+
+
+def _read_ndjson(
+    source: Source, plan: DecodePlan, options: ReadOptions, finish: Finish
+) -> tuple[pl.DataFrame, _LineIndex] | None:
     """The fast path: Polars' NDJSON reader on top-level keys, or None when it cannot be exact.
 
     The schema reads as text the keys that the first lines use and types every
@@ -167,52 +284,87 @@ def _read_ndjson(source: Source, plan: DecodePlan, options: ReadOptions) -> pl.L
     """
     assert source.path is not None
     sampled = _sampled_keys(source, plan)
-    # indexing newlines (Python, GIL mostly held) overlaps with the Polars read (GIL released)
-    index = _COUNTER.submit(_LineIndex.build, source.path)
+    # indexing lines (Python, GIL mostly held) overlaps with the Polars read (GIL released)
+    index = _INDEXER.submit(_LineIndex.build, source.path)
     pruned = {k: (t if k in sampled else pl.Null()) for k, t in plan.top_schema.items()}
     frame = None
     for schema in (pruned, plan.top_schema):
         try:
-            frame = _ndjson_frame(source, plan, schema, options)
+            frame = _ndjson_frame(source, plan, schema, options, finish)
             break
         except pl.exceptions.PolarsError as exc:
             if "NULL-typed" not in str(exc):
                 break  # not a key the sample missed: a bad line, the exact path will tell
-
-    if frame is None or frame.height != index.result().lines:
+    if frame is None or frame.height != index.result().total:
         return None
     progress.advance(source.path.stat().st_size)
     needs_raw = frame.get_column("needs_raw")
+    frame = frame.drop("needs_raw")
     if not needs_raw.any():
-        return frame.lazy().drop("needs_raw")
-    wanted = frame.filter(needs_raw).get_column("line")
-    texts = [raw.decode("utf-8") for raw in index.result().fetch(wanted.to_list())]
-    fixed = decode_lines(pl.Series(texts, dtype=pl.String), plan).with_columns(
-        wanted, source=pl.lit(source.name)
+        return frame, index.result()
+    # lines the top-level columns cannot make exact: decoded again from their own text
+    positions = needs_raw.arg_true()
+    wanted = frame.get_column("line").gather(positions)
+    found = index.result().fetch(wanted.to_list())
+    texts = pl.Series([found[n].decode("utf-8") for n in wanted.to_list()], dtype=pl.String)
+    fixed = decode_lines(texts, plan).with_columns(wanted, source=pl.lit(source.name))
+    redone = finish(finish_records(fixed.lazy(), options)).collect()
+    return _patch(frame, positions, redone), index.result()
+
+
+def _raw_batch(source: Source, batch: pl.DataFrame) -> pl.LazyFrame:
+    """One decoded batch as raw columns with its source."""
+    return batch.lazy().select(
+        pl.lit(source.name).alias("source"),
+        pl.col("line"),
+        *(
+            pl.col(c).cast(t) if c in batch.columns else pl.lit(None, t).alias(c)
+            for c, t in RAW_SCHEMA.items()
+        ),
     )
-    # the consumer reads the unflagged rows lazily, so the big frame is never copied;
-    # rows are no longer in line order, which no consumer relies on
-    kept = frame.lazy().filter(~pl.col("needs_raw")).drop("needs_raw")
-    return pl.concat([kept, finish_records(fixed.lazy(), options)])
 
 
 def _scan_bytes(source: Source, plan: DecodePlan) -> pl.LazyFrame:
     frames = [f for f in _bytes_batches(source, plan) if f.height]
     if not frames:
         return pl.LazyFrame(schema={"source": pl.String, "line": pl.Int64, **RAW_SCHEMA})
-    frame = pl.concat(frames, how="diagonal_relaxed")
-    return frame.lazy().select(
-        pl.lit(source.name).alias("source"),
-        pl.col("line"),
-        *(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items()),
-    )
+    return _raw_batch(source, pl.concat(frames, how="diagonal_relaxed"))
+
+
+def _stream_fetch(source: Source, plan: DecodePlan, options: ReadOptions, order: int) -> keys.Fetch:
+    """A fetch that reads a (compressed) file's lines again, up to the last one wanted,
+    and decodes those exactly as the read did."""
+
+    def fetch(wanted: pl.DataFrame) -> pl.DataFrame:
+        numbers = set(wanted.get_column("line").to_list())
+        found: dict[int, str] = {}
+        if numbers:
+            last = max(numbers)
+            with source.open() as stream:
+                for number, line in enumerate(_stream_lines(stream), start=1):
+                    if line is None or number > last:
+                        break
+                    if number in numbers:
+                        found[number] = line.decode("utf-8").rstrip("\n")
+        present = sorted(found)
+        texts = pl.Series([found[n] for n in present], dtype=pl.String)
+        decoded = decode_lines(texts, plan).with_columns(
+            pl.Series("line", present, dtype=pl.Int64), source=pl.lit(source.name)
+        )
+        return (
+            finish_records(decoded.lazy(), options)
+            .select(pl.lit(order, pl.UInt32).alias("source_order"), "line", *keys.FETCHED)
+            .collect()
+        )
+
+    return fetch
 
 
 def _scan_source(source: Source, plan: DecodePlan, options: ReadOptions) -> pl.LazyFrame:
     if source.is_plain_file:
-        fast = _read_ndjson(source, plan, options)
+        fast = _read_ndjson(source, plan, options, _no_finish)
         if fast is not None:
-            return fast
+            return fast[0].lazy()
     return finish_records(_scan_bytes(source, plan), options)
 
 
@@ -223,3 +375,65 @@ def scan_jsonl(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
     plan = build_plan(options)
     frames = [_scan_source(s, plan, options) for s in sources]
     return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+
+
+def _index_fetch(
+    source: Source, index: _LineIndex, plan: DecodePlan, options: ReadOptions, order: int
+) -> keys.Fetch:
+    """A fetch that decodes the wanted lines of a file again, exactly as the read did."""
+
+    def fetch(wanted: pl.DataFrame) -> pl.DataFrame:
+        numbers = wanted.get_column("line").to_list()
+        found = index.fetch(numbers)
+        texts = pl.Series([found[n].decode("utf-8") for n in numbers], dtype=pl.String)
+        raw = decode_lines(texts, plan).with_columns(
+            pl.Series("line", numbers, dtype=pl.Int64), source=pl.lit(source.name)
+        )
+        return (
+            finish_records(raw.lazy(), options)
+            .select(pl.lit(order, pl.UInt32).alias("source_order"), "line", *keys.FETCHED)
+            .collect()
+        )
+
+    return fetch
+
+
+def read_jsonl_compact(
+    sources: Sequence[Source], options: ReadOptions, names: Sequence[str]
+) -> list[tuple[set[int], pl.DataFrame, keys.Fetch]]:
+    """Per source: its compact frame (:mod:`auditor.keys`), and the fetch of its records' text.
+
+    A plain file is compacted in the streaming pass that reads it, so its text is
+    never held in memory; other inputs are read whole (as :func:`scan_jsonl`) first.
+    """
+    plan = build_plan(options)
+    split = options.split_by is not None
+    out: list[tuple[set[int], pl.DataFrame, keys.Fetch]] = []
+    for source in sources:
+        order = names.index(source.name)
+
+        def finish(frame: pl.LazyFrame, name: str = source.name) -> pl.LazyFrame:
+            kept = ("needs_raw",) if "needs_raw" in frame.collect_schema() else ()
+            return keys.compact(frame, names, split, keep=kept, source=name)
+
+        fast = _read_ndjson(source, plan, options, finish) if source.is_plain_file else None
+        if fast is not None:
+            frame, index = fast
+            out.append(({order}, frame, _index_fetch(source, index, plan, options, order)))
+            continue
+        if source.path is None:  # a stream read once: its text is kept to fetch from
+            records = finish_records(_scan_bytes(source, plan), options).collect()
+            compacted = keys.compact(records.lazy(), names, split).collect()
+            out.append(({order}, compacted, keys.frame_fetch(records, names)))
+            continue
+        # a file that can be read again: only compact rows are kept, batch by batch
+        batches = [
+            finish(finish_records(_raw_batch(source, batch), options)).collect()
+            for batch in _bytes_batches(source, plan)
+            if batch.height
+        ]
+        compacted = (
+            pl.concat(batches) if batches else keys.compact(empty_records(), names, split).collect()
+        )
+        out.append(({order}, compacted, _stream_fetch(source, plan, options, order)))
+    return out

@@ -87,7 +87,7 @@ def _check_extract(name: str, pattern: re.Pattern[str]) -> None:
 
 
 def finish_records(
-    raw: pl.LazyFrame, options: ReadOptions, keep: Sequence[str] = ()
+    raw: pl.LazyFrame, options: ReadOptions, keep: Sequence[str | pl.Expr] = ()
 ) -> pl.LazyFrame:
     """Raw decoded columns -> RECORD_SCHEMA: extracts, ID normalization, timestamps, reasons.
 

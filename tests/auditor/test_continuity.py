@@ -234,3 +234,27 @@ def test_annotate_keeps_the_input_order():
     assert out["order"].to_list() == [1, 0]
     assert out["is_break"].to_list() == [True, False]
     assert out["current_row"].to_list() == [1, 1]
+
+
+def test_partitions_of_sessions_give_the_same_flags(monkeypatch):
+    """Many events are annotated one partition of sessions at a time: same rules, same result."""
+    rows = []
+    for i in range(60):
+        user, thread = f"u{i % 7}", "t1" if i % 9 else "t2"
+        event = "thread.create" if i % 11 == 0 else "quality.get_metrics"
+        rows.append((i % 13, user, f"s{i % 3}", thread, f"r{i % 5}" if i % 4 else None, event))
+    frame = events(*rows).collect()
+    whole = continuity.annotate(frame)
+    monkeypatch.setattr(continuity, "PARTITION_ROWS", 8)
+    assert continuity.partitions(frame.height) == 8
+    parted = continuity.annotate(frame)
+    flags = ["line", "is_break", "run_break", "session_start", "is_transition"]
+    assert_frame_equal(parted.select(flags), whole.select(flags))
+    assert parted["is_break"].sum() > 0 and parted["run_break"].sum() > 0
+    current = continuity.with_current_thread
+    assert current(parted)["current_thread"].equals(current(whole)["current_thread"])
+    # the same sessions, numbered 1..n in some order; `order` is a permutation
+    pairs = parted.select("session_index", "session_key").unique()
+    assert pairs["session_index"].n_unique() == pairs.height == whole["session_index"].n_unique()
+    assert sorted(parted["session_index"].unique().to_list()) == list(range(1, pairs.height + 1))
+    assert sorted(parted["order"].to_list()) == list(range(frame.height))

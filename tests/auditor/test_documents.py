@@ -272,3 +272,26 @@ def test_lines_that_would_join_into_one_value_stay_separate():
         Document(3, {}),
         Document(4, reject="invalid_json"),
     ]
+
+
+def test_scan_documents_reports_progress_in_bytes_on_disk(tmp_path):
+    from auditor import progress
+    from auditor.fields import ReadOptions
+    from auditor.readers.documents import scan_documents
+
+    paths = []
+    for name in ("a.json.gz", "b.json"):
+        data = b'{"a": 1}\n[2]\n'
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+        paths.append(path)
+    seen: list[int] = []
+    added: list[object] = []
+    with progress.reporting(seen.append):
+        scan_documents(
+            [Source.for_path(p) for p in paths],
+            ReadOptions(),
+            lambda builder, where, value: added.append(value),
+        )
+    assert added == [{"a": 1}, [2], {"a": 1}, [2]]
+    assert seen == [p.stat().st_size for p in paths]

@@ -237,9 +237,9 @@ def test_many_sources_keep_their_names_and_lines(tmp_path):
     assert sorted(frame.select("source", "line").rows()) == [(str(a), 1), (str(b), 2)]
 
 
-def test_flagged_lines_are_fetched_exactly_across_block_edges(tmp_path, monkeypatch):
+def test_flagged_lines_are_fetched_exactly_across_anchors(tmp_path, monkeypatch):
     """IDs that read like numbers are re-decoded from their own line, wherever it sits."""
-    monkeypatch.setattr("auditor.readers.jsonl._BLOCK", 37)
+    monkeypatch.setattr("auditor.readers.jsonl._ANCHOR", 37)
     lines = []
     for i in range(60):
         span: object = f"{i}" * (1 + i % 3) if i % 4 == 0 else f"s{i}"
@@ -264,3 +264,81 @@ def test_readers_report_progress_in_bytes(tmp_path):
     with progress.reporting(seen.append):
         read(path)
     assert sum(seen) == path.stat().st_size
+
+
+@pytest.mark.parametrize("cut", [40, 5])
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_a_cut_compressed_file_counts_the_truncated_record(tmp_path, suffix, cut):
+    """A stream cut mid-record (or between records) is one invalid_json record, never a crash."""
+    import zstandard
+
+    text = "".join(json.dumps({**GOOD, "run_id": f"r{i:04d}"}) + "\n" for i in range(3000))
+    raw = text.encode()
+    data = gzip.compress(raw) if suffix == ".gz" else zstandard.ZstdCompressor().compress(raw)
+    path = tmp_path / f"log.jsonl{suffix}"
+    path.write_bytes(data[: len(data) - cut])
+    frame = read(path)
+    rejected = frame.filter(pl.col("reject_reason").is_not_null())
+    assert rejected.select("line", "reject_reason").rows() == [(frame.height, "invalid_json")]
+    accepted = frame.filter(pl.col("reject_reason").is_null())
+    assert accepted["line"].to_list() == list(range(1, frame.height))
+    assert accepted["run_id"].to_list() == [f"r{i:04d}" for i in range(frame.height - 1)]
+    assert 1000 < frame.height <= 3001  # what came out before the cut is kept
+
+
+def test_a_file_cut_exactly_between_records_counts_one_more_record(tmp_path):
+    lines = [json.dumps(GOOD)] * 3
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    # a gzip stream without its 8-byte trailer: every line came out, the stream is still cut
+    path = tmp_path / "log.jsonl.gz"
+    path.write_bytes(whole[:-8])
+    assert reasons(read(path)) == [(1, None), (2, None), (3, None), (4, "invalid_json")]
+
+
+def test_compact_read_fetches_the_text_of_any_line(tmp_path, monkeypatch):
+    """The compact read keeps keys only; its fetch re-reads lines exactly, across anchors and chunks."""
+    from auditor.readers.jsonl import read_jsonl_compact
+
+    monkeypatch.setattr("auditor.readers.jsonl._ANCHOR", 37)
+    lines = [json.dumps({**GOOD, "run_id": f"r{i}", "trace_id": f"0xAB{i}"}) for i in range(50)]
+    path = write(tmp_path, lines)
+    [(orders, frame, fetch)] = read_jsonl_compact(
+        [Source.for_path(path)], build_read_options(), [str(path)]
+    )
+    assert orders == {0}
+    assert frame.height == 50 and "run_id" not in frame.columns
+    wanted = pl.DataFrame({"source_order": [0, 0, 0, 0], "line": [50, 1, 23, 24]})
+    got = fetch(wanted).sort("line")
+    assert got["line"].to_list() == [1, 23, 24, 50]
+    assert got["run_id"].to_list() == ["r0", "r22", "r23", "r49"]
+    assert got["trace_id"].to_list() == ["ab0", "ab22", "ab23", "ab49"]
+    assert got["source"].to_list() == [str(path)] * 4
+
+
+def test_a_file_name_that_is_not_uri_safe(tmp_path):
+    """The fast path reads the file through a file:// URI: odd names must still work."""
+    from auditor.readers.jsonl import _no_finish, _read_ndjson, build_plan
+
+    lines = [json.dumps({**GOOD, "run_id": f"r{i}"}) for i in range(3)]
+    path = write(tmp_path, lines, "my log #1 %20 ü.jsonl")
+    options = build_read_options()
+    fast = _read_ndjson(Source.for_path(path), build_plan(options), options, _no_finish)
+    assert fast is not None
+    assert fast[0].sort("line")["run_id"].to_list() == ["r0", "r1", "r2"]
+
+
+@pytest.mark.parametrize("name", ["log.jsonl.gz", "log.jsonl"])
+def test_compact_read_of_the_exact_path_fetches_by_reading_again(tmp_path, name):
+    """Compressed (or bad-line) files keep only compact rows; their text is read again."""
+    from auditor.readers.jsonl import read_jsonl_compact
+
+    lines = [json.dumps({**GOOD, "run_id": f"r{i}", "trace_id": f"0xAB{i}"}) for i in range(6)]
+    lines.insert(2, "not json")
+    path = write(tmp_path, lines, name)
+    [(_orders, frame, fetch)] = read_jsonl_compact(
+        [Source.for_path(path)], build_read_options(), [str(path)]
+    )
+    assert frame.height == 7 and "run_id" not in frame.columns
+    assert frame.filter(pl.col("reject_reason").is_not_null())["line"].to_list() == [3]
+    got = fetch(pl.DataFrame({"source_order": [0, 0], "line": [7, 1]})).sort("line")
+    assert got.select("line", "run_id", "trace_id").rows() == [(1, "r0", "ab0"), (7, "r5", "ab5")]

@@ -164,3 +164,14 @@ def test_export_breaks(log, tmp_path, suffix):
     assert frame.select(
         "line", "user_id", "session_id", "expected_thread", "actual_thread"
     ).rows() == [(3, "u1", "s1", "t1", "t9")]
+
+
+def test_partitioned_analysis_gives_the_same_report(log, monkeypatch):
+    """Many events are analysed per partition (sessions, trace keys): the report is the same."""
+    from auditor import continuity
+
+    whole = audit([str(log)])
+    assert whole["split_traces"] == 1 and whole["breaks"] == 1
+    monkeypatch.setattr(continuity, "PARTITION_ROWS", 2)
+    assert continuity.partitions(whole["events"]) == 3
+    assert audit([str(log)]) == whole

@@ -1,0 +1,87 @@
+"""Tests for auditor/keys.py: 128-bit keys, the compact frame and fetching records' text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from auditor import keys
+from auditor.schema import RECORD_SCHEMA
+
+T0 = datetime(2026, 11, 24, 8, tzinfo=UTC)
+
+
+def records(*rows: tuple) -> pl.DataFrame:
+    """Rows of (source, line, user, session, thread, run)."""
+    data = [
+        {
+            "source": src,
+            "line": line,
+            "ts": T0,
+            "user_id": user,
+            "session_id": session,
+            "thread_id": thread,
+            "run_id": run,
+            "event": "e",
+        }
+        for src, line, user, session, thread, run in rows
+    ]
+    return pl.DataFrame(data, schema=RECORD_SCHEMA)
+
+
+def test_equal_strings_get_equal_keys_and_null_stays_null():
+    frame = pl.DataFrame({"a": ["x", "y", None, "x", ""]})
+    out = frame.select(keys.hash_key(pl.col("a"))).to_series()
+    assert out.dtype == pl.UInt128
+    assert out[0] == out[3] and out[0] != out[1] and out[4] not in (out[0], out[1])
+    assert out.null_count() == 1 and out[2] is None
+
+
+def test_session_key_is_user_and_session_with_missing_session_as_empty():
+    frame = records(
+        ("a", 1, "u", None, "t", None),
+        ("a", 2, "u", "", "t", None),
+        ("a", 3, "u", "s", "t", None),
+        ("a", 4, None, "s", "t", None),
+        ("a", 5, "us", "", "t", None),
+    )
+    out = frame.select(keys.session_key()).to_series().to_list()
+    assert out[0] == out[1] and len({out[0], out[2], out[4]}) == 3
+    assert out[3] is None
+
+
+def test_compact_frame_holds_no_id_text():
+    frame = records(("b", 1, "u", "s", "t", "r"), ("a", 7, "u", "s", "t2", None))
+    out = keys.compact(frame.lazy(), ["b", "a"]).collect()
+    assert out.columns == [
+        "source_order",
+        "source_rank",
+        "line",
+        "ts",
+        "reject_reason",
+        "session_key",
+        "thread_key",
+        "run_key",
+        "trace_key",
+        "event",
+    ]
+    assert out["source_order"].to_list() == [0, 1]
+    assert out["source_rank"].to_list() == [1, 0]  # rule 4 orders sources by name
+    assert out["run_key"][1] is None and out["trace_key"].null_count() == 2
+
+
+def test_fetch_returns_the_text_of_wanted_records_across_parts():
+    first = records(("a", 1, "u1", "s1", "t1", None), ("a", 2, "u2", None, "t2", "r2"))
+    second = records(("b", 1, "u3", "s3", "t3", None))
+    names = ["a", "b"]
+    fetch = keys.combined_fetch(
+        [({0}, keys.frame_fetch(first, names)), ({1}, keys.frame_fetch(second, names))]
+    )
+    wanted = pl.DataFrame({"source_order": [1, 0, 0], "line": [1, 2, 2]})
+    got = fetch(wanted).sort("source_order", "line")
+    assert got.select("source", "line", "user_id", "session_id", "run_id").rows() == [
+        ("a", 2, "u2", None, "r2"),
+        ("b", 1, "u3", "s3", None),
+    ]
+    assert fetch(wanted.clear()).columns == ["source_order", "line", *keys.FETCHED]
