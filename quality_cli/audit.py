@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from auditor.audit import AuditOptions, audit, compare
-from auditor.continuity import DEFAULT_RUN_STARTS, DEFAULT_TRANSITIONS
 from quality_cli._audit_view import print_comparison, print_report, progress_bar
 from quality_cli._errors import EXIT_CHECK_FAILED
 from quality_cli._output import err_console, print_json
+
+if TYPE_CHECKING:
+    from auditor.audit import AuditOptions
 
 AUDIT_HELP = """Measure continuity breaks in traces and logs (files, dirs, globs, - for stdin).
 
@@ -41,6 +42,10 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 def _options(fmt: str, maps: list[str], extracts: list[str], transitions: list[str],
              run_starts: list[str], label: str | None, export: Path | None) -> AuditOptions:  # fmt: skip
+    # Polars loads here, not when the CLI starts: other commands should not pay for it.
+    from auditor.audit import AuditOptions
+    from auditor.continuity import DEFAULT_RUN_STARTS, DEFAULT_TRANSITIONS
+
     return AuditOptions(
         fmt=fmt,
         maps=tuple(maps),
@@ -82,6 +87,8 @@ def audit_command(
     """Measure continuity breaks in traces and logs."""
     options = _options(fmt, maps, extracts, transitions, run_starts, label, export)
     with progress_bar(paths, quiet):
+        from auditor.audit import audit
+
         result = audit(paths, options, split_at=split_at, split_by=split_by)
     _finish(result, as_json, fail_on)
 
@@ -102,5 +109,7 @@ def compare_command(
     """Compare the break rates of two input sets."""
     options = _options(fmt, maps, extracts, transitions, run_starts, None, export)
     with progress_bar([*before, *after], quiet):
+        from auditor.audit import compare
+
         result = compare(before, after, options)
     _finish(result, as_json, fail_on)
