@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import orjson
-import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from handlers import attributes as attr
 from handlers.config import Strategy
 from handlers.store import Subscription
-from handlers.testing import FakeClock, memory_app
+from handlers.testing import memory_app
 
 LOW = "maybe"  # scores about 0.2
 HIGH = (
@@ -27,23 +26,6 @@ def _subscribe(threshold=None):
 
 
 UNSUBSCRIBE = {"type": "subscribe_quality_alerts", "payload": {"action": "unsubscribe"}}
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def app_and_spans(tmp_path, clock):
-    app, exporter = memory_app(tmp_path, clock=clock)
-    yield app, exporter
-    app.close()
-
-
-@pytest.fixture
-def app(app_and_spans):
-    return app_and_spans[0]
 
 
 class Inbox:

@@ -21,7 +21,7 @@ from handlers.protocol import MAX_CONTENT_CHARS, MAX_MESSAGE_BYTES, MessageType
 from handlers.recording import EventRecorder
 from handlers.reports import ReportHandler
 from handlers.router import Router
-from handlers.testing import FakeClock, deterministic_ids, memory_app
+from handlers.testing import deterministic_ids, memory_app
 from handlers.validation import ValidationHandler
 
 CONTRACT_ATTRIBUTES = {
@@ -39,11 +39,6 @@ SPAN_ATTRIBUTES = CONTRACT_ATTRIBUTES | {attr.REQUEST_ID}
 
 METRICS = {"type": "get_quality_metrics"}
 CHAT = {"type": "user_message", "payload": {"text": "p99 latency doubled since Monday"}}
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 def _open(tmp_path, clock, strategy=Strategy.RESUME):

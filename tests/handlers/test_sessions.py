@@ -10,26 +10,8 @@ from handlers.context import Caller, Outcome
 from handlers.errors import HandlerError, RunNotFound, ThreadNotFound
 from handlers.sessions import default_session_key
 from handlers.store import ThreadKind
-from handlers.testing import FakeClock, memory_app
 
 TTL = DEFAULT_SESSION_TTL_S
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def app_and_spans(tmp_path, clock):
-    app, exporter = memory_app(tmp_path, clock=clock)
-    yield app, exporter
-    app.close()
-
-
-@pytest.fixture
-def app(app_and_spans):
-    return app_and_spans[0]
 
 
 @pytest.fixture
