@@ -26,6 +26,9 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "message",
 )
 
+#: The canonical fields that hold an ID or the event name: strings in every input.
+STRING_FIELDS: tuple[str, ...] = tuple(f for f in CANONICAL_FIELDS if f not in ("ts", "message"))
+
 #: Default candidates per canonical field, in priority order (DESIGN.md, "Continuity semantics").
 DEFAULT_CANDIDATES: dict[str, tuple[str, ...]] = {
     "user_id": ("user.id", "user_id", "enduser.id"),

@@ -25,11 +25,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import polars as pl
 
-from auditor.fields import CANONICAL_FIELDS, DEFAULT_CANDIDATES, ReadOptions, lookup
+from auditor.fields import DEFAULT_CANDIDATES, STRING_FIELDS, ReadOptions, lookup
 from auditor.schema import RECORD_SCHEMA, TS_DTYPE, RejectReason
 
 #: Canonical fields whose value must be a string (JSON-typed inputs: anything else is `wrong_type`).
-STRING_FIELDS: tuple[str, ...] = tuple(f for f in CANONICAL_FIELDS if f not in ("ts", "message"))
+
 _HEX_IDS = frozenset({"trace_id", "span_id"})
 _RESOLVED = ("ts", *STRING_FIELDS, "message")
 

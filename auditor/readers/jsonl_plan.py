@@ -31,20 +31,12 @@ from typing import Any
 import orjson
 import polars as pl
 
-from auditor.fields import DEFAULT_CANDIDATES, ReadOptions, lookup
+from auditor.fields import DEFAULT_CANDIDATES, STRING_FIELDS, ReadOptions, lookup
 from auditor.schema import RejectReason
 
 #: Containers searched (in this order) for the default candidates of the ID and event fields.
 CONTAINERS: tuple[str, ...] = ("extra", "record.extra", "context", "attributes", "labels", "fields")
-ID_FIELDS: tuple[str, ...] = (
-    "user_id",
-    "session_id",
-    "thread_id",
-    "run_id",
-    "event",
-    "trace_id",
-    "span_id",
-)
+ID_FIELDS: tuple[str, ...] = STRING_FIELDS
 _LOGURU_PATHS: dict[str, tuple[str, ...]] = {
     "ts": ("record.time.timestamp",),
     "message": ("record.message",),
