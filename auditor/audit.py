@@ -48,7 +48,8 @@ class Loaded:
 
 
 def _default_label(paths: Sequence[str], inputs: Sequence[str]) -> str:
-    first = inputs[0] if inputs else (paths[0] if paths else "stdin")
+    """The first argument as the user wrote it (a directory, not the first file in it)."""
+    first = paths[0] if paths else (inputs[0] if inputs else "stdin")
     return "stdin" if first == "-" else first
 
 
