@@ -35,3 +35,10 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache quality-demo
+
+## Benchmarks (scripts that print medians and ratios; not part of the test suite).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/handlers_bench.py --messages 20000 --repeat 3
+	$(BIN)/python benchmarks/simulate_bench.py
+	$(BIN)/python benchmarks/audit_bench.py --events 1000000 --repeat 3
+	$(BIN)/python benchmarks/lint_bench.py --files 2000 --runs 3
