@@ -78,7 +78,7 @@ def _analyser(options: AuditOptions, loaded: Loaded) -> Analyse:
 
 def _export(analyses: Sequence[tuple[str, Analysis]], path: Path) -> None:
     frames = [
-        breaks_frame(a.events, a.fetch).with_columns(side=pl.lit(side)) for side, a in analyses
+        breaks_frame(a.breaks, a.fetch).with_columns(side=pl.lit(side)) for side, a in analyses
     ]
     if len(frames) == 1:
         frames[0] = frames[0].drop("side")
