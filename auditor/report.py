@@ -119,15 +119,15 @@ def _rejects(records: pl.LazyFrame, names: Sequence[str]) -> tuple[pl.LazyFrame,
     return by_reason, examples
 
 
-def _split_trace_count(frame: pl.DataFrame, parts: int) -> int:
+def _split_trace_count(records: pl.LazyFrame, parts: int) -> int:
     """Rule 9's count, one partition of trace keys at a time: a trace's events all fall in
     one partition, and each group-by holds only its partition's traces (often one per event)."""
-    traced = frame.lazy().filter(_is_event() & pl.col("trace_key").is_not_null())
+    traced = records.filter(_is_event() & pl.col("trace_key").is_not_null())
     total = 0
     for part in range(parts):
         piece = traced if parts == 1 else traced.filter(_low_bits("trace_key") % parts == part)
-        counted = continuity.split_traces(piece, "trace_key").select(pl.len()).collect()
-        total += int(counted.item())
+        counted = continuity.split_traces(piece.select("trace_key", "thread_key"), "trace_key")
+        total += int(counted.select(pl.len()).collect(engine="streaming").item())
     return total
 
 
@@ -245,18 +245,20 @@ def analyse(
     shows (examples, top sessions).
     """
     names = list(dict.fromkeys(inputs))
-    frame = records.collect().with_row_index("pos")
-    by_reason, rejected_examples = _rejects(frame.lazy(), names)
+    # lazy: the records may be a scan of spilled Parquet files (each pass reads what it needs)
+    frame = records.with_row_index("pos")
+    by_reason, rejected_examples = _rejects(frame, names)
     accounting, reasons, rej_examples = pl.collect_all(
-        [_accounting(frame.lazy()), by_reason, rejected_examples]
+        [_accounting(frame), by_reason, rejected_examples], engine="streaming"
     )
-    parts = continuity.partitions(int(frame.select(_is_event().sum()).item()))
+    events = frame.select(_is_event().sum()).collect(engine="streaming").item()
+    parts = continuity.partitions(int(events or 0))
     part_of = _low_bits("session_key") % parts
     tallies: list[list[pl.DataFrame]] = []
     break_rows: list[pl.DataFrame] = []
     for part in range(parts):
         wanted = _is_event() if parts == 1 else _is_event() & (part_of == part)
-        piece = frame.filter(wanted).select(_EVENT_COLUMNS)
+        piece = frame.filter(wanted).select(_EVENT_COLUMNS).collect(engine="streaming")
         annotated = continuity.annotate(piece, transitions, run_starts)
         del piece
         tallies.append(pl.collect_all(_tallies(annotated.lazy())))
@@ -264,7 +266,6 @@ def analyse(
         del annotated
     totals, thread_totals, by_event, per_minute, tps, top = _merged(tallies)
     split = _split_trace_count(frame, parts)
-    del frame
     breaks = pl.concat(break_rows).sort(["ts", "source_rank", "line", "pos"])
     examples = breaks_frame(breaks, fetch, limit=BREAK_EXAMPLES).select(
         "source",
