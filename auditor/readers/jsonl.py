@@ -273,15 +273,13 @@ def _patch(frame: pl.DataFrame, positions: pl.Series, rows: pl.DataFrame) -> pl.
 
 def _run_read(lazy: pl.LazyFrame, spill: Path | None) -> tuple[int, pl.DataFrame | pl.LazyFrame]:
     """Rows read, and the records: in memory, or with ``spill`` a scan of the Parquet file
-    they were streamed to (read back into memory when some line needs its raw text)."""
+    they were streamed to."""
     if spill is None:
         frame = lazy.collect(engine="streaming")
         return frame.height, frame
     lazy.sink_parquet(spill, compression="lz4")
-    # a file:// URI: read in chunks, not mapped (mapped pages count in resident memory)
-    scan = pl.scan_parquet(spill.resolve().as_uri())
-    height, any_raw = scan.select(pl.len(), pl.col("needs_raw").any()).collect().row(0)
-    return int(height), (scan.collect() if any_raw else scan)
+    scan = pl.scan_parquet(spill)
+    return int(scan.select(pl.len()).collect().item()), scan
 
 
 def _read_ndjson(
@@ -320,19 +318,27 @@ def _read_ndjson(
         return None
     progress.advance(source.path.stat().st_size)
     frame = read[1]
-    if isinstance(frame, pl.LazyFrame):  # spilled, and no line needs its raw text
-        return frame.drop("needs_raw"), index.result()
+
+    def redo(wanted: pl.Series) -> pl.DataFrame:
+        # lines the top-level columns cannot make exact: decoded again from their own text
+        found = index.result().fetch(wanted.to_list())
+        texts = pl.Series([found[n].decode("utf-8") for n in wanted.to_list()], dtype=pl.String)
+        fixed = decode_lines(texts, plan).with_columns(wanted, source=pl.lit(source.name))
+        return finish(finish_records(fixed.lazy(), options)).collect()
+
+    if isinstance(frame, pl.LazyFrame):  # spilled: the redone lines replace theirs, at the end
+        raw = pl.col("needs_raw")
+        wanted = frame.filter(raw).select("line").collect().get_column("line")
+        kept = frame.filter(~raw).drop("needs_raw")
+        if wanted.is_empty():
+            return kept, index.result()
+        return pl.concat([kept, redo(wanted).lazy()], how="vertical_relaxed"), index.result()
     needs_raw = frame.get_column("needs_raw")
     frame = frame.drop("needs_raw")
     if not needs_raw.any():
         return frame, index.result()
-    # lines the top-level columns cannot make exact: decoded again from their own text
     positions = needs_raw.arg_true()
-    wanted = frame.get_column("line").gather(positions)
-    found = index.result().fetch(wanted.to_list())
-    texts = pl.Series([found[n].decode("utf-8") for n in wanted.to_list()], dtype=pl.String)
-    fixed = decode_lines(texts, plan).with_columns(wanted, source=pl.lit(source.name))
-    redone = finish(finish_records(fixed.lazy(), options)).collect()
+    redone = redo(frame.get_column("line").gather(positions))
     return _patch(frame, positions, redone), index.result()
 
 
