@@ -6,7 +6,9 @@ then computed from that frame.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,7 @@ class Loaded:
     """The compact record frame of one input set (:mod:`auditor.keys`), read once, the names
     of its sources and the fetch of its records' text."""
 
-    records: pl.DataFrame
+    records: pl.DataFrame | pl.LazyFrame
     fetch: Fetch
     inputs: list[str] = field(default_factory=list)
 
@@ -53,14 +55,29 @@ def _default_label(paths: Sequence[str], inputs: Sequence[str]) -> str:
     return "stdin" if first == "-" else first
 
 
-def load(paths: Sequence[str], options: AuditOptions, split_by: str | None = None) -> Loaded:
+def load(
+    paths: Sequence[str],
+    options: AuditOptions,
+    split_by: str | None = None,
+    spill_dir: Path | None = None,
+) -> Loaded:
     """Expand the paths and read every record into the compact frame; ``source_order`` is the
-    position of the record's source among the inputs (input order is ``(source_order, line)``)."""
+    position of the record's source among the inputs (input order is ``(source_order, line)``).
+
+    With ``spill_dir``, plain JSON-lines files are compacted to Parquet files there (memory
+    then stays bounded whatever the input's size) and the frame is lazy."""
     read = build_read_options(options.maps, options.extracts, split_by)
     sources = expand_inputs(paths)
     names = list(dict.fromkeys(s.name for s in sources))
-    frame, fetch = read_compact(sources, options.fmt, read, names)
+    frame, fetch = read_compact(sources, options.fmt, read, names, spill_dir)
     return Loaded(records=frame, fetch=fetch, inputs=[s.name for s in sources])
+
+
+@contextmanager
+def _spill_dir() -> Iterator[Path]:
+    """A private temporary directory for the spilled compact rows, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="quality-audit-") as name:
+        yield Path(name)
 
 
 def _analyser(options: AuditOptions, loaded: Loaded) -> Analyse:
@@ -79,7 +96,7 @@ def _analyser(options: AuditOptions, loaded: Loaded) -> Analyse:
 
 def _export(analyses: Sequence[tuple[str, Analysis]], path: Path) -> None:
     frames = [
-        breaks_frame(a.events, a.fetch).with_columns(side=pl.lit(side)) for side, a in analyses
+        breaks_frame(a.breaks, a.fetch).with_columns(side=pl.lit(side)) for side, a in analyses
     ]
     if len(frames) == 1:
         frames[0] = frames[0].drop("side")
@@ -98,13 +115,17 @@ def audit(
         raise UsageError("use either --split-at or --split-by, not both")
     if options.export_breaks is not None:
         check_export_path(options.export_breaks)
-    loaded = load(paths, options, split_by)
-    label = options.label or _default_label(paths, loaded.inputs)
     if split_at is None and split_by is None:
-        result = _analyser(options, loaded)(loaded.records.lazy(), label)
+        with _spill_dir() as spill:
+            loaded = load(paths, options, spill_dir=spill)
+            label = options.label or _default_label(paths, loaded.inputs)
+            result = _analyser(options, loaded)(loaded.records.lazy(), label)
         if options.export_breaks is not None:
             _export([("all", result)], options.export_breaks)
         return result.report
+    loaded = load(paths, options, split_by)
+    label = options.label or _default_label(paths, loaded.inputs)
+    assert isinstance(loaded.records, pl.DataFrame)  # not spilled
     captured: list[tuple[str, Analysis]] = []
 
     def run(records: pl.LazyFrame, side: str) -> Analysis:
@@ -138,9 +159,10 @@ def compare(
         ("before", before_paths, before_label),
         ("after", after_paths, after_label),
     ):
-        loaded = load(paths, options)
-        name = label or _default_label(paths, loaded.inputs)
-        sides.append((side, _analyser(options, loaded)(loaded.records.lazy(), name)))
+        with _spill_dir() as spill:
+            loaded = load(paths, options, spill_dir=spill)
+            name = label or _default_label(paths, loaded.inputs)
+            sides.append((side, _analyser(options, loaded)(loaded.records.lazy(), name)))
     if options.export_breaks is not None:
         _export(sides, options.export_breaks)
     value = f"{sides[0][1].report['label']} -> {sides[1][1].report['label']}"

@@ -53,10 +53,10 @@ _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """A report, the annotated (compact) events it came from and the fetch of their text."""
+    """A report, its break events (:func:`breaks_frame` gives their text) and the fetch of their text."""
 
     report: dict[str, Any]
-    events: pl.DataFrame
+    breaks: pl.DataFrame
     fetch: Fetch
 
 
@@ -64,21 +64,30 @@ def _rfc3339(value: Any) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _events_of(records: pl.LazyFrame) -> pl.LazyFrame:
+def _is_event() -> pl.Expr:
+    """Accepted records with a user and a thread: the events the rules run on."""
     accepted = pl.col("reject_reason").is_null()
-    return records.filter(
-        accepted & pl.col("session_key").is_not_null() & pl.col("thread_key").is_not_null()
-    ).select(
-        "ts",
-        "source_order",
-        "source_rank",
-        "line",
-        "session_key",
-        "thread_key",
-        "run_key",
-        "event",
-        "trace_key",
-    )
+    return accepted & pl.col("session_key").is_not_null() & pl.col("thread_key").is_not_null()
+
+
+#: The columns of an event the rules and the report use (``pos``: its position in the input).
+_EVENT_COLUMNS: tuple[str, ...] = (
+    "ts",
+    "source_order",
+    "source_rank",
+    "line",
+    "session_key",
+    "thread_key",
+    "run_key",
+    "event",
+    "trace_key",
+    "pos",
+)
+
+
+def _low_bits(key: str) -> pl.Expr:
+    """A 128-bit key's low 64 bits (cheaper to take modulo than the key itself)."""
+    return pl.col(key).cast(pl.UInt64, wrap_numerical=True)
 
 
 def _accounting(records: pl.LazyFrame) -> pl.LazyFrame:
@@ -110,26 +119,20 @@ def _rejects(records: pl.LazyFrame, names: Sequence[str]) -> tuple[pl.LazyFrame,
     return by_reason, examples
 
 
-def _split_trace_count(annotated: pl.LazyFrame, parts: int) -> pl.LazyFrame:
+def _split_trace_count(records: pl.LazyFrame, parts: int) -> int:
     """Rule 9's count, one partition of trace keys at a time: a trace's events all fall in
     one partition, and each group-by holds only its partition's traces (often one per event)."""
-    if parts == 1:
-        return continuity.split_traces(annotated, "trace_key").select(
-            pl.len().alias("split_traces")
-        )
-    # the partition of a trace: its key's low 64 bits modulo `parts` (cheaper than 128-bit)
-    low = pl.col("trace_key").cast(pl.UInt64, wrap_numerical=True)
-    keyed = annotated.select("trace_key", "thread_key", (low % parts).alias("part")).collect()
-    counts = [
-        continuity.split_traces(keyed.lazy().filter(pl.col("part") == part), "trace_key").select(
-            pl.len().alias("split_traces")
-        )
-        for part in range(parts)
-    ]
-    return pl.concat(counts).select(pl.col("split_traces").sum())
+    traced = records.filter(_is_event() & pl.col("trace_key").is_not_null())
+    total = 0
+    for part in range(parts):
+        piece = traced if parts == 1 else traced.filter(_low_bits("trace_key") % parts == part)
+        counted = continuity.split_traces(piece.select("trace_key", "thread_key"), "trace_key")
+        total += int(counted.select(pl.len()).collect(engine="streaming").item())
+    return total
 
 
-def _event_queries(annotated: pl.LazyFrame, parts: int = 1) -> list[pl.LazyFrame]:
+def _tallies(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
+    """The additive tallies of one partition of sessions (merged by :func:`_merged`)."""
     per_session = annotated.group_by("session_index").agg(
         # where to fetch the session's user and session ID from: its first event
         pl.col("source_order").filter(pl.col("session_start")).first(),
@@ -138,7 +141,6 @@ def _event_queries(annotated: pl.LazyFrame, parts: int = 1) -> list[pl.LazyFrame
         pl.col("is_break").sum().alias("breaks"),
         pl.col("thread_key").n_unique().alias("threads"),
     )
-    threads = continuity.stray_threads(annotated)
     totals = annotated.select(
         pl.len().alias("events"),
         pl.col("session_start").sum().alias("sessions"),
@@ -148,40 +150,77 @@ def _event_queries(annotated: pl.LazyFrame, parts: int = 1) -> list[pl.LazyFrame
         pl.col("ts").min().alias("start"),
         pl.col("ts").max().alias("end"),
     )
-    thread_totals = threads.select(
-        pl.len().alias("threads"),
-        pl.col("stray").sum().alias("stray_threads"),
-        pl.col("orphan").sum().alias("orphan_threads"),
+    # a thread can span sessions, so its tally is merged across partitions before rule 7
+    threads = annotated.group_by("thread_key").agg(
+        pl.len().alias("events"), pl.col("is_break").sum().alias("breaks")
     )
-    split = _split_trace_count(annotated, parts)
-    by_event = (
-        annotated.group_by("event")
-        .agg(pl.len().alias("events"), pl.col("is_break").sum().alias("breaks"))
-        .with_columns(pl.col("event").cast(pl.String))
-        .sort(["breaks", "events", "event"], descending=[True, True, False], nulls_last=True)
+    by_event = annotated.group_by("event").agg(
+        pl.len().alias("events"), pl.col("is_break").sum().alias("breaks")
     )
-    per_minute = (
-        annotated.group_by(pl.col("ts").dt.truncate("1m").alias("minute"))
-        .agg(pl.len().alias("events"), pl.col("is_break").sum().alias("breaks"))
-        .sort("minute")
-        .with_columns(pl.col("minute").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    per_minute = annotated.group_by(pl.col("ts").dt.truncate("1m").alias("minute")).agg(
+        pl.len().alias("events"), pl.col("is_break").sum().alias("breaks")
     )
-    threads_per_session = (
-        per_session.group_by("threads").agg(pl.len().alias("sessions")).sort("threads")
-    )
+    threads_per_session = per_session.group_by("threads").agg(pl.len().alias("sessions"))
+    top_sessions = _top_sessions(per_session)
+    return [totals, threads, by_event, per_minute, threads_per_session, top_sessions]
+
+
+def _top_sessions(per_session: pl.LazyFrame) -> pl.LazyFrame:
     # ties in order of the sessions' first events in the input (keys have no text to sort by)
-    top_sessions = per_session.sort(
+    return per_session.sort(
         ["breaks", "events", "source_order", "line"], descending=[True, True, False, False]
     ).head(TOP_SESSIONS)
-    return [
-        totals,
-        thread_totals,
-        split,
-        by_event,
-        per_minute,
-        threads_per_session,
-        top_sessions,
-    ]
+
+
+def _summed(frames: list[pl.DataFrame], by: str) -> pl.LazyFrame:
+    return pl.concat(frames).lazy().group_by(by).agg(pl.exclude(by).sum())
+
+
+def _merged(parts: list[list[pl.DataFrame]]) -> list[pl.DataFrame]:
+    """The report's frames from every partition's :func:`_tallies`."""
+    totals, threads, by_event, per_minute, tps, top = (
+        list(column) for column in zip(*parts, strict=True)
+    )
+    thread_tally = _summed(threads, "thread_key").with_columns(
+        stray=pl.col("breaks") == pl.col("events")
+    )
+    return pl.collect_all(
+        [
+            pl.concat(totals)
+            .lazy()
+            .select(
+                pl.col("events", "sessions", "breaks", "run_breaks", "affected_sessions").sum(),
+                pl.col("start").min(),
+                pl.col("end").max(),
+            ),
+            thread_tally.select(
+                pl.len().alias("threads"),
+                pl.col("stray").sum().alias("stray_threads"),
+                (pl.col("stray") & (pl.col("events") == 1)).sum().alias("orphan_threads"),
+            ),
+            _summed(by_event, "event")
+            .with_columns(pl.col("event").cast(pl.String))
+            .sort(["breaks", "events", "event"], descending=[True, True, False], nulls_last=True),
+            _summed(per_minute, "minute")
+            .sort("minute")
+            .with_columns(pl.col("minute").dt.strftime("%Y-%m-%dT%H:%M:%SZ")),
+            _summed(tps, "threads").sort("threads"),
+            _top_sessions(pl.concat(top).lazy()),
+        ]
+    )
+
+
+def _break_rows(annotated: pl.DataFrame) -> pl.DataFrame:
+    """The partition's break events with where their expected thread was set
+    (``setter_order``, ``setter_line``: the event that set the current thread)."""
+    breaks = annotated.filter(pl.col("is_break"))
+    setters = annotated.select(
+        pl.col("source_order").alias("setter_order"), pl.col("line").alias("setter_line")
+    ).gather(breaks.get_column("current_row"))
+    return pl.concat(
+        [breaks.select("source_order", "source_rank", "line", "ts", "pos"), setters],
+        how="horizontal",
+    )
 
 
 def _with_text(frame: pl.DataFrame, fetch: Fetch) -> pl.DataFrame:
@@ -198,24 +237,37 @@ def analyse(
     transitions: Sequence[str] = continuity.DEFAULT_TRANSITIONS,
     run_starts: Sequence[str] = continuity.DEFAULT_RUN_STARTS,
 ) -> Analysis:
-    """The report of one compact record frame (:mod:`auditor.keys`), and its annotated events.
+    """The report of one compact record frame (:mod:`auditor.keys`), and its break events.
 
-    ``fetch`` returns the text of the few records the report shows (examples, top sessions).
+    The rules run one partition of sessions (by key) at a time and the report is merged
+    from each partition's tallies, so that only one partition's annotated events are
+    held besides the records. ``fetch`` returns the text of the few records the report
+    shows (examples, top sessions).
     """
     names = list(dict.fromkeys(inputs))
-    annotated = continuity.annotate(_events_of(records), transitions, run_starts)
-    by_reason, rejected_examples = _rejects(records, names)
-    results = pl.collect_all(
-        [
-            _accounting(records),
-            by_reason,
-            rejected_examples,
-            *_event_queries(annotated.lazy(), continuity.partitions(annotated.height)),
-        ]
+    # lazy: the records may be a scan of spilled Parquet files (each pass reads what it needs)
+    frame = records.with_row_index("pos")
+    by_reason, rejected_examples = _rejects(frame, names)
+    accounting, reasons, rej_examples = pl.collect_all(
+        [_accounting(frame), by_reason, rejected_examples], engine="streaming"
     )
-    accounting, reasons, rej_examples = results[:3]
-    totals, thread_totals, split, by_event, per_minute, tps, top = results[3:]
-    examples = breaks_frame(annotated, fetch, limit=BREAK_EXAMPLES).select(
+    events = frame.select(_is_event().sum()).collect(engine="streaming").item()
+    parts = continuity.partitions(int(events or 0))
+    part_of = _low_bits("session_key") % parts
+    tallies: list[list[pl.DataFrame]] = []
+    break_rows: list[pl.DataFrame] = []
+    for part in range(parts):
+        wanted = _is_event() if parts == 1 else _is_event() & (part_of == part)
+        piece = frame.filter(wanted).select(_EVENT_COLUMNS).collect(engine="streaming")
+        annotated = continuity.annotate(piece, transitions, run_starts)
+        del piece
+        tallies.append(pl.collect_all(_tallies(annotated.lazy())))
+        break_rows.append(_break_rows(annotated))
+        del annotated
+    totals, thread_totals, by_event, per_minute, tps, top = _merged(tallies)
+    split = _split_trace_count(frame, parts)
+    breaks = pl.concat(break_rows).sort(["ts", "source_rank", "line", "pos"])
+    examples = breaks_frame(breaks, fetch, limit=BREAK_EXAMPLES).select(
         "source",
         "line",
         pl.col("ts").dt.strftime(_TS_FORMAT),
@@ -231,8 +283,8 @@ def analyse(
     )
     counts = accounting.row(0, named=True)
     tot = totals.row(0, named=True)
-    events = int(tot["events"])
-    breaks = int(tot["breaks"] or 0)
+    events = int(tot["events"] or 0)
+    breaks_count = int(tot["breaks"] or 0)
     run_breaks = int(tot["run_breaks"] or 0)
     report: dict[str, Any] = {
         "lines": int(counts["lines"]),
@@ -242,18 +294,18 @@ def analyse(
         "events": events,
         "sessions": int(tot["sessions"] or 0),
         "threads": int(thread_totals["threads"][0]),
-        "breaks": breaks,
-        "break_rate": breaks / events if events else 0.0,
+        "breaks": breaks_count,
+        "break_rate": breaks_count / events if events else 0.0,
         "affected_sessions": int(tot["affected_sessions"] or 0),
         "stray_threads": int(thread_totals["stray_threads"][0] or 0),
         "orphan_threads": int(thread_totals["orphan_threads"][0] or 0),
         "run_breaks": run_breaks,
-        "split_traces": int(split["split_traces"][0]),
+        "split_traces": split,
         "by_event": by_event.to_dicts(),
         "rejected_by_reason": {r: int(n) for r, n in reasons.iter_rows() if n},
         "label": label,
         "inputs": list(inputs),
-        "break_rate_ci": list(wilson_interval(breaks, events)),
+        "break_rate_ci": list(wilson_interval(breaks_count, events)),
         "run_break_rate": run_breaks / events if events else 0.0,
         "time_range": {"start": _rfc3339(tot["start"]), "end": _rfc3339(tot["end"])},
         "breaks_per_minute": per_minute.to_dicts(),
@@ -262,16 +314,17 @@ def analyse(
         "break_examples": examples.to_dicts(),
         "rejected_examples": rej_examples.to_dicts(),
     }
-    return Analysis(report=report, events=annotated, fetch=fetch)
+    return Analysis(report=report, breaks=breaks, fetch=fetch)
 
 
-def breaks_frame(annotated: pl.DataFrame, fetch: Fetch, limit: int | None = None) -> pl.DataFrame:
-    """Every break event (or the first ``limit`` in ``(ts, source, line)`` order) with its
-    session, expected and actual thread, source and line."""
-    breaks = annotated.filter(pl.col("is_break")).sort(["ts", "source_rank", "line"])
+def breaks_frame(breaks: pl.DataFrame, fetch: Fetch, limit: int | None = None) -> pl.DataFrame:
+    """Every break of :attr:`Analysis.breaks` (or the first ``limit``, in their ``(ts, source,
+    line)`` order) with its session, expected and actual thread, source and line."""
     if limit is not None:
         breaks = breaks.head(limit)
-    setters = annotated.select("source_order", "line").gather(breaks.get_column("current_row"))
+    setters = breaks.select(
+        pl.col("setter_order").alias("source_order"), pl.col("setter_line").alias("line")
+    )
     expected = _with_text(setters, fetch).get_column("thread_id").alias("expected_thread")
     return (
         _with_text(breaks.select("source_order", "line", "ts"), fetch)

@@ -8,6 +8,7 @@ with the columns and types of :data:`auditor.schema.RECORD_SCHEMA`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import polars as pl
 
@@ -83,29 +84,40 @@ def scan_sources(sources: Sequence[Source], fmt: str, options: ReadOptions) -> p
 
 
 def read_compact(
-    sources: Sequence[Source], fmt: str, options: ReadOptions, names: Sequence[str]
-) -> tuple[pl.DataFrame, keys.Fetch]:
+    sources: Sequence[Source],
+    fmt: str,
+    options: ReadOptions,
+    names: Sequence[str],
+    spill_dir: Path | None = None,
+) -> tuple[pl.DataFrame | pl.LazyFrame, keys.Fetch]:
     """The compact frame (:mod:`auditor.keys`) of all sources, and the fetch of records' text.
 
     ``names`` are the distinct source names in input order (``source_order``). JSON-lines
     files are compacted while they are read; the other formats' readers build their
-    record frame in memory anyway, which then serves the fetch.
+    record frame in memory anyway, which then serves the fetch. With ``spill_dir``,
+    plain JSON-lines files are compacted to Parquet files there and the frame is lazy.
     """
     split = options.split_by is not None
-    parts: list[tuple[set[int], pl.DataFrame, keys.Fetch]] = []
+    parts: list[tuple[set[int], pl.DataFrame | pl.LazyFrame, keys.Fetch]] = []
     for name, group in group_by_format(sources, fmt).items():
         if name == "jsonl":
             from auditor.readers.jsonl import read_jsonl_compact
 
-            parts.extend(read_jsonl_compact(group, options, names))
+            parts.extend(read_jsonl_compact(group, options, names, spill_dir))
             continue
         records = reader_for(name)(group, options).collect()
-        frame = keys.compact(records.lazy(), names, split).collect()
+        compacted = keys.compact(records.lazy(), names, split).collect()
         parts.append(
-            ({names.index(s.name) for s in group}, frame, keys.frame_fetch(records, names))
+            ({names.index(s.name) for s in group}, compacted, keys.frame_fetch(records, names))
         )
     if not parts:
         empty = keys.compact(empty_records(), names, split).collect()
         return empty, keys.combined_fetch([])
-    frame = pl.concat([f for _, f, _ in parts], how="vertical_relaxed")
+    eager = [f for _, f, _ in parts if isinstance(f, pl.DataFrame)]
+    if len(eager) == len(parts):
+        return pl.concat(eager, how="vertical_relaxed"), keys.combined_fetch(
+            [(orders, fetch) for orders, _, fetch in parts]
+        )
+    # some are spilled: a lazy frame over all
+    frame = pl.concat([f.lazy() for _, f, _ in parts], how="vertical_relaxed")
     return frame, keys.combined_fetch([(orders, fetch) for orders, _, fetch in parts])

@@ -232,8 +232,8 @@ def _ndjson_frame(
     schema: Mapping[str, pl.DataType],
     options: ReadOptions,
     finish: Finish,
-) -> pl.DataFrame:
-    """Read and finish the records in one streaming pass; ``needs_raw`` is kept.
+) -> pl.LazyFrame:
+    """The plan that reads and finishes the records in one streaming pass; ``needs_raw`` is kept.
 
     Every expression of the pass must stream: one that does not (``replace_strict``
     does not) makes Polars hold the whole input in memory.
@@ -257,7 +257,7 @@ def _ndjson_frame(
         .with_columns(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items())
         .with_columns(flag_typed_ids())
     )
-    return finish(finish_records(raw, options, keep=("needs_raw",))).collect(engine="streaming")
+    return finish(finish_records(raw, options, keep=("needs_raw",)))
 
 
 def _patch(frame: pl.DataFrame, positions: pl.Series, rows: pl.DataFrame) -> pl.DataFrame:
@@ -271,9 +271,24 @@ def _patch(frame: pl.DataFrame, positions: pl.Series, rows: pl.DataFrame) -> pl.
     return frame
 
 
+def _run_read(lazy: pl.LazyFrame, spill: Path | None) -> tuple[int, pl.DataFrame | pl.LazyFrame]:
+    """Rows read, and the records: in memory, or with ``spill`` a scan of the Parquet file
+    they were streamed to."""
+    if spill is None:
+        frame = lazy.collect(engine="streaming")
+        return frame.height, frame
+    lazy.sink_parquet(spill, compression="lz4")
+    scan = pl.scan_parquet(spill)
+    return int(scan.select(pl.len()).collect().item()), scan
+
+
 def _read_ndjson(
-    source: Source, plan: DecodePlan, options: ReadOptions, finish: Finish
-) -> tuple[pl.DataFrame, _LineIndex] | None:
+    source: Source,
+    plan: DecodePlan,
+    options: ReadOptions,
+    finish: Finish,
+    spill: Path | None = None,
+) -> tuple[pl.DataFrame | pl.LazyFrame, _LineIndex] | None:
     """The fast path: Polars' NDJSON reader on top-level keys, or None when it cannot be exact.
 
     The schema reads as text the keys that the first lines use and types every
@@ -281,34 +296,49 @@ def _read_ndjson(
     uses one; then the read is retried with every key as text. It cannot be exact
     when the file has invalid JSON, non-objects or invalid UTF-8 (the reader
     fails) or blank lines (row numbers would not be line numbers): None.
+
+    With ``spill`` (a Parquet file to write) the records go to disk as they are read
+    and a scan of that file is returned, so that memory does not grow with the input;
+    unless some lines need their raw text, when the file is read back to patch them.
     """
     assert source.path is not None
     sampled = _sampled_keys(source, plan)
     # indexing lines (Python, GIL mostly held) overlaps with the Polars read (GIL released)
     index = _INDEXER.submit(_LineIndex.build, source.path)
     pruned = {k: (t if k in sampled else pl.Null()) for k, t in plan.top_schema.items()}
-    frame = None
+    read: tuple[int, pl.DataFrame | pl.LazyFrame] | None = None
     for schema in (pruned, plan.top_schema):
         try:
-            frame = _ndjson_frame(source, plan, schema, options, finish)
+            read = _run_read(_ndjson_frame(source, plan, schema, options, finish), spill)
             break
         except pl.exceptions.PolarsError as exc:
             if "NULL-typed" not in str(exc):
                 break  # not a key the sample missed: a bad line, the exact path will tell
-    if frame is None or frame.height != index.result().total:
+    if read is None or read[0] != index.result().total:
         return None
     progress.advance(source.path.stat().st_size)
+    frame = read[1]
+
+    def redo(wanted: pl.Series) -> pl.DataFrame:
+        # lines the top-level columns cannot make exact: decoded again from their own text
+        found = index.result().fetch(wanted.to_list())
+        texts = pl.Series([found[n].decode("utf-8") for n in wanted.to_list()], dtype=pl.String)
+        fixed = decode_lines(texts, plan).with_columns(wanted, source=pl.lit(source.name))
+        return finish(finish_records(fixed.lazy(), options)).collect()
+
+    if isinstance(frame, pl.LazyFrame):  # spilled: the redone lines replace theirs, at the end
+        raw = pl.col("needs_raw")
+        wanted = frame.filter(raw).select("line").collect().get_column("line")
+        kept = frame.filter(~raw).drop("needs_raw")
+        if wanted.is_empty():
+            return kept, index.result()
+        return pl.concat([kept, redo(wanted).lazy()], how="vertical_relaxed"), index.result()
     needs_raw = frame.get_column("needs_raw")
     frame = frame.drop("needs_raw")
     if not needs_raw.any():
         return frame, index.result()
-    # lines the top-level columns cannot make exact: decoded again from their own text
     positions = needs_raw.arg_true()
-    wanted = frame.get_column("line").gather(positions)
-    found = index.result().fetch(wanted.to_list())
-    texts = pl.Series([found[n].decode("utf-8") for n in wanted.to_list()], dtype=pl.String)
-    fixed = decode_lines(texts, plan).with_columns(wanted, source=pl.lit(source.name))
-    redone = finish(finish_records(fixed.lazy(), options)).collect()
+    redone = redo(frame.get_column("line").gather(positions))
     return _patch(frame, positions, redone), index.result()
 
 
@@ -399,16 +429,21 @@ def _index_fetch(
 
 
 def read_jsonl_compact(
-    sources: Sequence[Source], options: ReadOptions, names: Sequence[str]
-) -> list[tuple[set[int], pl.DataFrame, keys.Fetch]]:
+    sources: Sequence[Source],
+    options: ReadOptions,
+    names: Sequence[str],
+    spill_dir: Path | None = None,
+) -> list[tuple[set[int], pl.DataFrame | pl.LazyFrame, keys.Fetch]]:
     """Per source: its compact frame (:mod:`auditor.keys`), and the fetch of its records' text.
 
     A plain file is compacted in the streaming pass that reads it, so its text is
-    never held in memory; other inputs are read whole (as :func:`scan_jsonl`) first.
+    never held in memory; with ``spill_dir`` its compact rows are streamed to a Parquet
+    file there and its frame is a scan of it. Other inputs are read whole (as
+    :func:`scan_jsonl`) first.
     """
     plan = build_plan(options)
     split = options.split_by is not None
-    out: list[tuple[set[int], pl.DataFrame, keys.Fetch]] = []
+    out: list[tuple[set[int], pl.DataFrame | pl.LazyFrame, keys.Fetch]] = []
     for source in sources:
         order = names.index(source.name)
 
@@ -416,7 +451,8 @@ def read_jsonl_compact(
             kept = ("needs_raw",) if "needs_raw" in frame.collect_schema() else ()
             return keys.compact(frame, names, split, keep=kept, source=name)
 
-        fast = _read_ndjson(source, plan, options, finish) if source.is_plain_file else None
+        spill = None if spill_dir is None else spill_dir / f"{order}.parquet"
+        fast = _read_ndjson(source, plan, options, finish, spill) if source.is_plain_file else None
         if fast is not None:
             frame, index = fast
             out.append(({order}, frame, _index_fetch(source, index, plan, options, order)))

@@ -175,3 +175,29 @@ def test_partitioned_analysis_gives_the_same_report(log, monkeypatch):
     monkeypatch.setattr(continuity, "PARTITION_ROWS", 2)
     assert continuity.partitions(whole["events"]) == 3
     assert audit([str(log)]) == whole
+
+
+def test_spilled_records_give_the_same_report(tmp_path, monkeypatch):
+    """A clean JSON-lines file is spilled to Parquet (removed afterwards) and analysed
+    partition by partition; lines that need their raw text (an all-digit span ID) are redone.
+    The report is the one of the records held in memory."""
+    import tempfile
+
+    from auditor import continuity
+    from auditor.audit import _analyser, load
+
+    digits = {**LINES[0], "event": "quality.get_metrics", "span_id": "1234", "thread_id": "t8"}
+    path = tmp_path / "clean.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in [*LINES, digits]) + "\n")
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
+    monkeypatch.setattr(continuity, "PARTITION_ROWS", 2)
+    options = AuditOptions(label="x")
+    spilled = audit([str(path)], options)
+    assert list(spill.iterdir()) == []
+    assert isinstance(load([str(path)], options, spill_dir=spill).records, pl.LazyFrame)
+    loaded = load([str(path)], options)
+    assert isinstance(loaded.records, pl.DataFrame)
+    assert spilled == _analyser(options, loaded)(loaded.records.lazy(), "x").report
+    assert spilled["events"] == 6 and spilled["breaks"] == 2
