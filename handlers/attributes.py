@@ -28,17 +28,3 @@ VALIDATE_CONTENT: Final = "quality.validate_content"
 UNKNOWN_MESSAGE: Final = "quality.unknown_message"
 BROADCAST_UPDATE: Final = "quality.broadcast_update"
 BROADCAST_ALERT: Final = "quality.broadcast_alert"
-
-ALL_EVENTS: Final = (
-    CHAT_USER_MESSAGE,
-    THREAD_CREATE,
-    THREAD_SWITCH,
-    SUBSCRIBE_ALERTS,
-    UNSUBSCRIBE_ALERTS,
-    GET_METRICS,
-    GENERATE_REPORT,
-    VALIDATE_CONTENT,
-    UNKNOWN_MESSAGE,
-    BROADCAST_UPDATE,
-    BROADCAST_ALERT,
-)

@@ -77,7 +77,9 @@ class SessionManager:
 
     def _load_session(self, caller: Caller) -> SessionRecord | None:
         """The caller's live session record; None when new or expired (threads are kept)."""
-        session = self._stored_session(caller)
+        return self._live(self._stored_session(caller))
+
+    def _live(self, session: SessionRecord | None) -> SessionRecord | None:
         return None if session is None or self._expired(session) else session
 
     def _stored_session(self, caller: Caller) -> SessionRecord | None:
@@ -154,7 +156,7 @@ class SessionManager:
     ) -> Resolution:
         """The user's active thread and run (`resume`); creates a thread only when the user has none."""
         stored = self._stored_session(caller)
-        session = None if stored is None or self._expired(stored) else stored
+        session = self._live(stored)
         active = session.active_thread_id if session else None
         # Where the session was before it expired: moving elsewhere is then a switch.
         previous = active or (stored.active_thread_id if stored else None)

@@ -7,6 +7,16 @@ from typing import Annotated
 
 import typer
 
+from quality_cli import alerts as _alerts
+from quality_cli import audit as _audit
+from quality_cli import chat as _chat
+from quality_cli import dashboard as _dashboard
+from quality_cli import demo as _demo
+from quality_cli import lint as _lint
+from quality_cli import quality as _quality
+from quality_cli import serve as _serve
+from quality_cli import simulate as _simulate
+from quality_cli import thread as _thread
 from quality_cli._errors import QualityGroup
 from quality_cli._state import CliState
 
@@ -51,17 +61,6 @@ def _root(
     """
     ctx.obj = CliState(home=home, user=user, strategy=strategy, debug=debug)
 
-
-from quality_cli import alerts as _alerts  # noqa: E402
-from quality_cli import audit as _audit  # noqa: E402
-from quality_cli import chat as _chat  # noqa: E402
-from quality_cli import dashboard as _dashboard  # noqa: E402
-from quality_cli import demo as _demo  # noqa: E402
-from quality_cli import lint as _lint  # noqa: E402
-from quality_cli import quality as _quality  # noqa: E402
-from quality_cli import serve as _serve  # noqa: E402
-from quality_cli import simulate as _simulate  # noqa: E402
-from quality_cli import thread as _thread  # noqa: E402
 
 app.command("chat", help=_chat.HELP)(_chat.chat)
 app.add_typer(_thread.app, name="thread")
