@@ -7,7 +7,7 @@ then computed from that frame.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +16,13 @@ from typing import Any
 import polars as pl
 
 from auditor import continuity
-from auditor.compare import Analyse, compare_split_at, compare_split_by, comparison
+from auditor.compare import compare_split_at, compare_split_by, comparison
 from auditor.errors import UsageError
 from auditor.exports import check_export_path, export_breaks
 from auditor.fields import build_read_options
 from auditor.inputs import expand_inputs
 from auditor.keys import Fetch
+from auditor.partitions import Partitions
 from auditor.readers import read_compact
 from auditor.report import Analysis, analyse, breaks_frame
 
@@ -44,7 +45,7 @@ class Loaded:
     """The compact record frame of one input set (:mod:`auditor.keys`), read once, the names
     of its sources and the fetch of its records' text."""
 
-    records: pl.DataFrame | pl.LazyFrame
+    records: pl.DataFrame | Partitions
     fetch: Fetch
     inputs: list[str] = field(default_factory=list)
 
@@ -64,8 +65,8 @@ def load(
     """Expand the paths and read every record into the compact frame; ``source_order`` is the
     position of the record's source among the inputs (input order is ``(source_order, line)``).
 
-    With ``spill_dir``, plain JSON-lines files are compacted to Parquet files there (memory
-    then stays bounded whatever the input's size) and the frame is lazy."""
+    With ``spill_dir``, plain JSON-lines files are compacted to IPC files there, partitioned
+    by session (memory then stays bounded whatever the input's size)."""
     read = build_read_options(options.maps, options.extracts, split_by)
     sources = expand_inputs(paths)
     names = list(dict.fromkeys(s.name for s in sources))
@@ -80,8 +81,15 @@ def _spill_dir() -> Iterator[Path]:
         yield Path(name)
 
 
-def _analyser(options: AuditOptions, loaded: Loaded) -> Analyse:
-    def run(records: pl.LazyFrame, label: str) -> Analysis:
+def _stored(loaded: Loaded) -> pl.LazyFrame | Partitions:
+    records = loaded.records
+    return records.lazy() if isinstance(records, pl.DataFrame) else records
+
+
+def _analyser(
+    options: AuditOptions, loaded: Loaded
+) -> Callable[[pl.LazyFrame | Partitions, str], Analysis]:
+    def run(records: pl.LazyFrame | Partitions, label: str) -> Analysis:
         return analyse(
             records,
             label=label,
@@ -119,7 +127,7 @@ def audit(
         with _spill_dir() as spill:
             loaded = load(paths, options, spill_dir=spill)
             label = options.label or _default_label(paths, loaded.inputs)
-            result = _analyser(options, loaded)(loaded.records.lazy(), label)
+            result = _analyser(options, loaded)(_stored(loaded), label)
         if options.export_breaks is not None:
             _export([("all", result)], options.export_breaks)
         return result.report
@@ -162,7 +170,7 @@ def compare(
         with _spill_dir() as spill:
             loaded = load(paths, options, spill_dir=spill)
             name = label or _default_label(paths, loaded.inputs)
-            sides.append((side, _analyser(options, loaded)(loaded.records.lazy(), name)))
+            sides.append((side, _analyser(options, loaded)(_stored(loaded), name)))
     if options.export_breaks is not None:
         _export(sides, options.export_breaks)
     value = f"{sides[0][1].report['label']} -> {sides[1][1].report['label']}"

@@ -129,14 +129,8 @@ def in_time_order() -> pl.Expr:
     return later.fill_null(True).all()
 
 
-def _flags(
-    narrow: pl.DataFrame, sessions_before: int, rows_before: int, ordered: bool = False
-) -> pl.DataFrame:
-    """The rule flags of whole sessions (``row`` says which event each belongs to);
-    ``ordered``: the rows are already in time order (see `in_time_order`)."""
-    session_index = pl.col("session_start").cast(pl.UInt32).cum_sum() + sessions_before
-    lazy = narrow.lazy()
-    lazy = lazy.sort("session_key", maintain_order=True) if ordered else lazy.sort(event_order())
+def _rules(lazy: pl.LazyFrame) -> pl.LazyFrame:
+    """Rules 5-8 on events of whole sessions in rule 4's order (``row``: each event's row)."""
     return (
         lazy.with_columns(session_start())
         .with_columns(current_row().alias("current_row"), current_thread())
@@ -144,6 +138,22 @@ def _flags(
         .with_columns(run_setter().alias("run_setter"))
         .with_columns(run_checked().alias("run_checked"))
         .with_columns(current_run().alias("current_run"))
+    )
+
+
+def _sorted(lazy: pl.LazyFrame, ordered: bool) -> pl.LazyFrame:
+    """Rule 4's order; ``ordered``: the rows are already in time order (`in_time_order`)."""
+    return lazy.sort("session_key", maintain_order=True) if ordered else lazy.sort(event_order())
+
+
+def _flags(
+    narrow: pl.DataFrame, sessions_before: int, rows_before: int, ordered: bool = False
+) -> pl.DataFrame:
+    """The rule flags of whole sessions (``row`` says which event each belongs to);
+    ``ordered``: the rows are already in time order (see `in_time_order`)."""
+    session_index = pl.col("session_start").cast(pl.UInt32).cum_sum() + sessions_before
+    return (
+        _rules(_sorted(narrow.lazy(), ordered))
         .select(
             "row",
             "session_start",
@@ -154,6 +164,38 @@ def _flags(
             session_index.alias("session_index"),
             (pl.int_range(pl.len(), dtype=pl.UInt32) + rows_before).alias("order"),
         )
+        .collect()
+    )
+
+
+def annotate_sorted(
+    events: pl.DataFrame,
+    transitions: Sequence[str] = DEFAULT_TRANSITIONS,
+    run_starts: Sequence[str] = DEFAULT_RUN_STARTS,
+    sessions_before: int = 0,
+) -> pl.DataFrame:
+    """Compact events of whole sessions (:mod:`auditor.keys`) in rule 4's order, with the rule
+    columns: ``session_index`` (dense, from ``sessions_before + 1``), ``session_start``,
+    ``current_row`` (the row *of this frame* that set the current thread), ``is_break`` and
+    ``run_break``. The report's path: nothing is scattered back to the input's order."""
+    ordered = bool(events.select(in_time_order()).item())
+    lazy = _sorted(events.lazy(), ordered).rename({"thread_key": "thread_id", "run_key": "run_id"})
+    return (
+        _rules(
+            lazy.with_columns(
+                is_transition(transitions),
+                is_run_start(run_starts),
+                pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
+            )
+        )
+        .with_columns(
+            run_break_flags().alias("run_break"),
+            (pl.col("session_start").cast(pl.UInt32).cum_sum() + sessions_before).alias(
+                "session_index"
+            ),
+        )
+        .drop("row", "current_thread", "run_setter", "run_checked", "current_run", "is_run_start")
+        .rename({"thread_id": "thread_key", "run_id": "run_key"})
         .collect()
     )
 

@@ -12,8 +12,10 @@ from typing import Any
 
 import polars as pl
 
-from auditor import continuity
+from auditor import continuity, keys, partitions
 from auditor.keys import Fetch
+from auditor.partitions import Partitions
+from auditor.schema import empty_records
 from auditor.stats import wilson_interval
 
 #: DESIGN.md's keys, in this order, then the dashboard's extra keys.
@@ -64,13 +66,7 @@ def _rfc3339(value: Any) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _is_event() -> pl.Expr:
-    """Accepted records with a user and a thread: the events the rules run on."""
-    accepted = pl.col("reject_reason").is_null()
-    return accepted & pl.col("session_key").is_not_null() & pl.col("thread_key").is_not_null()
-
-
-#: The columns of an event the rules and the report use (``pos``: its position in the input).
+#: The columns of an event the rules and the report use (``pos``: a tie-breaker within a line).
 _EVENT_COLUMNS: tuple[str, ...] = (
     "ts",
     "source_order",
@@ -85,11 +81,6 @@ _EVENT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _low_bits(key: str) -> pl.Expr:
-    """A 128-bit key's low 64 bits (cheaper to take modulo than the key itself)."""
-    return pl.col(key).cast(pl.UInt64, wrap_numerical=True)
-
-
 def _accounting(records: pl.LazyFrame) -> pl.LazyFrame:
     accepted = pl.col("reject_reason").is_null()
     has_user = pl.col("session_key").is_not_null()
@@ -101,33 +92,29 @@ def _accounting(records: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _rejects(records: pl.LazyFrame, names: Sequence[str]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def _rejects(records: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Rejected records per reason, and the first ones (by source and line)."""
     rejected = records.filter(pl.col("reject_reason").is_not_null())
     reason = pl.col("reject_reason").cast(pl.String)
-    by_reason = rejected.group_by(reason).len().sort("reject_reason")
+    by_reason = rejected.group_by(reason).agg(pl.len())
     examples = (
-        rejected.sort(["source_order", "line"])
+        rejected.select("source_order", "line", reason.alias("reason"))
+        .sort(["source_order", "line"])
         .head(REJECTED_EXAMPLES)
-        .select(
-            pl.col("source_order")
-            .replace_strict(list(range(len(names))), list(names), return_dtype=pl.String)
-            .alias("source"),
-            "line",
-            reason.alias("reason"),
-        )
     )
     return by_reason, examples
 
 
-def _split_trace_count(records: pl.LazyFrame, parts: int) -> int:
+def _split_trace_count(parts: Partitions) -> int:
     """Rule 9's count, one partition of trace keys at a time: a trace's events all fall in
     one partition, and each group-by holds only its partition's traces (often one per event)."""
-    traced = records.filter(_is_event() & pl.col("trace_key").is_not_null())
     total = 0
-    for part in range(parts):
-        piece = traced if parts == 1 else traced.filter(_low_bits("trace_key") % parts == part)
-        counted = continuity.split_traces(piece.select("trace_key", "thread_key"), "trace_key")
-        total += int(counted.select(pl.len()).collect(engine="streaming").item())
+    for q in range(parts.count):
+        traced = parts.traces(q)
+        if traced is None:
+            continue
+        counted = continuity.split_traces(traced, "trace_key")
+        total += int(counted.select(pl.len()).collect().item())
     return total
 
 
@@ -228,8 +215,27 @@ def _with_text(frame: pl.DataFrame, fetch: Fetch) -> pl.DataFrame:
     return frame.join(fetch(frame), on=["source_order", "line"], how="left", maintain_order="left")
 
 
+def _partition(
+    piece: pl.DataFrame,
+    transitions: Sequence[str],
+    run_starts: Sequence[str],
+    sessions_before: int,
+) -> tuple[list[pl.DataFrame], pl.DataFrame, int]:
+    """One partition's accounting, rejects and tallies, its break rows and its session count."""
+    lazy = piece.lazy()
+    by_reason, rejected_examples = _rejects(lazy)
+    events = piece.filter(partitions.is_event()).select(_EVENT_COLUMNS)
+    annotated = continuity.annotate_sorted(events, transitions, run_starts, sessions_before)
+    del events
+    frames = pl.collect_all(
+        [_accounting(lazy), by_reason, rejected_examples, *_tallies(annotated.lazy())]
+    )
+    sessions = int(annotated.get_column("session_start").sum())
+    return frames, _break_rows(annotated), sessions
+
+
 def analyse(
-    records: pl.LazyFrame,
+    records: pl.LazyFrame | Partitions,
     *,
     label: str,
     inputs: Sequence[str],
@@ -237,35 +243,54 @@ def analyse(
     transitions: Sequence[str] = continuity.DEFAULT_TRANSITIONS,
     run_starts: Sequence[str] = continuity.DEFAULT_RUN_STARTS,
 ) -> Analysis:
-    """The report of one compact record frame (:mod:`auditor.keys`), and its break events.
+    """The report of compact records (:mod:`auditor.keys`), and its break events.
 
-    The rules run one partition of sessions (by key) at a time and the report is merged
-    from each partition's tallies, so that only one partition's annotated events are
-    held besides the records. ``fetch`` returns the text of the few records the report
-    shows (examples, top sessions).
+    The records are read one partition of whole sessions at a time (a frame held in
+    memory is split as :meth:`Partitions.of_frame` says): each partition's counts and
+    tallies are merged into the report, so that only one partition is held at a time.
+    ``fetch`` returns the text of the few records the report shows (examples, top sessions).
     """
     names = list(dict.fromkeys(inputs))
-    # lazy: the records may be a scan of spilled Parquet files (each pass reads what it needs)
-    frame = records.with_row_index("pos")
-    by_reason, rejected_examples = _rejects(frame, names)
-    accounting, reasons, rej_examples = pl.collect_all(
-        [_accounting(frame), by_reason, rejected_examples], engine="streaming"
-    )
-    events = frame.select(_is_event().sum()).collect(engine="streaming").item()
-    parts = continuity.partitions(int(events or 0))
-    part_of = _low_bits("session_key") % parts
-    tallies: list[list[pl.DataFrame]] = []
+    parts = records if isinstance(records, Partitions) else Partitions.of_frame(records.collect())
+    results: list[list[pl.DataFrame]] = []
     break_rows: list[pl.DataFrame] = []
-    for part in range(parts):
-        wanted = _is_event() if parts == 1 else _is_event() & (part_of == part)
-        piece = frame.filter(wanted).select(_EVENT_COLUMNS).collect(engine="streaming")
-        annotated = continuity.annotate(piece, transitions, run_starts)
+    sessions = 0
+    for k in range(parts.count):
+        part = parts.part(k)
+        piece = None if part is None else part.collect()
+        if piece is None or piece.height == 0:
+            continue
+        frames, rows, found = _partition(piece, transitions, run_starts, sessions)
         del piece
-        tallies.append(pl.collect_all(_tallies(annotated.lazy())))
-        break_rows.append(_break_rows(annotated))
-        del annotated
-    totals, thread_totals, by_event, per_minute, tps, top = _merged(tallies)
-    split = _split_trace_count(frame, parts)
+        sessions += found
+        results.append(frames)
+        break_rows.append(rows)
+    if not results:  # no record at all: the tallies of an empty partition
+        empty = keys.compact(empty_records(), names).with_columns(pos=pl.lit(0, pl.Int64))
+        frames, rows, _ = _partition(empty.collect(), transitions, run_starts, 0)
+        results.append(frames)
+        break_rows.append(rows)
+    columns = list(zip(*results, strict=True))
+    accounting = pl.concat(columns[0]).sum()
+    reasons = (
+        pl.concat(columns[1]).group_by("reject_reason").agg(pl.col("len").sum()).sort("reject_reason")
+    )
+    rej_examples = (
+        pl.concat(columns[2])
+        .sort(["source_order", "line"])
+        .head(REJECTED_EXAMPLES)
+        .select(
+            pl.col("source_order")
+            .replace_strict(list(range(len(names))), names, return_dtype=pl.String)
+            .alias("source"),
+            "line",
+            "reason",
+        )
+    )
+    totals, thread_totals, by_event, per_minute, tps, top = _merged(
+        [list(r[3:]) for r in results]
+    )
+    split = _split_trace_count(parts)
     breaks = pl.concat(break_rows).sort(["ts", "source_rank", "line", "pos"])
     examples = breaks_frame(breaks, fetch, limit=BREAK_EXAMPLES).select(
         "source",

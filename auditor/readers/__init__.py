@@ -12,11 +12,12 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor import keys
+from auditor import continuity, keys
 from auditor.errors import UsageError
 from auditor.fields import ReadOptions
+from auditor.partitions import Partitions
 from auditor.schema import empty_records
-from auditor.sources import Source
+from auditor.sources import Source, estimated_lines
 
 FORMATS: tuple[str, ...] = ("auto", "jsonl", "otlp", "gcp", "jaeger", "zipkin", "console")
 
@@ -83,41 +84,56 @@ def scan_sources(sources: Sequence[Source], fmt: str, options: ReadOptions) -> p
     return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
 
 
+def _spill_partitions(sources: Sequence[Source]) -> int:
+    """How many partitions of sessions the records of these sources need, estimated from
+    the plain files' sizes and the line length of their first bytes."""
+    lines = 0
+    for source in sources:
+        if source.is_plain_file and source.path is not None:
+            lines += estimated_lines(source.path)
+    return continuity.partitions(lines)
+
+
 def read_compact(
     sources: Sequence[Source],
     fmt: str,
     options: ReadOptions,
     names: Sequence[str],
     spill_dir: Path | None = None,
-) -> tuple[pl.DataFrame | pl.LazyFrame, keys.Fetch]:
-    """The compact frame (:mod:`auditor.keys`) of all sources, and the fetch of records' text.
+) -> tuple[pl.DataFrame | Partitions, keys.Fetch]:
+    """The compact records (:mod:`auditor.keys`) of all sources, and the fetch of records' text.
 
     ``names`` are the distinct source names in input order (``source_order``). JSON-lines
     files are compacted while they are read; the other formats' readers build their
     record frame in memory anyway, which then serves the fetch. With ``spill_dir``,
-    plain JSON-lines files are compacted to Parquet files there and the frame is lazy.
+    plain JSON-lines files are compacted to IPC files there, partitioned by session, and
+    the records are :class:`Partitions` (those files, and the frames held in memory).
     """
     split = options.split_by is not None
-    parts: list[tuple[set[int], pl.DataFrame | pl.LazyFrame, keys.Fetch]] = []
+    parts: list[tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]] = []
     for name, group in group_by_format(sources, fmt).items():
         if name == "jsonl":
             from auditor.readers.jsonl import read_jsonl_compact
 
-            parts.extend(read_jsonl_compact(group, options, names, spill_dir))
+            spill = None if spill_dir is None else (spill_dir, _spill_partitions(group))
+            parts.extend(read_jsonl_compact(group, options, names, spill))
             continue
         records = reader_for(name)(group, options).collect()
         compacted = keys.compact(records.lazy(), names, split).collect()
         parts.append(
             ({names.index(s.name) for s in group}, compacted, keys.frame_fetch(records, names))
         )
+    fetch = keys.combined_fetch([(orders, fetch) for orders, _, fetch in parts])
     if not parts:
-        empty = keys.compact(empty_records(), names, split).collect()
-        return empty, keys.combined_fetch([])
-    eager = [f for _, f, _ in parts if isinstance(f, pl.DataFrame)]
-    if len(eager) == len(parts):
-        return pl.concat(eager, how="vertical_relaxed"), keys.combined_fetch(
-            [(orders, fetch) for orders, _, fetch in parts]
-        )
-    # some are spilled: a lazy frame over all
-    frame = pl.concat([f.lazy() for _, f, _ in parts], how="vertical_relaxed")
-    return frame, keys.combined_fetch([(orders, fetch) for orders, _, fetch in parts])
+        return keys.compact(empty_records(), names, split).collect(), fetch
+    frames = [f for _, f, _ in parts if isinstance(f, pl.DataFrame)]
+    spilled = [f for _, f, _ in parts if isinstance(f, Partitions)]
+    if not spilled:
+        return pl.concat(frames, how="vertical_relaxed"), fetch
+    count = spilled[0].count
+    return Partitions(
+        count,
+        files=[[f for s in spilled for f in s.files[k]] for k in range(count)],
+        frames=[*frames, *(f for s in spilled for f in s.frames)],
+        redone=any(s.redone for s in spilled),
+    ), fetch

@@ -25,6 +25,7 @@ Two ways in, one result (:mod:`auditor.readers.jsonl_plan` decides the fields,
 
 from __future__ import annotations
 
+import shutil
 import zlib
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,7 +37,7 @@ from typing import BinaryIO
 import orjson
 import polars as pl
 
-from auditor import keys, progress
+from auditor import keys, partitions, progress
 from auditor.fields import ReadOptions
 from auditor.readers.jsonl_plan import (
     RAW_SCHEMA,
@@ -46,6 +47,7 @@ from auditor.readers.jsonl_plan import (
     flag_typed_ids,
 )
 from auditor.readers.normalize import finish_records
+from auditor.partitions import Partitions
 from auditor.schema import RejectReason, empty_records
 from auditor.sources import Source
 
@@ -271,15 +273,23 @@ def _patch(frame: pl.DataFrame, positions: pl.Series, rows: pl.DataFrame) -> pl.
     return frame
 
 
-def _run_read(lazy: pl.LazyFrame, spill: Path | None) -> tuple[int, pl.DataFrame | pl.LazyFrame]:
-    """Rows read, and the records: in memory, or with ``spill`` a scan of the Parquet file
-    they were streamed to."""
+#: Where a plain file's compact rows are spilled: a directory and the partition count.
+Spill = tuple[Path, int]
+
+
+def _run_read(lazy: pl.LazyFrame, spill: Spill | None) -> tuple[int, pl.DataFrame | Partitions]:
+    """Rows read, and the records: in memory, or with ``spill`` the partitions of the IPC
+    files they were streamed to (:mod:`auditor.partitions`)."""
     if spill is None:
         frame = lazy.collect(engine="streaming")
         return frame.height, frame
-    lazy.sink_parquet(spill, compression="lz4")
-    scan = pl.scan_parquet(spill)
-    return int(scan.select(pl.len()).collect().item()), scan
+    directory, count = spill
+    shutil.rmtree(directory, ignore_errors=True)  # what a failed first attempt left
+    partitions.spill_sink(lazy, count).sink_ipc(partitions.spill_target(directory), mkdir=True)
+    files = partitions.spilled_files(directory, count)
+    every = [f for part in files for f in part]
+    rows = int(pl.scan_ipc(every).select(pl.len()).collect().item()) if every else 0
+    return rows, Partitions(count, files=files)
 
 
 def _read_ndjson(
@@ -287,8 +297,8 @@ def _read_ndjson(
     plan: DecodePlan,
     options: ReadOptions,
     finish: Finish,
-    spill: Path | None = None,
-) -> tuple[pl.DataFrame | pl.LazyFrame, _LineIndex] | None:
+    spill: Spill | None = None,
+) -> tuple[pl.DataFrame | Partitions, _LineIndex] | None:
     """The fast path: Polars' NDJSON reader on top-level keys, or None when it cannot be exact.
 
     The schema reads as text the keys that the first lines use and types every
@@ -297,16 +307,17 @@ def _read_ndjson(
     when the file has invalid JSON, non-objects or invalid UTF-8 (the reader
     fails) or blank lines (row numbers would not be line numbers): None.
 
-    With ``spill`` (a Parquet file to write) the records go to disk as they are read
-    and a scan of that file is returned, so that memory does not grow with the input;
-    unless some lines need their raw text, when the file is read back to patch them.
+    With ``spill`` (a directory and a partition count) the records go to IPC files there
+    as they are read, so that memory does not grow with the input, and their partitions
+    are returned; the few lines that need their raw text are redone in memory and their
+    spilled rows skipped.
     """
     assert source.path is not None
     sampled = _sampled_keys(source, plan)
     # indexing lines (Python, GIL mostly held) overlaps with the Polars read (GIL released)
     index = _INDEXER.submit(_LineIndex.build, source.path)
     pruned = {k: (t if k in sampled else pl.Null()) for k, t in plan.top_schema.items()}
-    read: tuple[int, pl.DataFrame | pl.LazyFrame] | None = None
+    read: tuple[int, pl.DataFrame | Partitions] | None = None
     for schema in (pruned, plan.top_schema):
         try:
             read = _run_read(_ndjson_frame(source, plan, schema, options, finish), spill)
@@ -326,13 +337,14 @@ def _read_ndjson(
         fixed = decode_lines(texts, plan).with_columns(wanted, source=pl.lit(source.name))
         return finish(finish_records(fixed.lazy(), options)).collect()
 
-    if isinstance(frame, pl.LazyFrame):  # spilled: the redone lines replace theirs, at the end
-        raw = pl.col("needs_raw")
-        wanted = frame.filter(raw).select("line").collect().get_column("line")
-        kept = frame.filter(~raw).drop("needs_raw")
+    if isinstance(frame, Partitions):  # spilled: the redone lines are held in memory
+        every = [f for part in frame.files for f in part]
+        flagged = pl.scan_ipc(every).filter(pl.col("needs_raw")).select("line") if every else None
+        wanted = pl.Series("line", [], pl.Int64) if flagged is None else flagged.collect()["line"]
         if wanted.is_empty():
-            return kept, index.result()
-        return pl.concat([kept, redo(wanted).lazy()], how="vertical_relaxed"), index.result()
+            return frame, index.result()
+        redone = redo(wanted).drop("needs_raw", strict=False)
+        return Partitions(frame.count, frame.files, [redone], redone=True), index.result()
     needs_raw = frame.get_column("needs_raw")
     frame = frame.drop("needs_raw")
     if not needs_raw.any():
@@ -432,18 +444,18 @@ def read_jsonl_compact(
     sources: Sequence[Source],
     options: ReadOptions,
     names: Sequence[str],
-    spill_dir: Path | None = None,
-) -> list[tuple[set[int], pl.DataFrame | pl.LazyFrame, keys.Fetch]]:
-    """Per source: its compact frame (:mod:`auditor.keys`), and the fetch of its records' text.
+    spill: Spill | None = None,
+) -> list[tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]]:
+    """Per source: its compact rows (:mod:`auditor.keys`), and the fetch of its records' text.
 
     A plain file is compacted in the streaming pass that reads it, so its text is
-    never held in memory; with ``spill_dir`` its compact rows are streamed to a Parquet
-    file there and its frame is a scan of it. Other inputs are read whole (as
-    :func:`scan_jsonl`) first.
+    never held in memory; with ``spill`` (a directory and a partition count) its compact
+    rows are streamed to IPC files there, partitioned by session. Other inputs are read
+    whole (as :func:`scan_jsonl`) first, and held in memory.
     """
     plan = build_plan(options)
     split = options.split_by is not None
-    out: list[tuple[set[int], pl.DataFrame | pl.LazyFrame, keys.Fetch]] = []
+    out: list[tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]] = []
     for source in sources:
         order = names.index(source.name)
 
@@ -451,8 +463,8 @@ def read_jsonl_compact(
             kept = ("needs_raw",) if "needs_raw" in frame.collect_schema() else ()
             return keys.compact(frame, names, split, keep=kept, source=name)
 
-        spill = None if spill_dir is None else spill_dir / f"{order}.parquet"
-        fast = _read_ndjson(source, plan, options, finish, spill) if source.is_plain_file else None
+        mine = None if spill is None else (spill[0] / str(order), spill[1])
+        fast = _read_ndjson(source, plan, options, finish, mine) if source.is_plain_file else None
         if fast is not None:
             frame, index = fast
             out.append(({order}, frame, _index_fetch(source, index, plan, options, order)))

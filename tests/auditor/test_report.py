@@ -178,13 +178,14 @@ def test_partitioned_analysis_gives_the_same_report(log, monkeypatch):
 
 
 def test_spilled_records_give_the_same_report(tmp_path, monkeypatch):
-    """A clean JSON-lines file is spilled to Parquet (removed afterwards) and analysed
+    """A clean JSON-lines file is spilled to IPC files by session (removed afterwards) and analysed
     partition by partition; lines that need their raw text (an all-digit span ID) are redone.
     The report is the one of the records held in memory."""
     import tempfile
 
     from auditor import continuity
     from auditor.audit import _analyser, load
+    from auditor.partitions import Partitions
 
     digits = {**LINES[0], "event": "quality.get_metrics", "span_id": "1234", "thread_id": "t8"}
     path = tmp_path / "clean.jsonl"
@@ -196,7 +197,9 @@ def test_spilled_records_give_the_same_report(tmp_path, monkeypatch):
     options = AuditOptions(label="x")
     spilled = audit([str(path)], options)
     assert list(spill.iterdir()) == []
-    assert isinstance(load([str(path)], options, spill_dir=spill).records, pl.LazyFrame)
+    stored = load([str(path)], options, spill_dir=spill).records
+    assert isinstance(stored, Partitions) and stored.count == 4 and stored.redone
+    assert sum(len(files) for files in stored.files) >= 2  # several partitions on disk
     loaded = load([str(path)], options)
     assert isinstance(loaded.records, pl.DataFrame)
     assert spilled == _analyser(options, loaded)(loaded.records.lazy(), "x").report

@@ -1,0 +1,120 @@
+"""Compact records in partitions of whole sessions, so that the analysis holds one at a time.
+
+A record's partition is its session key's low 64 bits modulo the partition count
+(records without a user go to partition 0); every record of a session, whatever its
+source, falls in the same partition. The same rule on trace keys gives rule 9's
+partitions of traces.
+
+Two kinds of storage, mixed freely:
+
+* spilled files: a plain JSON-lines file is compacted while it is read and streamed
+  to Arrow IPC files, one directory per partition (`spill_sink`); its few lines that
+  need their raw text are redone in memory (:mod:`auditor.readers.jsonl`) and their
+  spilled rows skipped (``needs_raw``);
+* frames held in memory (other formats, compressed files, stdin, redone lines): each
+  partition is a filter of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from auditor import continuity
+
+#: Column of the spilled files: the record's trace partition (null: no event with a trace).
+TRACE_PART = "trace_part"
+NEEDS_RAW = "needs_raw"
+_PART = "__part"
+
+
+def partition_of(key: str, count: int) -> pl.Expr:
+    """The partition of a UInt128 key column (its low 64 bits modulo ``count``; null: 0)."""
+    low = pl.col(key).cast(pl.UInt64, wrap_numerical=True)
+    return (low % count).cast(pl.UInt32).fill_null(0)
+
+
+def is_event() -> pl.Expr:
+    """Accepted records with a user and a thread: the events the rules run on."""
+    accepted = pl.col("reject_reason").is_null()
+    return accepted & pl.col("session_key").is_not_null() & pl.col("thread_key").is_not_null()
+
+
+def _traced() -> pl.Expr:
+    return is_event() & pl.col("trace_key").is_not_null()
+
+
+def spill_sink(frame: pl.LazyFrame, count: int) -> pl.LazyFrame:
+    """A compact frame with the columns the spill needs, to sink into ``directory`` by
+    :func:`spill_target`: the session partition is the files' key, the trace partition a column."""
+    return frame.with_columns(
+        pl.when(_traced()).then(partition_of("trace_key", count)).alias(TRACE_PART),
+        partition_of("session_key", count).alias(_PART),
+    )
+
+
+def spill_target(directory: Path) -> pl.PartitionBy:
+    """Where :func:`spill_sink`'s frame goes: one directory of IPC files per session partition."""
+    return pl.PartitionBy(directory, key=_PART, include_key=False)
+
+
+def spilled_files(directory: Path, count: int) -> list[list[Path]]:
+    """The IPC files of each session partition written under ``directory``."""
+    return [sorted(directory.glob(f"{_PART}={k}/*.ipc")) for k in range(count)]
+
+
+@dataclass(frozen=True, slots=True)
+class Partitions:
+    """Compact records (:mod:`auditor.keys`) in ``count`` partitions of whole sessions."""
+
+    count: int
+    files: list[list[Path]] = field(default_factory=list)  # per partition, spilled IPC files
+    frames: list[pl.DataFrame] = field(default_factory=list)  # held in memory, any partition
+    redone: bool = False  # some spilled rows are flagged `needs_raw` and redone in `frames`
+
+    @classmethod
+    def of_frame(cls, frame: pl.DataFrame) -> Partitions:
+        """A frame held in memory, in as many partitions as its events need."""
+        events = int(frame.select(is_event().sum()).item() or 0)
+        return cls(continuity.partitions(events), frames=[frame])
+
+    def _spilled(self, paths: Sequence[Path]) -> pl.LazyFrame:
+        scan = pl.scan_ipc(list(paths))
+        if self.redone:
+            scan = scan.filter(~pl.col(NEEDS_RAW))
+        return scan.drop(NEEDS_RAW, TRACE_PART).with_columns(pos=pl.col("line"))
+
+    def part(self, k: int) -> pl.LazyFrame | None:
+        """Every record of partition ``k``, with ``pos`` (a tie-breaker within a line);
+        None when nothing was stored for it."""
+        pieces = [self._spilled(self.files[k])] if self.files and self.files[k] else []
+        for frame in self.frames:
+            lazy = frame.lazy().with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
+            if self.count > 1:
+                lazy = lazy.filter(partition_of("session_key", self.count) == k)
+            pieces.append(lazy)
+        if not pieces:
+            return None
+        return pl.concat(pieces, how="diagonal_relaxed") if len(pieces) > 1 else pieces[0]
+
+    def traces(self, q: int) -> pl.LazyFrame | None:
+        """``(trace_key, thread_key)`` of the events with a trace in trace partition ``q``;
+        None when nothing was stored."""
+        pieces: list[pl.LazyFrame] = []
+        files = [f for part in self.files for f in part]
+        if files:
+            scan = pl.scan_ipc(files)
+            if self.redone:
+                scan = scan.filter(~pl.col(NEEDS_RAW))
+            pieces.append(scan.filter(pl.col(TRACE_PART) == q).select("trace_key", "thread_key"))
+        for frame in self.frames:
+            wanted = _traced()
+            if self.count > 1:
+                wanted = wanted & (partition_of("trace_key", self.count) == q)
+            pieces.append(frame.lazy().filter(wanted).select("trace_key", "thread_key"))
+        if not pieces:
+            return None
+        return pl.concat(pieces) if len(pieces) > 1 else pieces[0]
