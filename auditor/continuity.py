@@ -11,6 +11,7 @@ session boundary. No Python loop touches events.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import polars as pl
 
@@ -77,19 +78,18 @@ def current_run(setter: str = "run_setter", checked: str = "run_checked") -> pl.
     """Rule 8: the current run each checked event is compared with (null: none yet).
 
     A setter fixes the run (possibly none); when it fixed none, the first checked
-    event after it adopts its run. All forward fills: whether the segment's setter
-    had a run and which, and whether and which run was adopted since the setter.
+    event after it adopts its run. So the current run is the run of the latest
+    *anchor*: a setter, or the first checked event after a setter without a run;
+    found with forward fills of row positions and one gather.
     """
-    setter_has_run = pl.when(pl.col(setter)).then(pl.col("run_id").is_not_null()).forward_fill()
-    setter_run = pl.when(pl.col(setter)).then(pl.col("run_id")).forward_fill()
-    checked_so_far = pl.col(checked).cast(pl.Int64).cum_sum()
+    position = pl.int_range(pl.len(), dtype=pl.UInt32)
+    setter_row = pl.when(pl.col(setter)).then(position).forward_fill()
+    setter_without_run = pl.col("run_id").gather(setter_row).is_null()
+    checked_so_far = pl.col(checked).cast(pl.UInt32).cum_sum()
     before_segment = pl.when(pl.col(setter)).then(checked_so_far).forward_fill()
     first_checked = pl.col(checked) & (checked_so_far - before_segment == 1)
-    adopted_since_setter = (
-        pl.when(pl.col(setter) | first_checked).then(first_checked).forward_fill()
-    )
-    adopted_run = pl.when(first_checked).then(pl.col("run_id")).forward_fill()
-    return pl.when(setter_has_run).then(setter_run).when(adopted_since_setter).then(adopted_run)
+    anchor = pl.col(setter) | (first_checked & setter_without_run)
+    return pl.col("run_id").gather(pl.when(anchor).then(position).forward_fill())
 
 
 def run_break_flags(checked: str = "run_checked", current: str = "current_run") -> pl.Expr:
@@ -129,10 +129,13 @@ def in_time_order() -> pl.Expr:
     return later.fill_null(True).all()
 
 
-def _rules(lazy: pl.LazyFrame) -> pl.LazyFrame:
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def _rules(frame: Frame) -> Frame:
     """Rules 5-8 on events of whole sessions in rule 4's order (``row``: each event's row)."""
     return (
-        lazy.with_columns(session_start())
+        frame.with_columns(session_start())
         .with_columns(current_row().alias("current_row"), current_thread())
         .with_columns(break_flags().alias("is_break"))
         .with_columns(run_setter().alias("run_setter"))
@@ -179,15 +182,15 @@ def annotate_sorted(
     ``current_row`` (the row *of this frame* that set the current thread), ``is_break`` and
     ``run_break``. The report's path: nothing is scattered back to the input's order."""
     ordered = bool(events.select(in_time_order()).item())
-    lazy = _sorted(events.lazy(), ordered).rename({"thread_key": "thread_id", "run_key": "run_id"})
+    # eager: each step is one parallel pass, cheaper here than the lazy engine's plan
+    frame = events.sort("session_key", maintain_order=True) if ordered else events.sort(event_order())
+    frame = frame.rename({"thread_key": "thread_id", "run_key": "run_id"}).with_columns(
+        is_transition(transitions),
+        is_run_start(run_starts),
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
+    )
     return (
-        _rules(
-            lazy.with_columns(
-                is_transition(transitions),
-                is_run_start(run_starts),
-                pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
-            )
-        )
+        _rules(frame)
         .with_columns(
             run_break_flags().alias("run_break"),
             (pl.col("session_start").cast(pl.UInt32).cum_sum() + sessions_before).alias(
@@ -196,7 +199,6 @@ def annotate_sorted(
         )
         .drop("row", "current_thread", "run_setter", "run_checked", "current_run", "is_run_start")
         .rename({"thread_id": "thread_key", "run_id": "run_key"})
-        .collect()
     )
 
 

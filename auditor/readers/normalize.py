@@ -73,8 +73,63 @@ def parse_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
     )
 
 
-def _normalize_id(column: str) -> pl.Expr:
-    return pl.col(column).str.replace(r"^(?:projects/[^/]+/traces/|0[xX])", "").str.to_lowercase()
+#: Length of the commonest timestamp shape, ``2026-11-24T08:00:00.123456Z``.
+_COMMON_LENGTH = 27
+
+
+def common_timestamp(raw: pl.Expr) -> pl.Expr:
+    """The commonest shape only (``YYYY-MM-DDTHH:MM:SS.ffffffZ``) -> UTC us, else null.
+
+    Cheap: the seconds are parsed from the 19-character prefix, which many records share
+    (Polars caches the conversion of repeated strings), the microseconds are six digits.
+    Equal to :func:`parse_timestamp` wherever it is not null.
+    """
+    fraction = raw.str.slice(20, 6)
+    shaped = (
+        (raw.str.len_bytes() == _COMMON_LENGTH)
+        & raw.str.ends_with("Z")
+        & (raw.str.slice(19, 1) == ".")
+        & (fraction >= "000000")  # a sign is not a digit: "+" and "-" sort before "0"
+        # the general rules read a space as "T"; strptime would skip it before a number
+        & ~raw.str.contains(" ", literal=True)
+        & (raw >= "0")  # a digit first, not a sign
+    )
+    seconds = raw.str.slice(0, 19).str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S", time_zone="UTC", time_unit="us", strict=False
+    )
+    micros = fraction.str.to_integer(strict=False)
+    return pl.when(shaped).then(seconds + pl.duration(microseconds=micros)).cast(TS_DTYPE)
+
+
+def with_timestamp(frame: pl.LazyFrame, raw: str, nano: str, out: str = "ts") -> pl.LazyFrame:
+    """``frame`` with ``out``: :func:`parse_timestamp` of the columns ``raw`` and ``nano``.
+
+    The commonest shape is parsed cheaply first; the general rules then run only on the
+    other values (on null elsewhere, which costs next to nothing).
+    """
+    common = "__ts_common"
+    rest = pl.when(pl.col(common).is_null()).then(pl.col(raw))
+    return (
+        frame.with_columns(common_timestamp(pl.col(raw)).alias(common))
+        .with_columns(rest.alias("__ts_rest"))
+        .with_columns(
+            pl.coalesce(pl.col(common), parse_timestamp(pl.col("__ts_rest"), pl.col(nano))).alias(
+                out
+            )
+        )
+        .drop(common, "__ts_rest")
+    )
+
+
+def normalize_id(value: pl.Expr) -> pl.Expr:
+    """A trace/span ID as lowercase hex without ``0x``; ``projects/P/traces/ID`` -> ``ID``.
+
+    The prefix is looked for (a regex) only in values that may start with one.
+    """
+    maybe = value.str.starts_with("projects/") | value.str.starts_with("0x")
+    maybe = maybe | value.str.starts_with("0X")
+    stripped = pl.when(maybe).then(value).str.replace(r"^(?:projects/[^/]+/traces/|0[xX])", "")
+    return pl.coalesce(stripped, value).str.to_lowercase()
 
 
 def _check_extract(name: str, pattern: re.Pattern[str]) -> None:
@@ -104,10 +159,10 @@ def finish_records(
         base = absent.get(name, pl.col(name) if name != "ts" else pl.col("ts_raw"))
         absent[name if name != "ts" else "ts_raw"] = pl.coalesce(base, found)
     frame = raw.with_columns(**absent).with_columns(
-        _normalize_id("trace_id").alias("trace_id"),
-        _normalize_id("span_id").alias("span_id"),
+        normalize_id(pl.col("trace_id")).alias("trace_id"),
+        normalize_id(pl.col("span_id")).alias("span_id"),
     )
-    frame = frame.with_columns(parse_timestamp(pl.col("ts_raw"), pl.col("ts_nano")).alias("ts"))
+    frame = with_timestamp(frame, "ts_raw", "ts_nano")
     reason = (
         pl.when(pl.col("raw_reject").is_not_null())
         .then(pl.col("raw_reject"))
