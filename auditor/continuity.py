@@ -183,7 +183,9 @@ def annotate_sorted(
     ``run_break``. The report's path: nothing is scattered back to the input's order."""
     ordered = bool(events.select(in_time_order()).item())
     # eager: each step is one parallel pass, cheaper here than the lazy engine's plan
-    frame = events.sort("session_key", maintain_order=True) if ordered else events.sort(event_order())
+    frame = (
+        events.sort("session_key", maintain_order=True) if ordered else events.sort(event_order())
+    )
     frame = frame.rename({"thread_key": "thread_id", "run_key": "run_id"}).with_columns(
         is_transition(transitions),
         is_run_start(run_starts),

@@ -74,6 +74,7 @@ class Partitions:
     files: list[list[Path]] = field(default_factory=list)  # per partition, spilled IPC files
     frames: list[pl.DataFrame] = field(default_factory=list)  # held in memory, any partition
     redone: bool = False  # some spilled rows are flagged `needs_raw` and redone in `frames`
+    scratch: Path | None = None  # where rule 9's trace buckets go (None: held in memory)
 
     @classmethod
     def of_frame(cls, frame: pl.DataFrame) -> Partitions:
@@ -85,14 +86,23 @@ class Partitions:
         scan = pl.scan_ipc(list(paths))
         if self.redone:
             scan = scan.filter(~pl.col(NEEDS_RAW))
-        return scan.drop(NEEDS_RAW, TRACE_PART).with_columns(pos=pl.col("line"))
+        return scan.drop(NEEDS_RAW).with_columns(pos=pl.col("line"))
 
     def part(self, k: int) -> pl.LazyFrame | None:
-        """Every record of partition ``k``, with ``pos`` (a tie-breaker within a line);
-        None when nothing was stored for it."""
+        """Every record of partition ``k``, with ``pos`` (a tie-breaker within a line) and
+        ``trace_part``; None when nothing was stored for it."""
         pieces = [self._spilled(self.files[k])] if self.files and self.files[k] else []
         for frame in self.frames:
-            lazy = frame.lazy().with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
+            lazy = (
+                frame.lazy()
+                .with_row_index("pos")
+                .with_columns(
+                    pl.col("pos").cast(pl.Int64),
+                    pl.when(_traced())
+                    .then(partition_of("trace_key", self.count))
+                    .alias(TRACE_PART),
+                )
+            )
             if self.count > 1:
                 lazy = lazy.filter(partition_of("session_key", self.count) == k)
             pieces.append(lazy)
@@ -100,21 +110,46 @@ class Partitions:
             return None
         return pl.concat(pieces, how="diagonal_relaxed") if len(pieces) > 1 else pieces[0]
 
-    def traces(self, q: int) -> pl.LazyFrame | None:
-        """``(trace_key, thread_key)`` of the events with a trace in trace partition ``q``;
-        None when nothing was stored."""
-        pieces: list[pl.LazyFrame] = []
-        files = [f for part in self.files for f in part]
-        if files:
-            scan = pl.scan_ipc(files)
-            if self.redone:
-                scan = scan.filter(~pl.col(NEEDS_RAW))
-            pieces.append(scan.filter(pl.col(TRACE_PART) == q).select("trace_key", "thread_key"))
-        for frame in self.frames:
-            wanted = _traced()
-            if self.count > 1:
-                wanted = wanted & (partition_of("trace_key", self.count) == q)
-            pieces.append(frame.lazy().filter(wanted).select("trace_key", "thread_key"))
-        if not pieces:
-            return None
-        return pl.concat(pieces) if len(pieces) > 1 else pieces[0]
+
+class TraceBuckets:
+    """Rule 9 by partitions of trace keys: the traced events of each session partition are
+    dropped into buckets by trace partition (IPC files under ``scratch``, or frames in memory),
+    then each bucket is counted on its own: a trace's events all fall in one bucket."""
+
+    def __init__(self, count: int, scratch: Path | None) -> None:
+        self._count = count
+        self._scratch = scratch
+        self._held: dict[int, list[pl.DataFrame]] = {}
+        self._added = 0
+
+    def add(self, piece: pl.DataFrame) -> None:
+        """The traced events of one partition of records (with ``trace_part``)."""
+        traced = piece.filter(pl.col(TRACE_PART).is_not_null()).select(
+            TRACE_PART, "trace_key", "thread_key"
+        )
+        for (q,), bucket in traced.partition_by(TRACE_PART, as_dict=True).items():
+            rows = bucket.drop(TRACE_PART)
+            if self._scratch is None:
+                self._held.setdefault(int(q), []).append(rows)
+                continue
+            directory = self._scratch / str(q)
+            directory.mkdir(parents=True, exist_ok=True)
+            rows.write_ipc(directory / f"{self._added}.ipc")
+        self._added += 1
+
+    def _bucket(self, q: int) -> pl.LazyFrame | None:
+        if self._scratch is None:
+            held = self._held.get(q)
+            return pl.concat(held).lazy() if held else None
+        files = sorted((self._scratch / str(q)).glob("*.ipc"))
+        return pl.scan_ipc(files) if files else None
+
+    def split_count(self) -> int:
+        """How many trace keys carry two or more distinct threads (rule 9)."""
+        total = 0
+        for q in range(self._count):
+            bucket = self._bucket(q)
+            if bucket is not None:
+                counted = continuity.split_traces(bucket, "trace_key")
+                total += int(counted.select(pl.len()).collect().item())
+        return total

@@ -14,7 +14,7 @@ import polars as pl
 
 from auditor import continuity, keys, partitions
 from auditor.keys import Fetch
-from auditor.partitions import Partitions
+from auditor.partitions import Partitions, TraceBuckets
 from auditor.schema import empty_records
 from auditor.stats import wilson_interval
 
@@ -103,19 +103,6 @@ def _rejects(records: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         .head(REJECTED_EXAMPLES)
     )
     return by_reason, examples
-
-
-def _split_trace_count(parts: Partitions) -> int:
-    """Rule 9's count, one partition of trace keys at a time: a trace's events all fall in
-    one partition, and each group-by holds only its partition's traces (often one per event)."""
-    total = 0
-    for q in range(parts.count):
-        traced = parts.traces(q)
-        if traced is None:
-            continue
-        counted = continuity.split_traces(traced, "trace_key")
-        total += int(counted.select(pl.len()).collect().item())
-    return total
 
 
 def _tallies(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
@@ -252,6 +239,7 @@ def analyse(
     """
     names = list(dict.fromkeys(inputs))
     parts = records if isinstance(records, Partitions) else Partitions.of_frame(records.collect())
+    traces = TraceBuckets(parts.count, parts.scratch)
     results: list[list[pl.DataFrame]] = []
     break_rows: list[pl.DataFrame] = []
     sessions = 0
@@ -261,6 +249,7 @@ def analyse(
         if piece is None or piece.height == 0:
             continue
         frames, rows, found = _partition(piece, transitions, run_starts, sessions)
+        traces.add(piece)
         del piece
         sessions += found
         results.append(frames)
@@ -273,7 +262,10 @@ def analyse(
     columns = list(zip(*results, strict=True))
     accounting = pl.concat(columns[0]).sum()
     reasons = (
-        pl.concat(columns[1]).group_by("reject_reason").agg(pl.col("len").sum()).sort("reject_reason")
+        pl.concat(columns[1])
+        .group_by("reject_reason")
+        .agg(pl.col("len").sum())
+        .sort("reject_reason")
     )
     rej_examples = (
         pl.concat(columns[2])
@@ -287,10 +279,8 @@ def analyse(
             "reason",
         )
     )
-    totals, thread_totals, by_event, per_minute, tps, top = _merged(
-        [list(r[3:]) for r in results]
-    )
-    split = _split_trace_count(parts)
+    totals, thread_totals, by_event, per_minute, tps, top = _merged([list(r[3:]) for r in results])
+    split = traces.split_count()
     breaks = pl.concat(break_rows).sort(["ts", "source_rank", "line", "pos"])
     examples = breaks_frame(breaks, fetch, limit=BREAK_EXAMPLES).select(
         "source",

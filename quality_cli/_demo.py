@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from auditor.audit import AuditOptions, audit, compare
-
 from dashboards.html import write_dashboard
 from handlers.config import Strategy
 from handlers.simulation import SimulationConfig, SimulationResult, simulate

@@ -131,9 +131,11 @@ def read_compact(
     if not spilled:
         return pl.concat(frames, how="vertical_relaxed"), fetch
     count = spilled[0].count
+    assert spill_dir is not None  # only a spill makes partitions
     return Partitions(
         count,
         files=[[f for s in spilled for f in s.files[k]] for k in range(count)],
         frames=[*frames, *(f for s in spilled for f in s.frames)],
         redone=any(s.redone for s in spilled),
+        scratch=spill_dir / "traces",
     ), fetch

@@ -39,6 +39,7 @@ import polars as pl
 
 from auditor import keys, partitions, progress
 from auditor.fields import ReadOptions
+from auditor.partitions import Partitions
 from auditor.readers.jsonl_plan import (
     RAW_SCHEMA,
     DecodePlan,
@@ -48,7 +49,6 @@ from auditor.readers.jsonl_plan import (
     top_level_exprs,
 )
 from auditor.readers.normalize import finish_records
-from auditor.partitions import Partitions
 from auditor.schema import RejectReason, empty_records
 from auditor.sources import Source
 
@@ -407,6 +407,7 @@ def _scan_source(source: Source, plan: DecodePlan, options: ReadOptions) -> pl.L
     if source.is_plain_file:
         fast = _read_ndjson(source, plan, options, _no_finish)
         if fast is not None:
+            assert isinstance(fast[0], pl.DataFrame)  # not spilled
             return fast[0].lazy()
     return finish_records(_scan_bytes(source, plan), options)
 

@@ -1,0 +1,98 @@
+"""Records in partitions of whole sessions (auditor/partitions.py): spilled files and frames
+held in memory mix, and every partition count gives the report of one partition."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from auditor import continuity
+from auditor.audit import AuditOptions, audit, load
+from auditor.partitions import Partitions, TraceBuckets, partition_of
+
+
+def _line(ts: int, user: str, session: str, thread: str, event: str, trace: str) -> str:
+    return json.dumps(
+        {
+            "timestamp": f"2026-11-24T08:{ts // 60:02d}:{ts % 60:02d}.000001Z",
+            "event": event,
+            "user_id": user,
+            "session_id": session,
+            "thread_id": thread,
+            "run_id": f"r{ts % 3}",
+            "trace_id": trace,
+        }
+    )
+
+
+def _instances(tmp_path: Path, seed: int = 3) -> list[Path]:
+    """Two instances' logs of the same sessions: a plain file (spilled) and a .gz (in memory);
+    some traces cross sessions and threads, a few lines are flagged for their raw text."""
+    rng = random.Random(seed)
+    plain, packed = [], []
+    for ts in range(240):
+        user = f"u{rng.randrange(6)}"
+        session = f"s{rng.randrange(3)}"
+        thread = f"t{rng.randrange(4)}"
+        event = rng.choice(["thread.create", "chat.user_message", "quality.get_metrics"])
+        trace = f"{rng.randrange(40):032x}"
+        text = _line(ts, user, session, thread, event, trace)
+        if ts % 37 == 0:  # an all-digit span ID: the line is redone from its text
+            text = text[:-1] + ', "span_id": "1234"}'
+        (plain if rng.random() < 0.6 else packed).append(text)
+    a = tmp_path / "a.jsonl"
+    a.write_text("\n".join(plain) + "\n")
+    b = tmp_path / "b.jsonl.gz"
+    b.write_bytes(gzip.compress(("\n".join(packed) + "\n").encode()))
+    return [a, b]
+
+
+@pytest.mark.parametrize("rows", [1, 7, 50, 10_000])
+def test_any_partition_count_gives_the_same_report(tmp_path, monkeypatch, rows):
+    paths = [str(p) for p in _instances(tmp_path)]
+    whole = audit(paths, AuditOptions(label="x"))
+    assert whole["split_traces"] > 0 and whole["breaks"] > 0
+    monkeypatch.setattr(continuity, "PARTITION_ROWS", rows)
+    assert audit(paths, AuditOptions(label="x")) == whole
+
+
+def test_mixed_inputs_are_partitioned_files_and_frames(tmp_path, monkeypatch):
+    paths = [str(p) for p in _instances(tmp_path)]
+    monkeypatch.setattr(continuity, "PARTITION_ROWS", 20)
+    with tempfile.TemporaryDirectory() as spill:
+        stored = load(paths, AuditOptions(), spill_dir=Path(spill)).records
+        assert isinstance(stored, Partitions)
+        assert stored.count > 1 and stored.redone
+        assert any(stored.files)  # the plain file went to disk
+        assert len(stored.frames) == 2  # the .gz and the redone lines stay in memory
+        # every record is in exactly one partition, and a session in only one
+        parts = [stored.part(k) for k in range(stored.count)]
+        frames = [p.collect() for p in parts if p is not None]
+        assert sum(f.height for f in frames) == 240
+        sessions = [set(f["session_key"].drop_nulls().to_list()) for f in frames]
+        assert sum(len(s) for s in sessions) == len(set().union(*sessions))
+
+
+def test_trace_buckets_on_disk_and_in_memory_agree(tmp_path):
+    rng = random.Random(5)
+    frame = pl.DataFrame(
+        {
+            "trace_key": [rng.randrange(30) for _ in range(500)],
+            "thread_key": [rng.randrange(3) for _ in range(500)],
+        },
+        schema={"trace_key": pl.UInt128, "thread_key": pl.UInt128},
+    ).with_columns(partition_of("trace_key", 4).alias("trace_part"))
+    expected = frame.group_by("trace_key").agg(pl.col("thread_key").n_unique() > 1)
+    split = int(expected.get_column("thread_key").sum())
+    for scratch in (None, tmp_path / "buckets"):
+        buckets = TraceBuckets(4, scratch)
+        for piece in frame.iter_slices(64):
+            buckets.add(piece)
+        assert buckets.split_count() == split
+    assert sorted(p.name for p in (tmp_path / "buckets").iterdir()) == ["0", "1", "2", "3"]
