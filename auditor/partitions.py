@@ -17,7 +17,8 @@ Two kinds of storage, mixed freely:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ import polars as pl
 
 from auditor import continuity
 
+#: Most partitions a spill writes at once (each open partition holds a buffer of its own).
+MAX_SPILL_PARTITIONS = 10
 #: Column of the spilled files: the record's trace partition (null: no event with a trace).
 TRACE_PART = "trace_part"
 NEEDS_RAW = "needs_raw"
@@ -74,13 +77,40 @@ class Partitions:
     files: list[list[Path]] = field(default_factory=list)  # per partition, spilled IPC files
     frames: list[pl.DataFrame] = field(default_factory=list)  # held in memory, any partition
     redone: bool = False  # some spilled rows are flagged `needs_raw` and redone in `frames`
-    scratch: Path | None = None  # where rule 9's trace buckets go (None: held in memory)
+    scratch: Path | None = None  # where split partitions and trace buckets go (None: memory)
+    trace_buckets: int = 1  # how many partitions of trace keys rule 9 uses
 
     @classmethod
     def of_frame(cls, frame: pl.DataFrame) -> Partitions:
         """A frame held in memory, in as many partitions as its events need."""
         events = int(frame.select(is_event().sum()).item() or 0)
-        return cls(continuity.partitions(events), frames=[frame])
+        count = continuity.partitions(events)
+        return cls(count, frames=[frame], trace_buckets=count)
+
+    def pieces(self) -> Iterator[pl.DataFrame]:
+        """The records, whole sessions at a time, each piece about `continuity.PARTITION_ROWS`
+        rows at most: a partition larger than that (spilled partitions are few, so that the
+        spill's buffers stay small) is split again by the next bits of its session keys,
+        through IPC files under ``scratch`` (so that memory holds one piece)."""
+        for k in range(self.count):
+            part = self.part(k)
+            if part is None:
+                continue
+            rows = int(part.select(pl.len()).collect().item())
+            splits = continuity.partitions(rows)
+            if rows == 0:
+                continue
+            if splits == 1 or self.scratch is None:
+                yield part.collect()
+                continue
+            low = pl.col("session_key").cast(pl.UInt64, wrap_numerical=True)
+            sub = ((low // self.count) % splits).fill_null(0).cast(pl.UInt32).alias(_PART)
+            directory = self.scratch / f"split-{k}"
+            part.with_columns(sub).sink_ipc(spill_target(directory), mkdir=True)
+            for files in spilled_files(directory, splits):
+                if files:
+                    yield pl.scan_ipc(files).collect()
+            shutil.rmtree(directory, ignore_errors=True)
 
     def _spilled(self, paths: Sequence[Path]) -> pl.LazyFrame:
         scan = pl.scan_ipc(list(paths))
@@ -118,14 +148,14 @@ class TraceBuckets:
 
     def __init__(self, count: int, scratch: Path | None) -> None:
         self._count = count
-        self._scratch = scratch
+        self._scratch = None if scratch is None else scratch / "traces"
         self._held: dict[int, list[pl.DataFrame]] = {}
         self._added = 0
 
     def add(self, piece: pl.DataFrame) -> None:
         """The traced events of one partition of records (with ``trace_part``)."""
         traced = piece.filter(pl.col(TRACE_PART).is_not_null()).select(
-            TRACE_PART, "trace_key", "thread_key"
+            partition_of("trace_key", self._count).alias(TRACE_PART), "trace_key", "thread_key"
         )
         for (q,), bucket in traced.partition_by(TRACE_PART, as_dict=True).items():
             rows = bucket.drop(TRACE_PART)

@@ -239,15 +239,11 @@ def analyse(
     """
     names = list(dict.fromkeys(inputs))
     parts = records if isinstance(records, Partitions) else Partitions.of_frame(records.collect())
-    traces = TraceBuckets(parts.count, parts.scratch)
+    traces = TraceBuckets(parts.trace_buckets, parts.scratch)
     results: list[list[pl.DataFrame]] = []
     break_rows: list[pl.DataFrame] = []
     sessions = 0
-    for k in range(parts.count):
-        part = parts.part(k)
-        piece = None if part is None else part.collect()
-        if piece is None or piece.height == 0:
-            continue
+    for piece in parts.pieces():
         frames, rows, found = _partition(piece, transitions, run_starts, sessions)
         traces.add(piece)
         del piece

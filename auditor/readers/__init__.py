@@ -15,7 +15,7 @@ import polars as pl
 from auditor import continuity, keys
 from auditor.errors import UsageError
 from auditor.fields import ReadOptions
-from auditor.partitions import Partitions
+from auditor.partitions import MAX_SPILL_PARTITIONS, Partitions
 from auditor.schema import empty_records
 from auditor.sources import Source, estimated_lines
 
@@ -84,14 +84,19 @@ def scan_sources(sources: Sequence[Source], fmt: str, options: ReadOptions) -> p
     return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
 
 
-def _spill_partitions(sources: Sequence[Source]) -> int:
-    """How many partitions of sessions the records of these sources need, estimated from
-    the plain files' sizes and the line length of their first bytes."""
+def _estimated_partitions(sources: Sequence[Source]) -> int:
+    """How many partitions the records of these sources need, estimated from the plain
+    files' sizes and the line length of their first bytes."""
     lines = 0
     for source in sources:
         if source.is_plain_file and source.path is not None:
             lines += estimated_lines(source.path)
     return continuity.partitions(lines)
+
+
+def _spill_partitions(sources: Sequence[Source]) -> int:
+    """How many partitions of sessions a spill writes (the analysis splits them further)."""
+    return min(_estimated_partitions(sources), MAX_SPILL_PARTITIONS)
 
 
 def read_compact(
@@ -110,12 +115,14 @@ def read_compact(
     the records are :class:`Partitions` (those files, and the frames held in memory).
     """
     split = options.split_by is not None
+    buckets = 1
     parts: list[tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]] = []
     for name, group in group_by_format(sources, fmt).items():
         if name == "jsonl":
             from auditor.readers.jsonl import read_jsonl_compact
 
             spill = None if spill_dir is None else (spill_dir, _spill_partitions(group))
+            buckets = _estimated_partitions(group)
             parts.extend(read_jsonl_compact(group, options, names, spill))
             continue
         records = reader_for(name)(group, options).collect()
@@ -137,5 +144,6 @@ def read_compact(
         files=[[f for s in spilled for f in s.files[k]] for k in range(count)],
         frames=[*frames, *(f for s in spilled for f in s.frames)],
         redone=any(s.redone for s in spilled),
-        scratch=spill_dir / "traces",
+        scratch=spill_dir / "scratch",
+        trace_buckets=buckets,
     ), fetch

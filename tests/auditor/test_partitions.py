@@ -14,7 +14,7 @@ import pytest
 
 from auditor import continuity
 from auditor.audit import AuditOptions, audit, load
-from auditor.partitions import Partitions, TraceBuckets, partition_of
+from auditor.partitions import MAX_SPILL_PARTITIONS, Partitions, TraceBuckets, partition_of
 
 
 def _line(ts: int, user: str, session: str, thread: str, event: str, trace: str) -> str:
@@ -68,7 +68,7 @@ def test_mixed_inputs_are_partitioned_files_and_frames(tmp_path, monkeypatch):
     with tempfile.TemporaryDirectory() as spill:
         stored = load(paths, AuditOptions(), spill_dir=Path(spill)).records
         assert isinstance(stored, Partitions)
-        assert stored.count > 1 and stored.redone
+        assert 1 < stored.count <= MAX_SPILL_PARTITIONS and stored.redone
         assert any(stored.files)  # the plain file went to disk
         assert len(stored.frames) == 2  # the .gz and the redone lines stay in memory
         # every record is in exactly one partition, and a session in only one
@@ -77,6 +77,13 @@ def test_mixed_inputs_are_partitioned_files_and_frames(tmp_path, monkeypatch):
         assert sum(f.height for f in frames) == 240
         sessions = [set(f["session_key"].drop_nulls().to_list()) for f in frames]
         assert sum(len(s) for s in sessions) == len(set().union(*sessions))
+        # the analysis splits the spilled partitions again: smaller pieces, same sessions
+        pieces = list(stored.pieces())
+        assert len(pieces) > len(frames)
+        assert max(p.height for p in pieces) < max(f.height for f in frames)
+        assert sum(p.height for p in pieces) == 240
+        keys = [set(p["session_key"].drop_nulls().to_list()) for p in pieces]
+        assert sum(len(k) for k in keys) == len(set().union(*keys)) == len(set().union(*sessions))
 
 
 def test_trace_buckets_on_disk_and_in_memory_agree(tmp_path):
@@ -95,4 +102,4 @@ def test_trace_buckets_on_disk_and_in_memory_agree(tmp_path):
         for piece in frame.iter_slices(64):
             buckets.add(piece)
         assert buckets.split_count() == split
-    assert sorted(p.name for p in (tmp_path / "buckets").iterdir()) == ["0", "1", "2", "3"]
+    assert sorted(p.name for p in (tmp_path / "buckets" / "traces").iterdir()) == list("0123")
