@@ -28,6 +28,7 @@ from auditor import continuity
 
 #: Most partitions a spill writes at once (each open partition holds a buffer of its own).
 MAX_SPILL_PARTITIONS = 10
+_FILE_BYTES = 2_000_000
 #: Column of the spilled files: the record's trace partition (null: no event with a trace).
 TRACE_PART = "trace_part"
 NEEDS_RAW = "needs_raw"
@@ -61,7 +62,10 @@ def spill_sink(frame: pl.LazyFrame, count: int) -> pl.LazyFrame:
 
 def spill_target(directory: Path) -> pl.PartitionBy:
     """Where :func:`spill_sink`'s frame goes: one directory of IPC files per session partition."""
-    return pl.PartitionBy(directory, key=_PART, include_key=False)
+    # small files: each open partition buffers about a file's worth before it writes
+    return pl.PartitionBy(
+        directory, key=_PART, include_key=False, approximate_bytes_per_file=_FILE_BYTES
+    )
 
 
 def spilled_files(directory: Path, count: int) -> list[list[Path]]:
