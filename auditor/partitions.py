@@ -28,7 +28,6 @@ from auditor import continuity
 
 #: Most partitions a spill writes at once (each open partition holds a buffer of its own).
 MAX_SPILL_PARTITIONS = 10
-_FILE_BYTES = 2_000_000
 #: Column of the spilled files: the record's trace partition (null: no event with a trace).
 TRACE_PART = "trace_part"
 NEEDS_RAW = "needs_raw"
@@ -60,11 +59,12 @@ def spill_sink(frame: pl.LazyFrame, count: int) -> pl.LazyFrame:
     )
 
 
-def spill_target(directory: Path) -> pl.PartitionBy:
+def spill_target(directory: Path, file_bytes: int | None = None) -> pl.PartitionBy:
     """Where :func:`spill_sink`'s frame goes: one directory of IPC files per session partition."""
-    # small files: each open partition buffers about a file's worth before it writes
+    # smallish files: each open partition buffers about a file's worth before it writes,
+    # and each file read costs a little
     return pl.PartitionBy(
-        directory, key=_PART, include_key=False, approximate_bytes_per_file=_FILE_BYTES
+        directory, key=_PART, include_key=False, approximate_bytes_per_file=file_bytes or "auto"
     )
 
 
@@ -101,16 +101,17 @@ class Partitions:
             if part is None:
                 continue
             rows = int(part.select(pl.len()).collect().item())
-            splits = continuity.partitions(rows)
             if rows == 0:
                 continue
+            # split only when clearly too large: a split costs a write and a read of the rows
+            splits = continuity.partitions(rows) if rows > 2 * continuity.PARTITION_ROWS else 1
             if splits == 1 or self.scratch is None:
                 yield part.collect()
                 continue
             low = pl.col("session_key").cast(pl.UInt64, wrap_numerical=True)
             sub = ((low // self.count) % splits).fill_null(0).cast(pl.UInt32).alias(_PART)
             directory = self.scratch / f"split-{k}"
-            part.with_columns(sub).sink_ipc(spill_target(directory), mkdir=True)
+            part.with_columns(sub).sink_ipc(spill_target(directory, 2_000_000), mkdir=True)
             for files in spilled_files(directory, splits):
                 if files:
                     yield pl.scan_ipc(files).collect()
