@@ -59,12 +59,12 @@ def spill_sink(frame: pl.LazyFrame, count: int) -> pl.LazyFrame:
     )
 
 
-def spill_target(directory: Path, file_bytes: int | None = None) -> pl.PartitionBy:
+def spill_target(directory: Path, file_bytes: int = 2_000_000) -> pl.PartitionBy:
     """Where :func:`spill_sink`'s frame goes: one directory of IPC files per session partition."""
     # smallish files: each open partition buffers about a file's worth before it writes,
     # and each file read costs a little
     return pl.PartitionBy(
-        directory, key=_PART, include_key=False, approximate_bytes_per_file=file_bytes or "auto"
+        directory, key=_PART, include_key=False, approximate_bytes_per_file=file_bytes
     )
 
 
@@ -111,7 +111,7 @@ class Partitions:
             low = pl.col("session_key").cast(pl.UInt64, wrap_numerical=True)
             sub = ((low // self.count) % splits).fill_null(0).cast(pl.UInt32).alias(_PART)
             directory = self.scratch / f"split-{k}"
-            part.with_columns(sub).sink_ipc(spill_target(directory, 2_000_000), mkdir=True)
+            part.with_columns(sub).sink_ipc(spill_target(directory), mkdir=True)
             for files in spilled_files(directory, splits):
                 if files:
                     yield pl.scan_ipc(files).collect()
