@@ -17,7 +17,9 @@ Two kinds of storage, mixed freely:
 
 from __future__ import annotations
 
+import itertools
 import shutil
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,22 +157,24 @@ class TraceBuckets:
         self._count = count
         self._scratch = None if scratch is None else scratch / "traces"
         self._held: dict[int, list[pl.DataFrame]] = {}
-        self._added = 0
+        self._names = itertools.count()  # file names; `add` may run in several threads
+        self._lock = threading.Lock()
 
     def add(self, piece: pl.DataFrame) -> None:
         """The traced events of one partition of records (with ``trace_part``)."""
         traced = piece.filter(pl.col(TRACE_PART).is_not_null()).select(
             partition_of("trace_key", self._count).alias(TRACE_PART), "trace_key", "thread_key"
         )
+        name = next(self._names)
         for (q,), bucket in traced.partition_by(TRACE_PART, as_dict=True).items():
             rows = bucket.drop(TRACE_PART)
             if self._scratch is None:
-                self._held.setdefault(int(q), []).append(rows)
+                with self._lock:
+                    self._held.setdefault(int(q), []).append(rows)
                 continue
             directory = self._scratch / str(q)
             directory.mkdir(parents=True, exist_ok=True)
-            rows.write_ipc(directory / f"{self._added}.ipc")
-        self._added += 1
+            rows.write_ipc(directory / f"{name}.ipc")
 
     def _bucket(self, q: int) -> pl.LazyFrame | None:
         if self._scratch is None:
