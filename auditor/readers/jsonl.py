@@ -28,7 +28,7 @@ from __future__ import annotations
 import shutil
 import zlib
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +43,12 @@ from auditor.partitions import Partitions
 from auditor.readers.jsonl_plan import (
     RAW_SCHEMA,
     DecodePlan,
+    Projection,
     build_plan,
     decode_lines,
     flag_typed_ids,
+    flag_watched,
+    projection,
     top_level_exprs,
 )
 from auditor.readers.normalize import finish_records
@@ -205,20 +208,20 @@ class _LineIndex:
         return out
 
 
-def _sampled_keys(source: Source, plan: DecodePlan) -> set[str]:
-    """Top-level keys of the plan that the first lines of the file use with a non-null value."""
+def _sampled(source: Source) -> list[dict[str, object]]:
+    """The records (JSON objects) of the first lines of a file."""
     assert source.path is not None
     with source.path.open("rb") as handle:
         head = handle.read(_SAMPLE_BYTES)
-    keys: set[str] = set()
+    records: list[dict[str, object]] = []
     for raw in head.split(b"\n")[:-1] or [head]:
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError:
             continue
         if isinstance(record, dict):
-            keys.update(k for k, v in record.items() if v is not None and k in plan.top_schema)
-    return keys
+            records.append(record)
+    return records
 
 
 #: Turns finished (lazy) records into the frame to keep: text records, or compact ones.
@@ -232,7 +235,7 @@ def _no_finish(frame: pl.LazyFrame) -> pl.LazyFrame:
 def _ndjson_frame(
     source: Source,
     plan: DecodePlan,
-    schema: Mapping[str, pl.DataType],
+    read: Projection,
     options: ReadOptions,
     finish: Finish,
 ) -> pl.LazyFrame:
@@ -244,6 +247,7 @@ def _ndjson_frame(
     assert source.path is not None
     # a file:// URI makes Polars read the file in chunks instead of mapping all of it
     # (a mapped file counts in the process' resident memory: 1.7 GB for 1.7 GB)
+    schema = read.schema
     present = {k for k, t in schema.items() if t != pl.Null()}
     absent = [k for k in schema if k not in present]
     scan = pl.scan_ndjson(source.path.resolve().as_uri(), schema=schema, row_index_name="__row")
@@ -260,6 +264,8 @@ def _ndjson_frame(
         .with_columns(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items())
         .with_columns(flag_typed_ids())
     )
+    if read.watched:
+        raw = raw.with_columns(flag_watched(read.watched))
     return finish(finish_records(raw, options, keep=("needs_raw",)))
 
 
@@ -314,14 +320,14 @@ def _read_ndjson(
     spilled rows skipped.
     """
     assert source.path is not None
-    sampled = _sampled_keys(source, plan)
+    pruned = projection(plan, _sampled(source), bool(options.extracts))
     # indexing lines (Python, GIL mostly held) overlaps with the Polars read (GIL released)
     index = _INDEXER.submit(_LineIndex.build, source.path)
-    pruned = {k: (t if k in sampled else pl.Null()) for k, t in plan.top_schema.items()}
+    whole = Projection(dict(plan.top_schema), ())
     read: tuple[int, pl.DataFrame | Partitions] | None = None
-    for schema in (pruned, plan.top_schema):
+    for projected in (pruned, whole):
         try:
-            read = _run_read(_ndjson_frame(source, plan, schema, options, finish), spill)
+            read = _run_read(_ndjson_frame(source, plan, projected, options, finish), spill)
             break
         except pl.exceptions.PolarsError as exc:
             if "NULL-typed" not in str(exc):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,6 +245,63 @@ def top_level_exprs(
     needs_raw = pl.any_horizontal(suspicious) if suspicious else pl.lit(False)
     exprs.append(needs_raw.alias("needs_raw"))
     return tuple(exprs)
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """(Built by `projection`.) What the NDJSON fast path reads of a file, from a sample."""
+
+    schema: dict[str, pl.DataType]  # keys the sample used (String), keys to watch for (Null)
+    watched: tuple[str, ...]  # raw columns whose missing value flags ``needs_raw``
+
+
+def projection(
+    plan: DecodePlan, records: Sequence[Mapping[str, Any]], extracts: bool
+) -> Projection:
+    """The keys the fast path reads, from the first records of a file.
+
+    Keys the records use are read as text. Each other candidate key is read as ``Null``
+    (the read fails, and is retried with every key as text, if a later line gives it a
+    value) when it could change a field: when it comes before the first key the records
+    use for that field, or after it if that key was missing in some record. A field
+    whose first used key was set in every sampled record is *watched* instead: its later
+    candidates are not read (each read column costs the reader time), and a row where it
+    turns out missing is decoded again from its line (an empty string is a value there:
+    the first value present wins, then counts as absent). The message is looked at only
+    for ``--extract`` (``extracts``).
+    """
+    present = {k for r in records for k, v in r.items() if v is not None and k in plan.top_schema}
+    absent: set[str] = set()
+    watched: list[str] = []
+    for name, candidates in plan.paths.items():
+        if name == "message" and not extracts:
+            continue
+        variants = [keys for path in candidates for keys in path.variants()]
+        first = next(
+            (i for i, keys in enumerate(variants) if len(keys) == 1 and keys[0] in present), None
+        )
+        if first is None:
+            absent.update(keys[0] for keys in variants)
+            continue
+        absent.update(keys[0] for keys in variants[:first])
+        leaf = variants[first][0]
+        if all(r.get(leaf) is not None for r in records):
+            watched.append("ts_raw" if name == "ts" else name)
+        else:
+            absent.update(keys[0] for keys in variants[first + 1 :])
+    schema: dict[str, pl.DataType] = {
+        k: (pl.String() if k in present else pl.Null())
+        for k in plan.top_schema
+        if k in present or k in absent
+    }
+    return Projection(schema, tuple(watched))
+
+
+def flag_watched(watched: Sequence[str]) -> pl.Expr:
+    """``needs_raw`` completed for a `Projection`'s watched columns: also rows where one of
+    them is missing (a later candidate key, not read, may hold the value)."""
+    missing = [pl.col(c).is_null() for c in watched]
+    return pl.any_horizontal(pl.col("needs_raw"), *missing).alias("needs_raw")
 
 
 def flag_typed_ids() -> pl.Expr:

@@ -342,3 +342,48 @@ def test_compact_read_of_the_exact_path_fetches_by_reading_again(tmp_path, name)
     assert frame.filter(pl.col("reject_reason").is_not_null())["line"].to_list() == [3]
     got = fetch(pl.DataFrame({"source_order": [0, 0], "line": [7, 1]})).sort("line")
     assert got.select("line", "run_id", "trace_id").rows() == [(1, "r0", "ab0"), (7, "r5", "ab5")]
+
+
+def test_projection_reads_used_keys_and_watches_fields_always_set():
+    """From a sample: keys used are text; a field whose first used key is always set is
+    watched (its later candidates are not read); earlier candidates are always read."""
+    from auditor.readers.jsonl_plan import build_plan, projection
+
+    plan = build_plan(build_read_options())
+    sample = [{**GOOD, "run_id": "r"}, {**GOOD, "run_id": None}]
+    chosen = projection(plan, sample, extracts=False)
+    text = {k for k, t in chosen.schema.items() if t == pl.String()}
+    assert text == {"timestamp", "user_id", "thread_id", "event", "run_id"}
+    assert {"user_id", "thread_id", "event", "ts_raw"} <= set(chosen.watched)
+    assert "run_id" not in chosen.watched  # missing once: its later candidates are read
+    assert {"user.id", "user", "run.id", "extra", "labels"} <= set(chosen.schema)
+    assert "enduser.id" not in chosen.schema and "message" not in chosen.schema
+    assert "message" in projection(plan, sample, extracts=True).schema
+
+
+@pytest.mark.parametrize(
+    "late",
+    [
+        {"timestamp": "2026-11-24T08:00:00Z", "enduser.id": "e", "thread_id": "t"},
+        {"timestamp": "2026-11-24T08:00:00Z", "enduser": {"id": "e"}, "thread_id": "t"},
+        {"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "user.id": "e", "thread_id": "t"},
+        {"time": "2026-11-24T08:00:00Z", "user_id": "e", "thread_id": "t"},
+    ],
+    ids=["later-key", "later-nested-key", "earlier-key", "later-ts-key"],
+)
+def test_a_field_always_set_in_the_sample_is_still_exact_later(tmp_path, late):
+    """Watched fields: a late line where the sampled key is missing, or where an earlier
+    candidate appears, gets the value the exact decode gives."""
+    frame = read(write(tmp_path, [json.dumps(GOOD)] * 5000 + [json.dumps(late)]))
+    assert frame.height == 5001
+    last = frame.row(-1, named=True)
+    assert last["user_id"] == "e" and last["reject_reason"] is None
+    assert last["ts"] is not None
+
+
+def test_an_empty_value_of_the_sampled_key_still_wins(tmp_path):
+    """The first value present wins, an empty string included (then it counts as absent):
+    a later candidate does not fill it, as on the exact path."""
+    late = {"timestamp": "2026-11-24T08:00:00Z", "user_id": "", "enduser.id": "e", "thread_id": "t"}
+    frame = read(write(tmp_path, [json.dumps(GOOD)] * 5000 + [json.dumps(late)]))
+    assert frame.row(-1, named=True)["user_id"] is None
