@@ -192,7 +192,7 @@ class _LineIndex:
     def fetch(self, numbers: Sequence[int]) -> dict[int, bytes]:
         """The text of the given 1-based lines (without the newline), by line number."""
         out: dict[int, bytes] = {}
-        cached: tuple[int, bytes, list[bytes]] | None = None
+        cached: tuple[int, bytes] | None = None
         with self.path.open("rb") as handle:
             for number in sorted(set(numbers)):
                 anchor = bisect_right(self.lines, number) - 1
@@ -202,9 +202,13 @@ class _LineIndex:
                         data = handle.read(self.offsets[anchor + 1] - self.offsets[anchor])
                     else:
                         data = handle.read()
-                    cached = (anchor, data, [])
-                skip = number - self.lines[anchor]
-                out[number] = cached[1].split(b"\n", skip + 1)[skip]
+                    cached = (anchor, data)
+                block = cached[1]
+                start = 0  # the line's start: skip the block's earlier lines (usually one wanted)
+                for _ in range(number - self.lines[anchor]):
+                    start = block.index(b"\n", start) + 1
+                end = block.find(b"\n", start)
+                out[number] = block[start:] if end < 0 else block[start:end]
         return out
 
 
