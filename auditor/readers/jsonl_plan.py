@@ -178,12 +178,13 @@ _MAYBE_TYPED = r"^(?:-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false)$|^[\[
 
 def _maybe_typed(value: pl.Expr) -> pl.Expr:
     """Text that may have been a JSON number, bool, object or array (a superset of
-    :data:`_MAYBE_TYPED`: no false negatives). Cheap on IDs: string comparisons look at
-    a prefix held inline, and the number cast runs only on values that start like one
-    (a digit, ``-``, or anything sorting before ``:``)."""
+    :data:`_MAYBE_TYPED`: no false negatives). Cheap on IDs: string comparisons look at a
+    prefix held inline, and the number cast gives up at the first character that cannot
+    be part of a number (measured: guarding the cast with a ``when`` costs more than it
+    saves)."""
     container = (value >= "{") | ((value >= "[") & (value < "\\"))
     boolean = (value == "true") | (value == "false")
-    number = pl.when(value < ":").then(value).cast(pl.Float64, strict=False).is_not_null()
+    number = value.cast(pl.Float64, strict=False).is_not_null()
     return (container | boolean | number).fill_null(False)
 
 
