@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor import continuity
+from auditor import continuity, keys
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 TRANSITIONS = ("thread.create", "thread.switch")
@@ -91,6 +91,19 @@ def test_polars_analysis_equals_python_reference(drawn):
     expected = reference(rows)
     got = {line: (b, r) for line, b, r in out.select("line", "is_break", "run_break").iter_rows()}
     assert got == expected["flags"]
+    # the report's path: compact keys, rules in rule 4's order (nothing scattered back)
+    compact = frame.collect().select(
+        pl.col("source").rank("dense").cast(pl.UInt32).alias("source_rank"),
+        "line",
+        "ts",
+        keys.session_key(),
+        keys.hash_key(pl.col("thread_id")).alias("thread_key"),
+        keys.hash_key(pl.col("run_id")).alias("run_key"),
+        "event",
+    )
+    ordered = continuity.annotate_sorted(compact, TRANSITIONS, RUN_STARTS)
+    flags = ordered.select("line", "is_break", "run_break").iter_rows()
+    assert {line: (b, r) for line, b, r in flags} == expected["flags"]
     threads = continuity.stray_threads(annotated.lazy()).collect()
     assert sorted(threads.filter("stray")["thread_id"].to_list()) == expected["stray"]
     assert sorted(threads.filter("orphan")["thread_id"].to_list()) == expected["orphan"]
