@@ -30,8 +30,6 @@ from auditor import continuity
 
 #: Most partitions a spill writes at once (each open partition holds a buffer of its own).
 MAX_SPILL_PARTITIONS = 10
-#: Column of the spilled files: the record's trace partition (null: no event with a trace).
-TRACE_PART = "trace_part"
 NEEDS_RAW = "needs_raw"
 _PART = "__part"
 
@@ -53,12 +51,8 @@ def _traced() -> pl.Expr:
 
 
 def spill_sink(frame: pl.LazyFrame, count: int) -> pl.LazyFrame:
-    """A compact frame with the columns the spill needs, to sink into ``directory`` by
-    :func:`spill_target`: the session partition is the files' key, the trace partition a column."""
-    return frame.with_columns(
-        pl.when(_traced()).then(partition_of("trace_key", count)).alias(TRACE_PART),
-        partition_of("session_key", count).alias(_PART),
-    )
+    """A compact frame with its session partition, the key :func:`spill_target` splits by."""
+    return frame.with_columns(partition_of("session_key", count).alias(_PART))
 
 
 def spill_target(directory: Path, file_bytes: int = 2_000_000) -> pl.PartitionBy:
@@ -126,20 +120,11 @@ class Partitions:
         return scan.drop(NEEDS_RAW).with_columns(pos=pl.col("line"))
 
     def part(self, k: int) -> pl.LazyFrame | None:
-        """Every record of partition ``k``, with ``pos`` (a tie-breaker within a line) and
-        ``trace_part``; None when nothing was stored for it."""
+        """Every record of partition ``k``, with ``pos`` (a tie-breaker within a line);
+        None when nothing was stored for it."""
         pieces = [self._spilled(self.files[k])] if self.files and self.files[k] else []
         for frame in self.frames:
-            lazy = (
-                frame.lazy()
-                .with_row_index("pos")
-                .with_columns(
-                    pl.col("pos").cast(pl.Int64),
-                    pl.when(_traced())
-                    .then(partition_of("trace_key", self.count))
-                    .alias(TRACE_PART),
-                )
-            )
+            lazy = frame.lazy().with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
             if self.count > 1:
                 lazy = lazy.filter(partition_of("session_key", self.count) == k)
             pieces.append(lazy)
@@ -161,13 +146,13 @@ class TraceBuckets:
         self._lock = threading.Lock()
 
     def add(self, piece: pl.DataFrame) -> None:
-        """The traced events of one partition of records (with ``trace_part``)."""
-        traced = piece.filter(pl.col(TRACE_PART).is_not_null()).select(
-            partition_of("trace_key", self._count).alias(TRACE_PART), "trace_key", "thread_key"
+        """The events with a trace of one partition of records."""
+        traced = piece.filter(_traced()).select(
+            partition_of("trace_key", self._count).alias(_PART), "trace_key", "thread_key"
         )
         name = next(self._names)
-        for (q,), bucket in traced.partition_by(TRACE_PART, as_dict=True).items():
-            rows = bucket.drop(TRACE_PART)
+        for (q,), bucket in traced.partition_by(_PART, as_dict=True).items():
+            rows = bucket.drop(_PART)
             if self._scratch is None:
                 with self._lock:
                     self._held.setdefault(int(q), []).append(rows)

@@ -14,7 +14,7 @@ import pytest
 
 from auditor import continuity
 from auditor.audit import AuditOptions, audit, load
-from auditor.partitions import MAX_SPILL_PARTITIONS, Partitions, TraceBuckets, partition_of
+from auditor.partitions import MAX_SPILL_PARTITIONS, Partitions, TraceBuckets
 
 
 def _line(ts: int, user: str, session: str, thread: str, event: str, trace: str) -> str:
@@ -94,9 +94,21 @@ def test_trace_buckets_on_disk_and_in_memory_agree(tmp_path):
             "thread_key": [rng.randrange(3) for _ in range(500)],
         },
         schema={"trace_key": pl.UInt128, "thread_key": pl.UInt128},
-    ).with_columns(partition_of("trace_key", 4).alias("trace_part"))
+    ).with_columns(  # accepted events of a user's session: all traced
+        reject_reason=pl.lit(None, pl.Categorical), session_key=pl.lit(1, pl.UInt128)
+    )
     expected = frame.group_by("trace_key").agg(pl.col("thread_key").n_unique() > 1)
     split = int(expected.get_column("thread_key").sum())
+    # rejected records and records without a trace are no evidence of a split
+    others = pl.DataFrame(
+        {
+            "trace_key": [1000, 1000, None],
+            "thread_key": [7, 8, 9],
+            "reject_reason": ["bad_timestamp"] * 2 + [None],
+        },
+        schema={"trace_key": pl.UInt128, "thread_key": pl.UInt128, "reject_reason": pl.Categorical},
+    ).with_columns(session_key=pl.lit(1, pl.UInt128))
+    frame = pl.concat([frame, others.select(frame.columns)])
     for scratch in (None, tmp_path / "buckets"):
         buckets = TraceBuckets(4, scratch)
         for piece in frame.iter_slices(64):
