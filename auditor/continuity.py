@@ -144,9 +144,9 @@ def _rules(frame: Frame) -> Frame:
     )
 
 
-def _sorted(lazy: pl.LazyFrame, ordered: bool) -> pl.LazyFrame:
+def _sorted(frame: Frame, ordered: bool) -> Frame:
     """Rule 4's order; ``ordered``: the rows are already in time order (`in_time_order`)."""
-    return lazy.sort("session_key", maintain_order=True) if ordered else lazy.sort(event_order())
+    return frame.sort("session_key", maintain_order=True) if ordered else frame.sort(event_order())
 
 
 def _flags(
@@ -175,29 +175,27 @@ def annotate_sorted(
     events: pl.DataFrame,
     transitions: Sequence[str] = DEFAULT_TRANSITIONS,
     run_starts: Sequence[str] = DEFAULT_RUN_STARTS,
-    sessions_before: int = 0,
 ) -> pl.DataFrame:
     """Compact events of whole sessions (:mod:`auditor.keys`) in rule 4's order, with the rule
-    columns: ``session_index`` (dense, from ``sessions_before + 1``), ``session_start``,
+    columns: ``session_index`` (dense, from 1), ``session_start``,
     ``current_row`` (the row *of this frame* that set the current thread), ``is_break`` and
     ``run_break``. The report's path: nothing is scattered back to the input's order."""
     ordered = bool(events.select(in_time_order()).item())
     # eager: each step is one parallel pass, cheaper here than the lazy engine's plan
     frame = (
-        events.sort("session_key", maintain_order=True) if ordered else events.sort(event_order())
-    )
-    frame = frame.rename({"thread_key": "thread_id", "run_key": "run_id"}).with_columns(
-        is_transition(transitions),
-        is_run_start(run_starts),
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
+        _sorted(events, ordered)
+        .rename({"thread_key": "thread_id", "run_key": "run_id"})
+        .with_columns(
+            is_transition(transitions),
+            is_run_start(run_starts),
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
+        )
     )
     return (
         _rules(frame)
         .with_columns(
             run_break_flags().alias("run_break"),
-            (pl.col("session_start").cast(pl.UInt32).cum_sum() + sessions_before).alias(
-                "session_index"
-            ),
+            pl.col("session_start").cast(pl.UInt32).cum_sum().alias("session_index"),
         )
         .drop("row", "current_thread", "run_setter", "run_checked", "current_run", "is_run_start")
         .rename({"thread_id": "thread_key", "run_id": "run_key"})

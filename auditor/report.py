@@ -204,27 +204,24 @@ def _with_text(frame: pl.DataFrame, fetch: Fetch) -> pl.DataFrame:
     return frame.join(fetch(frame), on=["source_order", "line"], how="left", maintain_order="left")
 
 
-#: One piece's report frames, break rows and session count (:func:`_partition`).
-_Piece = tuple[list[pl.DataFrame], pl.DataFrame, int]
+#: One piece's report frames and break rows (:func:`_partition`).
+_Piece = tuple[list[pl.DataFrame], pl.DataFrame]
 
 
 def _partition(
-    piece: pl.DataFrame,
-    transitions: Sequence[str],
-    run_starts: Sequence[str],
-    sessions_before: int,
+    piece: pl.DataFrame, transitions: Sequence[str], run_starts: Sequence[str]
 ) -> _Piece:
-    """One partition's accounting, rejects and tallies, its break rows and its session count."""
+    """One partition's accounting, rejects and tallies, and its break rows (its session
+    indexes count from 1: nothing merges them across pieces)."""
     lazy = piece.lazy()
     by_reason, rejected_examples = _rejects(lazy)
     events = piece.filter(partitions.is_event()).select(_EVENT_COLUMNS)
-    annotated = continuity.annotate_sorted(events, transitions, run_starts, sessions_before)
+    annotated = continuity.annotate_sorted(events, transitions, run_starts)
     del events
     frames = pl.collect_all(
         [_accounting(lazy), by_reason, rejected_examples, *_tallies(annotated.lazy())]
     )
-    sessions = int(annotated.get_column("session_start").sum())
-    return frames, _break_rows(annotated), sessions
+    return frames, _break_rows(annotated)
 
 
 def analyse(
@@ -249,16 +246,16 @@ def analyse(
     results: list[list[pl.DataFrame]] = []
     break_rows: list[pl.DataFrame] = []
     # two pieces at a time: a piece's rules and tallies keep about 1.5 cores busy, so the
-    # next piece's work fills the gaps (session indexes are per piece: nothing merges them)
+    # next piece's work fills the gaps
     pending: deque[Future[_Piece]] = deque()
 
     def work(piece: pl.DataFrame) -> _Piece:
-        done = _partition(piece, transitions, run_starts, 0)
+        done = _partition(piece, transitions, run_starts)
         traces.add(piece)
         return done
 
     def finish_one() -> None:
-        frames, rows, _ = pending.popleft().result()
+        frames, rows = pending.popleft().result()
         results.append(frames)
         break_rows.append(rows)
 
@@ -272,7 +269,7 @@ def analyse(
             finish_one()
     if not results:  # no record at all: the tallies of an empty partition
         empty = keys.compact(empty_records(), names).with_columns(pos=pl.lit(0, pl.Int64))
-        frames, rows, _ = _partition(empty.collect(), transitions, run_starts, 0)
+        frames, rows = _partition(empty.collect(), transitions, run_starts)
         results.append(frames)
         break_rows.append(rows)
     columns = list(zip(*results, strict=True))
