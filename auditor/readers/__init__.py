@@ -94,11 +94,6 @@ def _estimated_partitions(sources: Sequence[Source]) -> int:
     return continuity.partitions(lines)
 
 
-def _spill_partitions(sources: Sequence[Source]) -> int:
-    """How many partitions of sessions a spill writes (the analysis splits them further)."""
-    return min(_estimated_partitions(sources), MAX_SPILL_PARTITIONS)
-
-
 def read_compact(
     sources: Sequence[Source],
     fmt: str,
@@ -121,8 +116,9 @@ def read_compact(
         if name == "jsonl":
             from auditor.readers.jsonl import read_jsonl_compact
 
-            spill = None if spill_dir is None else (spill_dir, _spill_partitions(group))
             buckets = _estimated_partitions(group)
+            # the spill writes few partitions (the analysis splits them further)
+            spill = None if spill_dir is None else (spill_dir, min(buckets, MAX_SPILL_PARTITIONS))
             parts.extend(read_jsonl_compact(group, options, names, spill))
             continue
         records = reader_for(name)(group, options).collect()
