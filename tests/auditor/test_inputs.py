@@ -101,7 +101,7 @@ def test_unreadable_file_raises(tree, monkeypatch):
 @pytest.mark.parametrize(
     ("name", "data", "compression"),
     [
-        ("misnamed.jsonl", gzip.compress(b"{}\n"), "gzip"),
+        ("misnamed.jsonl", gzip.compress(b"{}\n", mtime=0), "gzip"),
         ("misnamed.log", zstandard.ZstdCompressor().compress(b"{}\n"), "zstd"),
         ("plain.gz", b"{}\n", None),
         ("empty.zst", b"", None),
@@ -111,6 +111,7 @@ def test_unreadable_file_raises(tree, monkeypatch):
             "zstd-framed",
         ),
     ],
+    ids=["gzip-misnamed", "zstd-misnamed", "plain-gz-suffix", "empty-zst", "zstd-framed"],
 )
 def test_compression_comes_from_magic_bytes(tmp_path, name, data, compression):
     path = tmp_path / name
