@@ -45,10 +45,12 @@ def test_session_key_is_user_and_session_with_missing_session_as_empty():
         ("a", 3, "u", "s", "t", None),
         ("a", 4, None, "s", "t", None),
         ("a", 5, "us", "", "t", None),
+        ("a", 6, "s", "u", "t", None),  # the pair swapped
+        ("a", 7, "u", "s", "t2", None),
     )
     out = frame.select(keys.session_key()).to_series().to_list()
-    assert out[0] == out[1] and len({out[0], out[2], out[4]}) == 3
-    assert out[3] is None
+    assert out[0] == out[1] and len({out[0], out[2], out[4], out[5]}) == 4
+    assert out[3] is None and out[6] == out[2]
 
 
 def test_compact_frame_holds_no_id_text():
