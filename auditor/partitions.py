@@ -9,9 +9,9 @@ Two kinds of storage, mixed freely:
 
 * spilled files: a plain JSON-lines file is compacted while it is read and streamed
   to Arrow IPC files, one directory per partition (`spill_sink`); its few lines that
-  need their raw text are redone in memory (:mod:`auditor.readers.jsonl`) and their
-  spilled rows skipped (``needs_raw``);
-* frames held in memory (other formats, compressed files, stdin, redone lines): each
+  need their raw text are redone (:mod:`auditor.readers.jsonl`), and the few redone rows
+  that differ from their spilled row replace it (``replaced``);
+* frames held in memory (other formats, compressed files, stdin, replacing rows): each
   partition is a filter of them.
 """
 
@@ -50,6 +50,15 @@ def _traced() -> pl.Expr:
     return is_event() & pl.col("trace_key").is_not_null()
 
 
+def _one_of(rows: pl.DataFrame) -> pl.Expr:
+    """True on the records at the ``(source_order, line)`` of ``rows`` (few)."""
+    by_source = rows.group_by("source_order").agg("line").iter_rows()
+    return pl.any_horizontal(
+        (pl.col("source_order") == order) & pl.col("line").is_in(lines)
+        for order, lines in by_source
+    )
+
+
 def spill_sink(frame: pl.LazyFrame, count: int) -> pl.LazyFrame:
     """A compact frame with its session partition, the key :func:`spill_target` splits by."""
     return frame.with_columns(partition_of("session_key", count).alias(_PART))
@@ -76,7 +85,8 @@ class Partitions:
     count: int
     files: list[list[Path]] = field(default_factory=list)  # per partition, spilled IPC files
     frames: list[pl.DataFrame] = field(default_factory=list)  # held in memory, any partition
-    redone: bool = False  # some spilled rows are flagged `needs_raw` and redone in `frames`
+    # `(source_order, line)` of spilled rows (flagged `needs_raw`) replaced by a row in `frames`
+    replaced: pl.DataFrame | None = None
     scratch: Path | None = None  # where split partitions and trace buckets go (None: memory)
     trace_buckets: int = 1  # how many partitions of trace keys rule 9 uses
 
@@ -115,8 +125,8 @@ class Partitions:
 
     def _spilled(self, paths: Sequence[Path]) -> pl.LazyFrame:
         scan = pl.scan_ipc(list(paths))
-        if self.redone:
-            scan = scan.filter(~pl.col(NEEDS_RAW))
+        if self.replaced is not None:
+            scan = scan.filter(~(pl.col(NEEDS_RAW) & _one_of(self.replaced)))
         return scan.drop(NEEDS_RAW).with_columns(pos=pl.col("line"))
 
     def part(self, k: int) -> pl.LazyFrame | None:
@@ -170,10 +180,6 @@ class TraceBuckets:
 
     def split_count(self) -> int:
         """How many trace keys carry two or more distinct threads (rule 9)."""
-        total = 0
-        for q in range(self._count):
-            bucket = self._bucket(q)
-            if bucket is not None:
-                counted = continuity.split_traces(bucket, "trace_key")
-                total += int(counted.select(pl.len()).collect().item())
-        return total
+        buckets = [b for b in map(self._bucket, range(self._count)) if b is not None]
+        counts = [continuity.split_traces(b, "trace_key").select(pl.len()) for b in buckets]
+        return sum(int(frame.item()) for frame in pl.collect_all(counts))

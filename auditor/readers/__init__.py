@@ -135,11 +135,12 @@ def read_compact(
         return pl.concat(frames, how="vertical_relaxed"), fetch
     count = spilled[0].count
     assert spill_dir is not None  # only a spill makes partitions
+    replaced = [s.replaced for s in spilled if s.replaced is not None]
     return Partitions(
         count,
         files=[[f for s in spilled for f in s.files[k]] for k in range(count)],
         frames=[*frames, *(f for s in spilled for f in s.frames)],
-        redone=any(s.redone for s in spilled),
+        replaced=pl.concat(replaced) if replaced else None,
         scratch=spill_dir / "scratch",
         trace_buckets=buckets,
     ), fetch

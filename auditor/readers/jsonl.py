@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import shutil
 import zlib
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -58,7 +59,8 @@ from auditor.sources import Source
 _BATCH_LINES = 100_000
 _READ_BLOCK = 1 << 20
 _SAMPLE_BYTES = 1 << 18
-_ANCHOR = 1 << 16
+_ANCHOR = 1 << 14
+_INDEX_READ = 1 << 18
 _INDEXER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-line-index")
 
 
@@ -163,28 +165,40 @@ def _bytes_batches(source: Source, plan: DecodePlan) -> Iterator[pl.DataFrame]:
 
 @dataclass(frozen=True, slots=True)
 class _LineIndex:
-    """Where lines start in a file: ``(line, byte offset)`` anchors about every 64 KB.
+    """Where lines start in a file: ``(line, byte offset)`` anchors about every ``_ANCHOR`` bytes.
 
-    Enough to count the file's lines and to fetch a few of them.
+    Enough to count the file's lines and to fetch a few of them: a fetch reads from the
+    anchor before its line, so that anchors every few KB make a fetch cost a few KB.
     """
 
     path: Path
     total: int  # physical lines (a last line without newline counts)
-    lines: list[int]  # 1-based line number at each anchor, ascending
-    offsets: list[int]  # byte offset where that line starts
+    lines: array[int]  # 1-based line number at each anchor, ascending
+    offsets: array[int]  # byte offset where that line starts
 
     @classmethod
     def build(cls, path: Path) -> _LineIndex:
-        """Read the file once, counting newlines and anchoring the first line of each block."""
-        lines, offsets = [1], [0]
-        newlines, offset, last = 0, 0, b"\n"
+        """Read the file once in large blocks, counting newlines; in each block, anchor the
+        first line that starts after every ``_ANCHOR`` bytes (the counting is done in the
+        pieces between anchors, so each byte is still counted once)."""
+        lines, offsets = array("q", [1]), array("q", [0])
+        newlines, offset, last = 0, 0, bytearray(b"\n")
+        buffer = bytearray(_INDEX_READ)  # one buffer read into again and again
         with path.open("rb", buffering=0) as handle:
-            while block := handle.read(_ANCHOR):
-                first = block.find(b"\n")
-                if first >= 0:
-                    lines.append(newlines + 2)
-                    offsets.append(offset + first + 1)
-                newlines += block.count(b"\n")
+            while size := handle.readinto(buffer):
+                block = buffer if size == len(buffer) else buffer[:size]
+                counted = 0  # the block's bytes counted so far
+                for cut in range(0, len(block), _ANCHOR):
+                    if cut < counted:
+                        continue  # a long line: its anchor is past this cut already
+                    end = block.find(b"\n", cut)
+                    if end < 0:
+                        break
+                    newlines += block.count(b"\n", counted, end + 1)
+                    counted = end + 1
+                    lines.append(newlines + 1)
+                    offsets.append(offset + counted)
+                newlines += block.count(b"\n", counted)
                 offset += len(block)
                 last = block[-1:]
         return cls(path, newlines + (last != b"\n"), lines, offsets)
@@ -348,14 +362,21 @@ def _read_ndjson(
         fixed = decode_lines(texts, plan).with_columns(wanted, source=pl.lit(source.name))
         return finish(finish_records(fixed.lazy(), options)).collect()
 
-    if isinstance(frame, Partitions):  # spilled: the redone lines are held in memory
+    if isinstance(frame, Partitions):  # spilled: redone rows that differ are held in memory
         every = [f for part in frame.files for f in part]
-        flagged = pl.scan_ipc(every).filter(pl.col("needs_raw")).select("line") if every else None
-        wanted = pl.Series("line", [], pl.Int64) if flagged is None else flagged.collect()["line"]
-        if wanted.is_empty():
+        if not every:
             return frame, index.result()
-        redone = redo(wanted).drop("needs_raw", strict=False)
-        return Partitions(frame.count, frame.files, [redone], redone=True), index.result()
+        flagged = pl.scan_ipc(every).filter(pl.col("needs_raw")).drop("needs_raw").collect()
+        if flagged.is_empty():
+            return frame, index.result()
+        redone = redo(flagged.get_column("line")).drop("needs_raw", strict=False)
+        # usually every one was right the first time (an all-digit ID that was a string):
+        # kept in the spill, the partitions stay in the input's order (a cheaper sort)
+        changed = redone.join(flagged, on=redone.columns, how="anti", nulls_equal=True)
+        if changed.is_empty():
+            return frame, index.result()
+        replaced = changed.select("source_order", "line")
+        return Partitions(frame.count, frame.files, [changed], replaced), index.result()
     needs_raw = frame.get_column("needs_raw")
     frame = frame.drop("needs_raw")
     if not needs_raw.any():

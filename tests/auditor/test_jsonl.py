@@ -9,6 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from auditor.errors import UsageError
 from auditor.fields import build_read_options
@@ -240,6 +242,7 @@ def test_many_sources_keep_their_names_and_lines(tmp_path):
 def test_flagged_lines_are_fetched_exactly_across_anchors(tmp_path, monkeypatch):
     """IDs that read like numbers are re-decoded from their own line, wherever it sits."""
     monkeypatch.setattr("auditor.readers.jsonl._ANCHOR", 37)
+    monkeypatch.setattr("auditor.readers.jsonl._INDEX_READ", 101)  # blocks cut lines too
     lines = []
     for i in range(60):
         span: object = f"{i}" * (1 + i % 3) if i % 4 == 0 else f"s{i}"
@@ -300,6 +303,7 @@ def test_compact_read_fetches_the_text_of_any_line(tmp_path, monkeypatch):
     from auditor.readers.jsonl import read_jsonl_compact
 
     monkeypatch.setattr("auditor.readers.jsonl._ANCHOR", 37)
+    monkeypatch.setattr("auditor.readers.jsonl._INDEX_READ", 101)  # blocks cut lines too
     lines = [json.dumps({**GOOD, "run_id": f"r{i}", "trace_id": f"0xAB{i}"}) for i in range(50)]
     path = write(tmp_path, lines)
     [(orders, frame, fetch)] = read_jsonl_compact(
@@ -387,3 +391,31 @@ def test_an_empty_value_of_the_sampled_key_still_wins(tmp_path):
     late = {"timestamp": "2026-11-24T08:00:00Z", "user_id": "", "enduser.id": "e", "thread_id": "t"}
     frame = read(write(tmp_path, [json.dumps(GOOD)] * 5000 + [json.dumps(late)]))
     assert frame.row(-1, named=True)["user_id"] is None
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.lists(st.sampled_from([b"\n", b"\r\n", b"x", b"{}", b"a" * 40, b" "]), max_size=60).map(
+        b"".join
+    ),
+    anchor=st.integers(1, 50),
+    block=st.integers(1, 70),
+)
+def test_line_index_counts_and_fetches_every_line(tmp_path, monkeypatch, data, anchor, block):
+    """Whatever the anchor spacing and block size: the physical line count (a last line without
+    newline counts) and each line's text, as `bytes.split` sees them."""
+    from auditor.readers.jsonl import _LineIndex
+
+    monkeypatch.setattr("auditor.readers.jsonl._ANCHOR", anchor)
+    monkeypatch.setattr("auditor.readers.jsonl._INDEX_READ", block)
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(data)
+    expected = data.split(b"\n")
+    if expected[-1] == b"":
+        expected.pop()
+    index = _LineIndex.build(path)
+    assert index.total == len(expected)
+    numbers = list(range(1, index.total + 1))
+    assert index.fetch(numbers) == dict(zip(numbers, expected, strict=True))

@@ -43,7 +43,9 @@ def _instances(tmp_path: Path, seed: int = 3) -> list[Path]:
         event = rng.choice(["thread.create", "chat.user_message", "quality.get_metrics"])
         trace = f"{rng.randrange(40):032x}"
         text = _line(ts, user, session, thread, event, trace)
-        if ts % 37 == 0:  # an all-digit span ID: the line is redone from its text
+        if ts % 53 == 26:  # a span ID that is a number: redone, a wrong_type reject
+            text = text[:-1] + ', "span_id": 1234}'
+        elif ts % 37 == 0:  # an all-digit span ID: redone from its text, and unchanged
             text = text[:-1] + ', "span_id": "1234"}'
         (plain if rng.random() < 0.6 else packed).append(text)
     a = tmp_path / "a.jsonl"
@@ -68,9 +70,20 @@ def test_mixed_inputs_are_partitioned_files_and_frames(tmp_path, monkeypatch):
     with tempfile.TemporaryDirectory() as spill:
         stored = load(paths, AuditOptions(), spill_dir=Path(spill)).records
         assert isinstance(stored, Partitions)
-        assert 1 < stored.count <= MAX_SPILL_PARTITIONS and stored.redone
+        assert 1 < stored.count <= MAX_SPILL_PARTITIONS
         assert any(stored.files)  # the plain file went to disk
-        assert len(stored.frames) == 2  # the .gz and the redone lines stay in memory
+        assert len(stored.frames) == 2  # the .gz and the replacing rows stay in memory
+        # only the lines whose redone row differs are replaced: the numbers, not the digits
+        plain = paths[0]
+        lines = Path(plain).read_text().splitlines()
+        numbers = [n for n, text in enumerate(lines, 1) if '"span_id": 1234}' in text]
+        digits = [n for n, text in enumerate(lines, 1) if '"span_id": "1234"}' in text]
+        assert numbers and digits
+        assert stored.replaced is not None
+        assert sorted(stored.replaced.rows()) == [(0, n) for n in numbers]
+        assert sorted(stored.frames[1].select("line", "reject_reason").rows()) == [
+            (n, "wrong_type") for n in numbers
+        ]
         # every record is in exactly one partition, and a session in only one
         parts = [stored.part(k) for k in range(stored.count)]
         frames = [p.collect() for p in parts if p is not None]

@@ -188,8 +188,9 @@ def test_spilled_records_give_the_same_report(tmp_path, monkeypatch):
     from auditor.partitions import Partitions
 
     digits = {**LINES[0], "event": "quality.get_metrics", "span_id": "1234", "thread_id": "t8"}
+    number = {**digits, "span_id": 1234}  # a wrong_type reject: its spilled row is replaced
     path = tmp_path / "clean.jsonl"
-    path.write_text("\n".join(json.dumps(x) for x in [*LINES, digits]) + "\n")
+    path.write_text("\n".join(json.dumps(x) for x in [*LINES, digits, number]) + "\n")
     spill = tmp_path / "spill"
     spill.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spill))
@@ -198,7 +199,8 @@ def test_spilled_records_give_the_same_report(tmp_path, monkeypatch):
     spilled = audit([str(path)], options)
     assert list(spill.iterdir()) == []
     stored = load([str(path)], options, spill_dir=spill).records
-    assert isinstance(stored, Partitions) and stored.count == 4 and stored.redone
+    assert isinstance(stored, Partitions) and stored.count == 5
+    assert stored.replaced is not None and stored.replaced["line"].to_list() == [len(LINES) + 2]
     assert sum(len(files) for files in stored.files) >= 2  # several partitions on disk
     loaded = load([str(path)], options)
     assert isinstance(loaded.records, pl.DataFrame)
