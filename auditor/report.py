@@ -78,7 +78,6 @@ _EVENT_COLUMNS: tuple[str, ...] = (
     "thread_key",
     "run_key",
     "event",
-    "trace_key",
     "pos",
 )
 
