@@ -30,6 +30,8 @@ from auditor import continuity
 
 #: Most partitions a spill writes at once (each open partition holds a buffer of its own).
 MAX_SPILL_PARTITIONS = 10
+#: Bytes of rule 9's trace buckets held in memory before they go to disk (`TraceBuckets`).
+TRACE_MEMORY = 192_000_000
 NEEDS_RAW = "needs_raw"
 _PART = "__part"
 
@@ -145,13 +147,21 @@ class Partitions:
 
 class TraceBuckets:
     """Rule 9 by partitions of trace keys: the traced events of each session partition are
-    dropped into buckets by trace partition (IPC files under ``scratch``, or frames in memory),
-    then each bucket is counted on its own: a trace's events all fall in one bucket."""
+    dropped into buckets by trace partition, then each bucket is counted on its own: a
+    trace's events all fall in one bucket.
 
-    def __init__(self, count: int, scratch: Path | None) -> None:
+    The buckets are frames held in memory while they weigh at most ``memory`` bytes in all
+    (32 bytes an event: 160 MB for 5 million); past that, with a ``scratch`` directory,
+    everything held and everything after goes to IPC files there (memory stays bounded).
+    """
+
+    def __init__(self, count: int, scratch: Path | None, memory: int = TRACE_MEMORY) -> None:
         self._count = count
         self._scratch = None if scratch is None else scratch / "traces"
+        self._memory = memory
         self._held: dict[int, list[pl.DataFrame]] = {}
+        self._held_bytes = 0
+        self._on_disk = False
         self._names = itertools.count()  # file names; `add` may run in several threads
         self._lock = threading.Lock()
 
@@ -160,23 +170,39 @@ class TraceBuckets:
         traced = piece.filter(_traced()).select(
             partition_of("trace_key", self._count).alias(_PART), "trace_key", "thread_key"
         )
-        name = next(self._names)
-        for (q,), bucket in traced.partition_by(_PART, as_dict=True).items():
-            rows = bucket.drop(_PART)
-            if self._scratch is None:
-                with self._lock:
-                    self._held.setdefault(int(q), []).append(rows)
-                continue
-            directory = self._scratch / str(q)
-            directory.mkdir(parents=True, exist_ok=True)
-            rows.write_ipc(directory / f"{name}.ipc")
+        buckets = {
+            int(q): b.drop(_PART) for (q,), b in traced.partition_by(_PART, as_dict=True).items()
+        }
+        with self._lock:
+            size = sum(b.estimated_size() for b in buckets.values())
+            if self._scratch is None or (
+                not self._on_disk and self._held_bytes + size <= self._memory
+            ):
+                for q, rows in buckets.items():
+                    self._held.setdefault(q, []).append(rows)
+                self._held_bytes += size
+                return
+            if not self._on_disk:  # the budget is spent: what is held goes to disk first
+                for q, held in self._held.items():
+                    for rows in held:
+                        self._write(q, rows)
+                self._held.clear()
+                self._held_bytes = 0
+                self._on_disk = True
+        for q, rows in buckets.items():
+            self._write(q, rows)
+
+    def _write(self, q: int, rows: pl.DataFrame) -> None:
+        assert self._scratch is not None
+        directory = self._scratch / str(q)
+        directory.mkdir(parents=True, exist_ok=True)
+        rows.write_ipc(directory / f"{next(self._names)}.ipc")
 
     def _bucket(self, q: int) -> pl.LazyFrame | None:
-        if self._scratch is None:
-            held = self._held.get(q)
-            return pl.concat(held).lazy() if held else None
-        files = sorted((self._scratch / str(q)).glob("*.ipc"))
-        return pl.scan_ipc(files) if files else None
+        held = [rows.lazy() for rows in self._held.get(q, [])]
+        if self._scratch is not None and (files := sorted((self._scratch / str(q)).glob("*.ipc"))):
+            held.append(pl.scan_ipc(files))
+        return pl.concat(held) if held else None
 
     def split_count(self) -> int:
         """How many trace keys carry two or more distinct threads (rule 9)."""

@@ -122,9 +122,16 @@ def test_trace_buckets_on_disk_and_in_memory_agree(tmp_path):
         schema={"trace_key": pl.UInt128, "thread_key": pl.UInt128, "reject_reason": pl.Categorical},
     ).with_columns(session_key=pl.lit(1, pl.UInt128))
     frame = pl.concat([frame, others.select(frame.columns)])
-    for scratch in (None, tmp_path / "buckets"):
-        buckets = TraceBuckets(4, scratch)
+    # in memory; on disk from the start; in memory until the budget is spent, then on disk
+    for scratch, memory in ((None, 0), (tmp_path / "disk", 0), (tmp_path / "mixed", 3000)):
+        buckets = TraceBuckets(4, scratch, memory)
         for piece in frame.iter_slices(64):
             buckets.add(piece)
         assert buckets.split_count() == split
-    assert sorted(p.name for p in (tmp_path / "buckets" / "traces").iterdir()) == list("0123")
+    assert sorted(p.name for p in (tmp_path / "disk" / "traces").iterdir()) == list("0123")
+    mixed = list((tmp_path / "mixed" / "traces").glob("*/*.ipc"))
+    disk = list((tmp_path / "disk" / "traces").glob("*/*.ipc"))
+    assert 0 < len(mixed) == len(disk)  # what was held went to disk too
+    held = TraceBuckets(4, tmp_path / "held", memory=10**9)
+    held.add(frame)
+    assert held.split_count() == split and not (tmp_path / "held").exists()
