@@ -174,7 +174,7 @@ class TraceBuckets:
             int(q): b.drop(_PART) for (q,), b in traced.partition_by(_PART, as_dict=True).items()
         }
         with self._lock:
-            size = sum(b.estimated_size() for b in buckets.values())
+            size = sum(int(b.estimated_size()) for b in buckets.values())
             if self._scratch is None or (
                 not self._on_disk and self._held_bytes + size <= self._memory
             ):
