@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ class CliSession:
 
     def send(self, message: dict[str, Any]) -> dict[str, Any]:
         """Handle one message; returns the reply (server-initiated messages land in `pushed`)."""
+        import asyncio  # here: commands that never send (audit, lint) start without it
+
         return asyncio.run(self.app.handle(self.caller, message))
 
 

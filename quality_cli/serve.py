@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -29,7 +28,9 @@ def serve(
         int, typer.Option(min=0, max=65535, help="TCP port (0: any free port).")
     ] = 8765,
 ) -> None:
-    from handlers.app import QualityApp  # loaded only when serving
+    import asyncio  # loaded only when serving, like the handlers
+
+    from handlers.app import QualityApp
     from handlers.server import PATH, QualityServer
 
     settings = cli_state(ctx).settings()
@@ -54,6 +55,8 @@ def serve(
 
 async def _serve_until_stopped(server: QualityServer, host: str, port: int, started: Any) -> None:
     """Serve until SIGTERM or SIGINT, then return normally so that everything is flushed."""
+    import asyncio
+
     task = asyncio.create_task(server.run(host, port, started))
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
