@@ -271,11 +271,16 @@ def main() -> None:
     size_gb = path.stat().st_size / 1e9
     print(f"input: {path.name}, {args.events:,} events, {size_gb:.2f} GB; cpus={os.cpu_count()}")
     results: dict[str, tuple[float, float, dict[str, object], float]] = {}
-    for name, argv in commands(path).items():
-        if args.only and name not in args.only:
-            continue
-        repeat = args.python_repeat if name == "python" and args.python_repeat else args.repeat
-        runs = [_run(argv) for _ in range(repeat)]
+    chosen = {n: a for n, a in commands(path).items() if not args.only or n in args.only}
+    # round robin, so that a machine that slows down or speeds up during the run (shared
+    # hosts do) weighs on every implementation alike, and the ratios stay fair
+    done: dict[str, list[tuple[float, float, dict[str, object], float]]] = {n: [] for n in chosen}
+    for round_ in range(args.repeat):
+        for name, argv in chosen.items():
+            repeat = args.python_repeat if name == "python" and args.python_repeat else args.repeat
+            if round_ < repeat:
+                done[name].append(_run(argv))
+    for name, runs in done.items():
         times = [r[0] for r in runs]
         cpu = statistics.median(r[3] for r in runs)
         results[name] = (statistics.median(times), max(r[1] for r in runs), runs[-1][2], cpu)
@@ -292,6 +297,11 @@ def main() -> None:
     if audit and "duckdb" in results:
         duck = results["duckdb"]
         print(f"audit / duckdb time ratio: {audit[0] / duck[0]:.2f} (target <= 0.5)")
+        paired = [a[0] / d[0] for a, d in zip(done["quality audit"], done["duckdb"], strict=True)]
+        print(
+            f"  same-round ratios: {', '.join(f'{r:.2f}' for r in paired)} "
+            f"(median {statistics.median(paired):.2f})"
+        )
         print(f"audit / duckdb cpu ratio:  {audit[3] / duck[3]:.2f}")
     if audit and "python" in results:
         print(f"python / audit speed-up:   {results['python'][0] / audit[0]:.1f}x (target >= 10)")
