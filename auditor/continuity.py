@@ -80,11 +80,11 @@ def current_run(setter: str = "run_setter", checked: str = "run_checked") -> pl.
     A setter fixes the run (possibly none); when it fixed none, the first checked
     event after it adopts its run. So the current run is the run of the latest
     *anchor*: a setter, or the first checked event after a setter without a run;
-    found with forward fills of row positions and one gather.
+    found with forward fills (of flags and row positions) and one gather.
     """
     position = pl.int_range(pl.len(), dtype=pl.UInt32)
-    setter_row = pl.when(pl.col(setter)).then(position).forward_fill()
-    setter_without_run = pl.col("run_id").gather(setter_row).is_null()
+    # every session starts with a setter, so nothing comes before the first one
+    setter_without_run = pl.when(pl.col(setter)).then(pl.col("run_id").is_null()).forward_fill()
     checked_so_far = pl.col(checked).cast(pl.UInt32).cum_sum()
     before_segment = pl.when(pl.col(setter)).then(checked_so_far).forward_fill()
     first_checked = pl.col(checked) & (checked_so_far - before_segment == 1)
