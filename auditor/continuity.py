@@ -149,6 +149,22 @@ def _sorted(frame: Frame, ordered: bool) -> Frame:
     return frame.sort("session_key", maintain_order=True) if ordered else frame.sort(event_order())
 
 
+def _grouped(events: pl.DataFrame) -> pl.DataFrame:
+    """Events in time order (`in_time_order`) -> rule 4's order: each session's events
+    together, in their order. A stable sort by the session key's low 64 bits, cheaper than
+    by all 128; if two sessions share those bits (their events would interleave), the key
+    changes more often than its low bits do, and the whole key is sorted instead."""
+    key = pl.col("session_key")
+    low = key.cast(pl.UInt64, wrap_numerical=True)
+    grouped = events.sort(low, maintain_order=True)
+    changes = grouped.select(
+        (key != key.shift()).sum().alias("key"), (low != low.shift()).sum().alias("low")
+    )
+    if changes.item(0, "key") == changes.item(0, "low"):
+        return grouped
+    return events.sort("session_key", maintain_order=True)
+
+
 def _flags(
     narrow: pl.DataFrame, sessions_before: int, rows_before: int, ordered: bool = False
 ) -> pl.DataFrame:
@@ -183,7 +199,7 @@ def annotate_sorted(
     ordered = bool(events.select(in_time_order()).item())
     # eager: each step is one parallel pass, cheaper here than the lazy engine's plan
     frame = (
-        _sorted(events, ordered)
+        (_grouped(events) if ordered else events.sort(event_order()))
         .rename({"thread_key": "thread_id", "run_key": "run_id"})
         .with_columns(
             is_transition(transitions),

@@ -258,3 +258,30 @@ def test_partitions_of_sessions_give_the_same_flags(monkeypatch):
     assert pairs["session_index"].n_unique() == pairs.height == whole["session_index"].n_unique()
     assert sorted(parted["session_index"].unique().to_list()) == list(range(1, pairs.height + 1))
     assert sorted(parted["order"].to_list()) == list(range(frame.height))
+
+
+def test_sessions_sharing_the_low_64_key_bits_are_still_grouped():
+    """The report's path sorts time-ordered events by the session key's low 64 bits; two
+    sessions whose keys share them (interleaved in time here) fall back to the whole key."""
+    a, b = 5, 5 + (1 << 64)
+    frame = pl.DataFrame(
+        {
+            "ts": [T0 + timedelta(seconds=s) for s in range(5)],
+            "source_rank": [0] * 5,
+            "line": [1, 2, 3, 4, 5],
+            "session_key": [a, b, a, b, a],
+            "thread_key": [10, 20, 10, 21, 10],
+            "run_key": [None] * 5,
+            "event": ["chat.user_message"] * 5,
+        },
+        schema_overrides={
+            "source_rank": pl.UInt32,
+            "session_key": pl.UInt128,
+            "thread_key": pl.UInt128,
+            "run_key": pl.UInt128,
+        },
+    )
+    out = continuity.annotate_sorted(frame)
+    assert out["session_start"].sum() == 2
+    rows = out.select("session_key", "line", "is_break").rows()
+    assert rows == [(a, 1, False), (a, 3, False), (a, 5, False), (b, 2, False), (b, 4, True)]
