@@ -129,6 +129,16 @@ def in_time_order() -> pl.Expr:
     return later.fill_null(True).all()
 
 
+def time_ordered(frame: pl.DataFrame) -> bool:
+    """`in_time_order` of a frame with a non-null ``ts``, cheaper: a sortedness check of
+    ``ts``, then the full comparison on the rows that tie on ``ts`` only (few)."""
+    if not frame.get_column("ts").is_sorted():
+        return False
+    tie = (pl.col("ts").diff() == 0).fill_null(False)
+    tied = frame.filter(tie | tie.shift(-1).fill_null(False))
+    return tied.is_empty() or bool(tied.select(in_time_order()).item())
+
+
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
@@ -196,7 +206,7 @@ def annotate_sorted(
     columns: ``session_index`` (dense, from 1), ``session_start``,
     ``current_row`` (the row *of this frame* that set the current thread), ``is_break`` and
     ``run_break``. The report's path: nothing is scattered back to the input's order."""
-    ordered = bool(events.select(in_time_order()).item())
+    ordered = time_ordered(events)
     # eager: each step is one parallel pass, cheaper here than the lazy engine's plan
     frame = (
         (_grouped(events) if ordered else events.sort(event_order()))
@@ -290,7 +300,7 @@ def annotate(
     for part in range(parts):
         subset = narrow if ids is None else narrow.filter(ids == part)
         # only each partition's rows need be in time order for the cheaper sort
-        ordered = bool(subset.select(in_time_order()).item())
+        ordered = time_ordered(subset)
         piece = _flags(subset, sessions, done, ordered)
         sessions += int(piece.get_column("session_start").sum())
         done += piece.height

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from auditor import continuity
@@ -285,3 +287,23 @@ def test_sessions_sharing_the_low_64_key_bits_are_still_grouped():
     assert out["session_start"].sum() == 2
     rows = out.select("session_key", "line", "is_break").rows()
     assert rows == [(a, 1, False), (a, 3, False), (a, 5, False), (b, 2, False), (b, 4, True)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 1), st.integers(1, 4)), min_size=0, max_size=12
+    )
+)
+def test_time_ordered_is_in_time_order(rows):
+    """The cheaper check (ts sortedness, then the ties) agrees with the full comparison."""
+    frame = pl.DataFrame(
+        {
+            "ts": [T0 + timedelta(seconds=s) for s, _, _ in rows],
+            "source_rank": [r for _, r, _ in rows],
+            "line": [n for _, _, n in rows],
+        },
+        schema={"ts": pl.Datetime("us", "UTC"), "source_rank": pl.UInt32, "line": pl.Int64},
+    )
+    expected = bool(frame.select(continuity.in_time_order()).item())
+    assert continuity.time_ordered(frame) == expected
