@@ -87,7 +87,7 @@ class Partitions:
     count: int
     files: list[list[Path]] = field(default_factory=list)  # per partition, spilled IPC files
     frames: list[pl.DataFrame] = field(default_factory=list)  # held in memory, any partition
-    # `(source_order, line)` of spilled rows (flagged `needs_raw`) replaced by a row in `frames`
+    # `(source_order, line)` of spilled rows replaced by a row in `frames` (their exact decoding)
     replaced: pl.DataFrame | None = None
     scratch: Path | None = None  # where split partitions and trace buckets go (None: memory)
     trace_buckets: int = 1  # how many partitions of trace keys rule 9 uses
@@ -128,7 +128,7 @@ class Partitions:
     def _spilled(self, paths: Sequence[Path]) -> pl.LazyFrame:
         scan = pl.scan_ipc(list(paths))
         if self.replaced is not None:
-            scan = scan.filter(~(pl.col(NEEDS_RAW) & _one_of(self.replaced)))
+            scan = scan.filter(~_one_of(self.replaced))
         return scan.drop(NEEDS_RAW).with_columns(pos=pl.col("line"))
 
     def part(self, k: int) -> pl.LazyFrame | None:

@@ -42,6 +42,7 @@ from auditor import keys, partitions, progress
 from auditor.fields import ReadOptions
 from auditor.partitions import Partitions
 from auditor.readers.jsonl_plan import (
+    ID_FIELDS,
     RAW_SCHEMA,
     DecodePlan,
     Projection,
@@ -51,6 +52,7 @@ from auditor.readers.jsonl_plan import (
     flag_watched,
     projection,
     top_level_exprs,
+    typed_values,
 )
 from auditor.readers.normalize import finish_records
 from auditor.schema import RejectReason, empty_records
@@ -62,6 +64,9 @@ _SAMPLE_BYTES = 1 << 18
 _ANCHOR = 1 << 14
 _INDEX_READ = 1 << 18
 _INDEXER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-line-index")
+#: ID fields whose type the fast path checks on every row; the event name (few distinct
+#: values, a categorical once compact) is checked after the read on its distinct values.
+_ROW_CHECKED = tuple(name for name in ID_FIELDS if name != "event")
 
 
 #: What a cut or corrupt compressed stream raises mid-read (gzip: EOFError or BadGzipFile).
@@ -280,7 +285,7 @@ def _ndjson_frame(
             *top_level_exprs(plan.paths, present),
         )
         .with_columns(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items())
-        .with_columns(flag_typed_ids())
+        .with_columns(flag_typed_ids(_ROW_CHECKED))
     )
     if read.watched:
         raw = raw.with_columns(flag_watched(read.watched))
@@ -300,6 +305,15 @@ def _patch(frame: pl.DataFrame, positions: pl.Series, rows: pl.DataFrame) -> pl.
 
 #: Where a plain file's compact rows are spilled: a directory and the partition count.
 Spill = tuple[Path, int]
+
+
+def _flag_typed_events(events: pl.Series) -> pl.Expr:
+    """``needs_raw``, completed with the rows whose event name is one of the distinct
+    ``events`` that read like a JSON number, bool, object or array."""
+    typed = typed_values(events.drop_nulls())
+    if not typed:
+        return pl.col("needs_raw")
+    return pl.col("needs_raw") | pl.col("event").cast(pl.String).is_in(typed).fill_null(False)
 
 
 def _run_read(lazy: pl.LazyFrame, spill: Spill | None) -> tuple[int, pl.DataFrame | Partitions]:
@@ -366,7 +380,9 @@ def _read_ndjson(
         every = [f for part in frame.files for f in part]
         if not every:
             return frame, index.result()
-        flagged = pl.scan_ipc(every).filter(pl.col("needs_raw")).drop("needs_raw").collect()
+        spilled = pl.scan_ipc(every)
+        flag = _flag_typed_events(spilled.select(pl.col("event").unique()).collect()["event"])
+        flagged = spilled.filter(flag).drop("needs_raw").collect()
         if flagged.is_empty():
             return frame, index.result()
         redone = redo(flagged.get_column("line")).drop("needs_raw", strict=False)
@@ -377,7 +393,7 @@ def _read_ndjson(
             return frame, index.result()
         replaced = changed.select("source_order", "line")
         return Partitions(frame.count, frame.files, [changed], replaced), index.result()
-    needs_raw = frame.get_column("needs_raw")
+    needs_raw = frame.select(_flag_typed_events(frame.get_column("event").unique())).to_series()
     frame = frame.drop("needs_raw")
     if not needs_raw.any():
         return frame, index.result()

@@ -305,14 +305,21 @@ def flag_watched(watched: Sequence[str]) -> pl.Expr:
     return pl.any_horizontal(pl.col("needs_raw"), *missing).alias("needs_raw")
 
 
-def flag_typed_ids() -> pl.Expr:
+def flag_typed_ids(names: Sequence[str] = ID_FIELDS) -> pl.Expr:
     """``needs_raw`` completed on the columns `DecodePlan.top_exprs` made: also rows with an
-    ID that reads like a JSON number, bool, object or array.
+    ID (of ``names``) that reads like a JSON number, bool, object or array.
 
     A second step (not part of ``top_exprs``) so that each ID column is built once.
     """
-    typed = [_maybe_typed(pl.col(name)) for name in ID_FIELDS]
+    typed = [_maybe_typed(pl.col(name)) for name in names]
     return pl.any_horizontal(pl.col("needs_raw"), *typed).alias("needs_raw")
+
+
+def typed_values(values: pl.Series) -> list[str]:
+    """Those of ``values`` (text) that read like a JSON number, bool, object or array: the
+    check of `flag_typed_ids` on a column's few distinct values instead of on every row."""
+    frame = values.cast(pl.String).to_frame("value")
+    return frame.filter(_maybe_typed(pl.col("value"))).get_column("value").to_list()
 
 
 def _stringify(value: object) -> str:

@@ -138,6 +138,32 @@ def test_digit_string_ids_are_strings_not_wrong_types(tmp_path):
     )
 
 
+@pytest.mark.parametrize("spilled", [False, True])
+def test_typed_event_names_on_the_fast_path_are_wrong_types(tmp_path, spilled):
+    """The fast path checks event names on their distinct values after the read: a number,
+    bool or object there is wrong_type; a digit string is a name, in memory or spilled."""
+    from auditor.audit import AuditOptions, audit
+
+    events: list[object] = ["a", 5, "5", True, {"name": "x"}, "a"]
+    lines = [json.dumps({**GOOD, "event": e, "run_id": f"r{i}"}) for i, e in enumerate(events)]
+    path = write(tmp_path, lines)
+    if spilled:
+        report = audit([str(path)], AuditOptions(label="x"))
+        assert report["rejected_by_reason"] == {"wrong_type": 3}
+        assert [r["line"] for r in report["rejected_examples"]] == [2, 4, 5]
+        assert (report["lines"], report["events"]) == (6, 3)
+        assert sorted((e["event"], e["events"]) for e in report["by_event"]) == [("5", 1), ("a", 2)]
+        return
+    assert reasons(read(path)) == [
+        (1, None),
+        (2, "wrong_type"),
+        (3, None),
+        (4, "wrong_type"),
+        (5, "wrong_type"),
+        (6, None),
+    ]
+
+
 def test_loguru_serialized_records(tmp_path):
     record = {
         "text": "2026-11-24 | hello\n",
