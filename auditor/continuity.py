@@ -15,6 +15,8 @@ from typing import TypeVar
 
 import polars as pl
 
+from auditor.keys import low_bits
+
 DEFAULT_TRANSITIONS: tuple[str, ...] = ("thread.create", "thread.switch")
 DEFAULT_RUN_STARTS: tuple[str, ...] = ("chat.user_message",)
 
@@ -164,8 +166,7 @@ def _grouped(events: pl.DataFrame) -> pl.DataFrame:
     together, in their order. A stable sort by the session key's low 64 bits, cheaper than
     by all 128; if two sessions share those bits (their events would interleave), the key
     changes more often than its low bits do, and the whole key is sorted instead."""
-    key = pl.col("session_key")
-    low = key.cast(pl.UInt64, wrap_numerical=True)
+    key, low = pl.col("session_key"), low_bits("session_key")
     grouped = events.sort(low, maintain_order=True)
     changes = grouped.select(
         (key != key.shift()).sum().alias("key"), (low != low.shift()).sum().alias("low")
@@ -285,7 +286,7 @@ def annotate(
         low = (
             pl.col("session_key").hash()
             if narrow.schema["session_key"] != pl.UInt128
-            else (pl.col("session_key").cast(pl.UInt64, wrap_numerical=True))
+            else low_bits("session_key")
         )
         part_of = (low % parts).cast(pl.UInt32)
         # slice by slice: the intermediate columns stay the size of one partition

@@ -42,6 +42,11 @@ KEYS: dict[str, str] = {
 }
 
 
+def low_bits(key: str) -> pl.Expr:
+    """A key column's low 64 bits (a ``UInt64``: cheaper to sort and take modulo than 128)."""
+    return pl.col(key).cast(pl.UInt64, wrap_numerical=True)
+
+
 def hash_key(value: pl.Expr) -> pl.Expr:
     """A UInt128 key of a column (two seeded 64-bit hashes); null when the value is null."""
     high, low = (value.hash(seed).cast(KEY_DTYPE) for seed in _SEEDS)

@@ -27,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from auditor import continuity
+from auditor.keys import low_bits
 
 #: Most partitions a spill writes at once (each open partition holds a buffer of its own).
 MAX_SPILL_PARTITIONS = 10
@@ -38,8 +39,7 @@ _PART = "__part"
 
 def partition_of(key: str, count: int) -> pl.Expr:
     """The partition of a UInt128 key column (its low 64 bits modulo ``count``; null: 0)."""
-    low = pl.col(key).cast(pl.UInt64, wrap_numerical=True)
-    return (low % count).cast(pl.UInt32).fill_null(0)
+    return (low_bits(key) % count).cast(pl.UInt32).fill_null(0)
 
 
 def is_event() -> pl.Expr:
@@ -116,8 +116,12 @@ class Partitions:
             if splits == 1 or self.scratch is None:
                 yield part.collect()
                 continue
-            low = pl.col("session_key").cast(pl.UInt64, wrap_numerical=True)
-            sub = ((low // self.count) % splits).fill_null(0).cast(pl.UInt32).alias(_PART)
+            sub = (
+                ((low_bits("session_key") // self.count) % splits)
+                .fill_null(0)
+                .cast(pl.UInt32)
+                .alias(_PART)
+            )
             directory = self.scratch / f"split-{k}"
             part.with_columns(sub).sink_ipc(spill_target(directory), mkdir=True)
             for files in spilled_files(directory, splits):
