@@ -92,7 +92,7 @@ _TYPED_JSON = st.recursive(
 @settings(max_examples=200, deadline=None)
 @given(_TYPED_JSON)
 def test_the_text_polars_makes_of_a_typed_json_value_is_flagged(value):
-    """Both JSON readers of the fast paths (the NDJSON file reader, ``str.json_decode``)
+    """Both JSON readers of the fast paths (the NDJSON file scan, ``str.json_decode``)
     turn a number, bool or container read into a String column into text that
     `_maybe_typed` flags (numbers in plain decimal), or fail the read (then the exact,
     line-by-line path runs, which sees the type)."""
@@ -105,7 +105,9 @@ def test_the_text_polars_makes_of_a_typed_json_value_is_flagged(value):
         path = Path(directory) / "one.jsonl"
         path.write_text(line + "\n")
         try:
-            read = pl.read_ndjson(path, schema={"id": pl.String})
+            # as the fast path reads a file: a file:// URI, streaming
+            scan = pl.scan_ndjson(path.as_uri(), schema={"id": pl.String})
+            read = scan.collect(engine="streaming")
         except pl.exceptions.ComputeError:
             read = None
     if read is not None:
