@@ -156,9 +156,9 @@ def _rules(frame: Frame) -> Frame:
     )
 
 
-def _sorted(frame: Frame, ordered: bool) -> Frame:
+def _sorted(lazy: pl.LazyFrame, ordered: bool) -> pl.LazyFrame:
     """Rule 4's order; ``ordered``: the rows are already in time order (`in_time_order`)."""
-    return frame.sort("session_key", maintain_order=True) if ordered else frame.sort(event_order())
+    return lazy.sort("session_key", maintain_order=True) if ordered else lazy.sort(event_order())
 
 
 def _grouped(events: pl.DataFrame) -> pl.DataFrame:
