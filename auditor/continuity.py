@@ -23,7 +23,9 @@ DEFAULT_RUN_STARTS: tuple[str, ...] = ("chat.user_message",)
 
 def event_order() -> list[str]:
     """Rule 4: the sort that makes sessions contiguous and orders events inside them
-    (``session_key`` stands for ``(user_id, session_id)``, ``source_rank`` for ``source``)."""
+    (``session_key`` stands for ``(user_id, session_id)``, ``source_rank`` for ``source``);
+    sorted stably, so that the records of one line (the spans of one OTLP, Jaeger or Zipkin
+    document) keep their order in the document."""
     return ["session_key", "ts", "source_rank", "line"]
 
 
@@ -158,7 +160,9 @@ def _rules(frame: Frame) -> Frame:
 
 def _sorted(lazy: pl.LazyFrame, ordered: bool) -> pl.LazyFrame:
     """Rule 4's order; ``ordered``: the rows are already in time order (`in_time_order`)."""
-    return lazy.sort("session_key", maintain_order=True) if ordered else lazy.sort(event_order())
+    if ordered:
+        return lazy.sort("session_key", maintain_order=True)
+    return lazy.sort(event_order(), maintain_order=True)
 
 
 def _grouped(events: pl.DataFrame) -> pl.DataFrame:
@@ -210,7 +214,7 @@ def annotate_sorted(
     ordered = time_ordered(events)
     # eager: each step is one parallel pass, cheaper here than the lazy engine's plan
     frame = (
-        (_grouped(events) if ordered else events.sort(event_order()))
+        (_grouped(events) if ordered else events.sort(event_order(), maintain_order=True))
         .rename({"thread_key": "thread_id", "run_key": "run_id"})
         .with_columns(
             is_transition(transitions),

@@ -15,10 +15,12 @@ values that happens with probability about ``n**2 / 2**129`` (1.5e-25 for 10
 million values): results are exact for any input this tool will see, so no
 collision check or fallback is made. The strings a report prints (its
 examples and top sessions, `--export-breaks`) are fetched again by
-``(source_order, line)`` from the input, never reconstructed from keys.
+``(source_order, line, item)`` from the input, never reconstructed from keys.
 
 A compact frame holds ``source_order`` (position of the record's source among the
-inputs), ``source_rank`` (its rank in name order, rule 4), ``line``, ``ts``,
+inputs), ``source_rank`` (its rank in name order, rule 4), ``line``, ``item`` (the
+record's position among the records that start on that line: the spans of one OTLP,
+Jaeger or Zipkin document share its line; 0 in JSON lines), ``ts``,
 ``reject_reason`` and ``event`` (categoricals), the four keys and, with
 ``--split-by``, ``split_key`` (text). About 100 bytes a record instead of 400.
 """
@@ -33,6 +35,9 @@ _SEEDS = (0x5EED_0001, 0x5EED_0002)
 _SESSION_SEEDS = (0x5EED_0003, 0x5EED_0004)
 _HIGH = 1 << 64
 KEY_DTYPE = pl.UInt128()
+ITEM_DTYPE = pl.UInt32()
+#: What identifies a record of the input: its source, its line and its place on that line.
+RECORD_ID: tuple[str, ...] = ("source_order", "line", "item")
 
 #: ID column -> key column of the compact frame.
 KEYS: dict[str, str] = {
@@ -83,19 +88,30 @@ def source_columns(names: Sequence[str], source: str | None = None) -> list[pl.E
     ]
 
 
+def item_in_line(one_per_line: bool = False) -> pl.Expr:
+    """``item``: a record's position among the records of its source that start on its line,
+    in the frame's order (a record frame keeps its input's order); ``one_per_line``: every
+    line holds one record (JSON lines), so it is 0."""
+    if one_per_line:
+        return pl.lit(0, ITEM_DTYPE).alias("item")
+    return pl.int_range(pl.len(), dtype=ITEM_DTYPE).over("source", "line").alias("item")
+
+
 def compact(
     records: pl.LazyFrame,
     names: Sequence[str],
     split: bool = False,
     keep: Sequence[str] = (),
     source: str | None = None,
+    one_per_line: bool = False,
 ) -> pl.LazyFrame:
     """A record frame (RECORD_SCHEMA) -> its compact frame; ``names`` are the sources in input
     order, ``keep`` extra columns passed through, ``source`` the one source of every record
-    when known."""
+    when known, ``one_per_line`` when no line holds two records (see :func:`item_in_line`)."""
     return records.select(
         *source_columns(names, source),
         "line",
+        item_in_line(one_per_line),
         "ts",
         pl.col("reject_reason").cast(pl.Categorical),
         session_key(),
@@ -112,7 +128,7 @@ def is_compact(frame: pl.LazyFrame | pl.DataFrame) -> bool:
     return "session_key" in schema
 
 
-#: Text columns a fetch returns for each wanted ``(source_order, line)``.
+#: Text columns a fetch returns for each wanted record (:data:`RECORD_ID`).
 FETCHED: tuple[str, ...] = (
     "source",
     "user_id",
@@ -123,26 +139,29 @@ FETCHED: tuple[str, ...] = (
     "trace_id",
 )
 
-#: ``(source_order, line)`` rows -> those records' text columns (:data:`FETCHED`), one row each.
+#: :data:`RECORD_ID` rows -> those records' text columns (:data:`FETCHED`), one row each.
 Fetch = Callable[[pl.DataFrame], pl.DataFrame]
 
 
 def wanted_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """The distinct ``(source_order, line)`` pairs of a frame, typed for a fetch."""
+    """The distinct records (:data:`RECORD_ID`) of a frame, typed for a fetch."""
     return frame.select(
-        pl.col("source_order").cast(pl.UInt32), pl.col("line").cast(pl.Int64)
+        pl.col("source_order").cast(pl.UInt32),
+        pl.col("line").cast(pl.Int64),
+        pl.col("item").cast(ITEM_DTYPE),
     ).unique()
 
 
 def frame_fetch(records: pl.DataFrame, names: Sequence[str]) -> Fetch:
-    """A fetch from a record frame held in memory (RECORD_SCHEMA, ``source`` names in ``names``)."""
+    """A fetch from a record frame held in memory (RECORD_SCHEMA, ``source`` names in ``names``;
+    the frame :func:`compact` made the compact rows of, so that ``item`` is the same)."""
+    identified = records.with_columns(source_columns(names)[0], item_in_line())
 
     def fetch(wanted: pl.DataFrame) -> pl.DataFrame:
         return (
-            records.lazy()
-            .with_columns(source_columns(names)[0])
-            .join(wanted_frame(wanted).lazy(), on=["source_order", "line"], how="semi")
-            .select("source_order", "line", *FETCHED)
+            identified.lazy()
+            .join(wanted_frame(wanted).lazy(), on=list(RECORD_ID), how="semi")
+            .select(*RECORD_ID, *FETCHED)
             .collect()
         )
 
@@ -160,10 +179,11 @@ def combined_fetch(parts: Sequence[tuple[Collection[int], Fetch]]) -> Fetch:
             if (mine := wanted.filter(pl.col("source_order").is_in(list(orders)))).height
         ]
         if not found:
-            schema = {
-                "source_order": pl.UInt32,
-                "line": pl.Int64,
-                **dict.fromkeys(FETCHED, pl.String),
+            schema: dict[str, pl.DataType] = {
+                "source_order": pl.UInt32(),
+                "line": pl.Int64(),
+                "item": ITEM_DTYPE,
+                **dict.fromkeys(FETCHED, pl.String()),
             }
             return pl.DataFrame(schema=schema)
         return pl.concat(found, how="vertical_relaxed")

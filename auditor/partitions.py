@@ -133,14 +133,13 @@ class Partitions:
         scan = pl.scan_ipc(list(paths))
         if self.replaced is not None:
             scan = scan.filter(~_one_of(self.replaced))
-        return scan.drop(NEEDS_RAW).with_columns(pos=pl.col("line"))
+        return scan.drop(NEEDS_RAW)
 
     def part(self, k: int) -> pl.LazyFrame | None:
-        """Every record of partition ``k``, with ``pos`` (a tie-breaker within a line);
-        None when nothing was stored for it."""
+        """Every record of partition ``k``; None when nothing was stored for it."""
         pieces = [self._spilled(self.files[k])] if self.files and self.files[k] else []
         for frame in self.frames:
-            lazy = frame.lazy().with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
+            lazy = frame.lazy()
             if self.count > 1:
                 lazy = lazy.filter(partition_of("session_key", self.count) == k)
             pieces.append(lazy)

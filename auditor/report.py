@@ -68,7 +68,7 @@ def _rfc3339(value: Any) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-#: The columns of an event the rules and the report use (``pos``: a tie-breaker within a line).
+#: The columns of an event the rules and the report use.
 _EVENT_COLUMNS: tuple[str, ...] = (
     "ts",
     "source_order",
@@ -78,7 +78,7 @@ _EVENT_COLUMNS: tuple[str, ...] = (
     "thread_key",
     "run_key",
     "event",
-    "pos",
+    "item",
 )
 
 
@@ -99,8 +99,8 @@ def _rejects(records: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     reason = pl.col("reject_reason").cast(pl.String)
     by_reason = rejected.group_by(reason).agg(pl.len())
     examples = (
-        rejected.select("source_order", "line", reason.alias("reason"))
-        .sort(["source_order", "line"])
+        rejected.select(*keys.RECORD_ID, reason.alias("reason"))
+        .sort(keys.RECORD_ID)
         .head(REJECTED_EXAMPLES)
     )
     return by_reason, examples
@@ -110,8 +110,7 @@ def _tallies(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
     """The additive tallies of one partition of sessions (merged by :func:`_merged`)."""
     per_session = annotated.group_by("session_index").agg(
         # where to fetch the session's user and session ID from: its first event
-        pl.col("source_order").filter(pl.col("session_start")).first(),
-        pl.col("line").filter(pl.col("session_start")).first(),
+        *(pl.col(c).filter(pl.col("session_start")).first() for c in keys.RECORD_ID),
         pl.len().alias("events"),
         pl.col("is_break").sum().alias("breaks"),
         pl.col("thread_key").n_unique().alias("threads"),
@@ -143,7 +142,7 @@ def _tallies(annotated: pl.LazyFrame) -> list[pl.LazyFrame]:
 def _top_sessions(per_session: pl.LazyFrame) -> pl.LazyFrame:
     # ties in order of the sessions' first events in the input (keys have no text to sort by)
     return per_session.sort(
-        ["breaks", "events", "source_order", "line"], descending=[True, True, False, False]
+        ["breaks", "events", *keys.RECORD_ID], descending=[True, True, False, False, False]
     ).head(TOP_SESSIONS)
 
 
@@ -185,22 +184,26 @@ def _merged(parts: list[list[pl.DataFrame]]) -> list[pl.DataFrame]:
     )
 
 
+#: A break row's columns that say which event set its expected thread (:data:`keys.RECORD_ID`).
+_SETTER = {"source_order": "setter_order", "line": "setter_line", "item": "setter_item"}
+
+
 def _break_rows(annotated: pl.DataFrame) -> pl.DataFrame:
     """The partition's break events with where their expected thread was set
-    (``setter_order``, ``setter_line``: the event that set the current thread)."""
+    (``setter_order``, ``setter_line``, ``setter_item``: the event that set the current thread)."""
     breaks = annotated.filter(pl.col("is_break"))
     setters = annotated.select(
-        pl.col("source_order").alias("setter_order"), pl.col("line").alias("setter_line")
+        pl.col(record).alias(setter) for record, setter in _SETTER.items()
     ).gather(breaks.get_column("current_row"))
     return pl.concat(
-        [breaks.select("source_order", "source_rank", "line", "ts", "pos"), setters],
+        [breaks.select("source_order", "source_rank", "line", "item", "ts"), setters],
         how="horizontal",
     )
 
 
 def _with_text(frame: pl.DataFrame, fetch: Fetch) -> pl.DataFrame:
-    """``frame`` with the text columns of its ``(source_order, line)`` records, in its order."""
-    return frame.join(fetch(frame), on=["source_order", "line"], how="left", maintain_order="left")
+    """``frame`` with the text columns of its records (:data:`keys.RECORD_ID`), in its order."""
+    return frame.join(fetch(frame), on=list(keys.RECORD_ID), how="left", maintain_order="left")
 
 
 #: One piece's report frames and break rows (:func:`_partition`).
@@ -267,7 +270,7 @@ def analyse(
         while pending:
             finish_one()
     if not results:  # no record at all: the tallies of an empty partition
-        empty = keys.compact(empty_records(), names).with_columns(pos=pl.lit(0, pl.Int64))
+        empty = keys.compact(empty_records(), names)
         frames, rows = _partition(empty.collect(), transitions, run_starts)
         results.append(frames)
         break_rows.append(rows)
@@ -281,22 +284,24 @@ def analyse(
     )
     rej_examples = (
         pl.concat(columns[2])
-        .sort(["source_order", "line"])
+        .sort(keys.RECORD_ID)
         .head(REJECTED_EXAMPLES)
         .select(
             pl.col("source_order")
             .replace_strict(list(range(len(names))), names, return_dtype=pl.String)
             .alias("source"),
             "line",
+            "item",
             "reason",
         )
     )
     totals, thread_totals, by_event, per_minute, tps, top = _merged([list(r[3:]) for r in results])
     split = traces.split_count()
-    breaks = pl.concat(break_rows).sort(["ts", "source_rank", "line", "pos"])
+    breaks = pl.concat(break_rows).sort(["ts", "source_rank", "line", "item"])
     examples = breaks_frame(breaks, fetch, limit=BREAK_EXAMPLES).select(
         "source",
         "line",
+        "item",
         pl.col("ts").dt.strftime(_TS_FORMAT),
         "user_id",
         "session_id",
@@ -349,16 +354,15 @@ def breaks_frame(breaks: pl.DataFrame, fetch: Fetch, limit: int | None = None) -
     line)`` order) with its session, expected and actual thread, source and line."""
     if limit is not None:
         breaks = breaks.head(limit)
-    setters = breaks.select(
-        pl.col("setter_order").alias("source_order"), pl.col("setter_line").alias("line")
-    )
+    setters = breaks.select(pl.col(setter).alias(record) for record, setter in _SETTER.items())
     expected = _with_text(setters, fetch).get_column("thread_id").alias("expected_thread")
     return (
-        _with_text(breaks.select("source_order", "line", "ts"), fetch)
+        _with_text(breaks.select(*keys.RECORD_ID, "ts"), fetch)
         .with_columns(expected)
         .select(
             "source",
             "line",
+            "item",
             "ts",
             "user_id",
             pl.col("session_id").fill_null(""),

@@ -65,6 +65,7 @@ class BreakExample:
 
     source: str
     line: int
+    item: int = 0  # index of the record on its line (the spans of one OTLP batch share one)
     ts: str | None = None
     user_id: str | None = None
     session_id: str | None = None
@@ -81,6 +82,7 @@ class RejectedExample:
     source: str
     line: int
     reason: str
+    item: int = 0
 
 
 @dataclass(frozen=True, slots=True)

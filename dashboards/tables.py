@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from auditor.location import location
 from dashboards.charts import colour
 from dashboards.model import AuditReport, ComparisonView, DashboardInput
 
@@ -227,7 +228,7 @@ def break_examples_tables(inputs: Sequence[DashboardInput]) -> str:
             return None
         rows = [
             [
-                _code(f"{b.source}:{b.line}"),
+                _code(location(b.source, b.line, b.item)),
                 cell(when(b.ts)),
                 _code(b.user_id),
                 _code(b.session_id),
@@ -266,7 +267,10 @@ def rejected_tables(inputs: Sequence[DashboardInput]) -> str:
             f"{html.escape(reason)}: {count:,}"
             for reason, count in sorted(report.rejected_by_reason.items())
         )
-        rows = [[_code(f"{r.source}:{r.line}"), cell(r.reason)] for r in report.rejected_examples]
+        rows = [
+            [_code(location(r.source, r.line, r.item)), cell(r.reason)]
+            for r in report.rejected_examples
+        ]
         table = _table(["Source:line", "Reason"], rows, {1: _NOWRAP}) if rows else ""
         return f'<p class="reasons">{report.rejected:,} rejected. {reasons}</p>{table}'
 

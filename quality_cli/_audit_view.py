@@ -10,6 +10,7 @@ from typing import Any
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from auditor import progress
+from auditor.location import location
 from quality_cli._output import console, err_console, print_table
 
 #: Inputs smaller than this get no progress bar.
@@ -82,7 +83,7 @@ def print_report(report: dict[str, Any]) -> None:
             "First breaks",
             ("where", "event", "expected thread", "actual thread"),
             [
-                (f"{b['source']}:{b['line']}", b["event"], b["expected_thread"], b["actual_thread"])
+                (_where(b), b["event"], b["expected_thread"], b["actual_thread"])
                 for b in report["break_examples"][:10]
             ],
         )
@@ -91,8 +92,12 @@ def print_report(report: dict[str, Any]) -> None:
         print_table(
             f"Rejected records ({reasons})",
             ("where", "reason"),
-            [(f"{r['source']}:{r['line']}", r["reason"]) for r in report["rejected_examples"]],
+            [(_where(r), r["reason"]) for r in report["rejected_examples"]],
         )
+
+
+def _where(record: dict[str, Any]) -> str:
+    return location(record["source"], record["line"], record.get("item", 0))
 
 
 def print_comparison(result: dict[str, Any]) -> None:

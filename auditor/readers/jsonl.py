@@ -441,13 +441,23 @@ def _stream_fetch(source: Source, plan: DecodePlan, options: ReadOptions, order:
         decoded = decode_lines(texts, plan).with_columns(
             pl.Series("line", present, dtype=pl.Int64), source=pl.lit(source.name)
         )
-        return (
-            finish_records(decoded.lazy(), options)
-            .select(pl.lit(order, pl.UInt32).alias("source_order"), "line", *keys.FETCHED)
-            .collect()
-        )
+        return _fetched(decoded, options, order)
 
     return fetch
+
+
+def _fetched(decoded: pl.DataFrame, options: ReadOptions, order: int) -> pl.DataFrame:
+    """Decoded lines (``line``, ``source`` and the raw columns) -> a fetch's rows."""
+    return (
+        finish_records(decoded.lazy(), options)
+        .select(
+            pl.lit(order, pl.UInt32).alias("source_order"),
+            "line",
+            keys.item_in_line(one_per_line=True),
+            *keys.FETCHED,
+        )
+        .collect()
+    )
 
 
 def _scan_source(source: Source, plan: DecodePlan, options: ReadOptions) -> pl.LazyFrame:
@@ -480,11 +490,7 @@ def _index_fetch(
         raw = decode_lines(texts, plan).with_columns(
             pl.Series("line", numbers, dtype=pl.Int64), source=pl.lit(source.name)
         )
-        return (
-            finish_records(raw.lazy(), options)
-            .select(pl.lit(order, pl.UInt32).alias("source_order"), "line", *keys.FETCHED)
-            .collect()
-        )
+        return _fetched(raw, options, order)
 
     return fetch
 
@@ -510,7 +516,7 @@ def read_jsonl_compact(
 
         def finish(frame: pl.LazyFrame, name: str = source.name) -> pl.LazyFrame:
             kept = ("needs_raw",) if "needs_raw" in frame.collect_schema() else ()
-            return keys.compact(frame, names, split, keep=kept, source=name)
+            return keys.compact(frame, names, split, keep=kept, source=name, one_per_line=True)
 
         mine = None if spill is None else (spill[0] / str(order), spill[1])
         fast = _read_ndjson(source, plan, options, finish, mine) if source.is_plain_file else None
@@ -520,7 +526,7 @@ def read_jsonl_compact(
             continue
         if source.path is None:  # a stream read once: its text is kept to fetch from
             records = finish_records(_scan_bytes(source, plan), options).collect()
-            compacted = keys.compact(records.lazy(), names, split).collect()
+            compacted = keys.compact(records.lazy(), names, split, one_per_line=True).collect()
             out.append(({order}, compacted, keys.frame_fetch(records, names)))
             continue
         # a file that can be read again: only compact rows are kept, batch by batch
@@ -530,7 +536,9 @@ def read_jsonl_compact(
             if batch.height
         ]
         compacted = (
-            pl.concat(batches) if batches else keys.compact(empty_records(), names, split).collect()
+            pl.concat(batches)
+            if batches
+            else keys.compact(empty_records(), names, split, one_per_line=True).collect()
         )
         out.append(({order}, compacted, _stream_fetch(source, plan, options, order)))
     return out

@@ -60,6 +60,7 @@ def test_compact_frame_holds_no_id_text():
         "source_order",
         "source_rank",
         "line",
+        "item",
         "ts",
         "reject_reason",
         "session_key",
@@ -80,10 +81,45 @@ def test_fetch_returns_the_text_of_wanted_records_across_parts():
     fetch = keys.combined_fetch(
         [({0}, keys.frame_fetch(first, names)), ({1}, keys.frame_fetch(second, names))]
     )
-    wanted = pl.DataFrame({"source_order": [1, 0, 0], "line": [1, 2, 2]})
+    wanted = pl.DataFrame({"source_order": [1, 0, 0], "line": [1, 2, 2], "item": [0, 0, 0]})
     got = fetch(wanted).sort("source_order", "line")
     assert got.select("source", "line", "user_id", "session_id", "run_id").rows() == [
         ("a", 2, "u2", None, "r2"),
         ("b", 1, "u3", "s3", None),
     ]
-    assert fetch(wanted.clear()).columns == ["source_order", "line", *keys.FETCHED]
+    assert fetch(wanted.clear()).columns == [*keys.RECORD_ID, *keys.FETCHED]
+
+
+def test_records_sharing_a_line_are_numbered_in_order_and_fetched_one_by_one():
+    # the spans of one OTLP batch (one line) are distinct records: `item` tells them apart
+    frame = records(
+        ("a", 1, "u1", "s", "t1", None),
+        ("a", 1, "u2", "s", "t2", None),
+        ("b", 1, "u3", "s", "t3", None),
+        ("a", 1, "u4", "s", "t4", None),
+        ("a", 2, "u5", "s", "t5", None),
+    )
+    names = ["a", "b"]
+    out = keys.compact(frame.lazy(), names).collect()
+    assert out.select("source_order", "line", "item").rows() == [
+        (0, 1, 0),
+        (0, 1, 1),
+        (1, 1, 0),
+        (0, 1, 2),
+        (0, 2, 0),
+    ]
+    fetch = keys.frame_fetch(frame, names)
+    wanted = out.filter(pl.col("item") > 0).select(keys.RECORD_ID)
+    got = fetch(wanted).sort(keys.RECORD_ID)
+    assert got.select("line", "item", "user_id", "thread_id").rows() == [
+        (1, 1, "u2", "t2"),
+        (1, 2, "u4", "t4"),
+    ]
+
+
+def test_location_names_the_record_index_only_past_the_first():
+    from auditor.location import location
+
+    assert location("t.jsonl", 5) == "t.jsonl:5"
+    assert location("t.jsonl", 5, 0) == "t.jsonl:5"
+    assert location("t.jsonl", 5, 2) == "t.jsonl:5[2]"

@@ -102,8 +102,8 @@ def test_by_event_and_rejects(log):
     ]
     assert report["rejected_by_reason"] == {"invalid_json": 1, "not_an_object": 1}
     assert report["rejected_examples"] == [
-        {"source": str(log), "line": 8, "reason": "invalid_json"},
-        {"source": str(log), "line": 9, "reason": "not_an_object"},
+        {"source": str(log), "line": 8, "item": 0, "reason": "invalid_json"},
+        {"source": str(log), "line": 9, "item": 0, "reason": "not_an_object"},
     ]
 
 
@@ -134,6 +134,7 @@ def test_dashboard_keys(log):
         {
             "source": str(log),
             "line": 3,
+            "item": 0,
             "ts": "2026-11-24T08:00:02.000000Z",
             "user_id": "u1",
             "session_id": "s1",
@@ -206,3 +207,67 @@ def test_spilled_records_give_the_same_report(tmp_path, monkeypatch):
     assert isinstance(loaded.records, pl.DataFrame)
     assert spilled == _analyser(options, loaded)(loaded.records.lazy(), "x").report
     assert spilled["events"] == 6 and spilled["breaks"] == 2
+
+
+def _span(name: str, thread: str, second: int, user: str = "u1") -> dict[str, object]:
+    attributes = [
+        {"key": "user.id", "value": {"stringValue": user}},
+        {"key": "thread.id", "value": {"stringValue": thread}},
+    ]
+    start = str(1_795_852_800_000_000_000 + second * 1_000_000_000)  # 2026-11-28T08:00:00Z + s
+    return {
+        "traceId": f"{second + 1:032x}",
+        "spanId": f"{second + 1:016x}",
+        "name": name,
+        "startTimeUnixNano": start,
+        "attributes": attributes,
+    }
+
+
+def _batch(*spans: dict[str, object]) -> str:
+    scope = {"scopeSpans": [{"spans": list(spans)}]}
+    return json.dumps({"resourceSpans": [{"resource": {}, **scope}]})
+
+
+@pytest.mark.parametrize("rows", [500_000, 1])
+def test_records_sharing_a_line_are_reported_one_by_one(tmp_path, monkeypatch, rows):
+    """A Collector file holds a batch of spans a line: each span is its own record, so the
+    examples, top sessions and exported breaks name the one span (a line of 2 spans set the
+    thread, a line of 1 breaks it: the fetch of their text must not mix the lines' records)."""
+    from auditor import continuity
+
+    monkeypatch.setattr(continuity, "PARTITION_ROWS", rows)
+    path = tmp_path / "traces.jsonl"
+    path.write_text(
+        _batch(_span("thread.create", "t1", 0), _span("chat.user_message", "t1", 1))
+        + "\n"
+        + _batch(_span("quality.get_metrics", "t2", 2), _span("thread.create", "t7", 3, "u2"))
+        + "\n"
+        + _batch(_span("quality.get_metrics", "t7", 4, "u2"))
+        + "\n"
+    )
+    target = tmp_path / "breaks.csv"
+    report = audit([str(path)], AuditOptions(export_breaks=target))
+    assert (report["lines"], report["events"], report["breaks"]) == (5, 5, 1)
+    assert report["break_examples"] == [
+        {
+            "source": str(path),
+            "line": 2,
+            "item": 0,
+            "ts": "2026-11-28T08:00:02.000000Z",
+            "user_id": "u1",
+            "session_id": "",
+            "event": "quality.get_metrics",
+            "expected_thread": "t1",
+            "actual_thread": "t2",
+            "trace_id": f"{3:032x}",
+        }
+    ]
+    assert report["top_sessions"] == [
+        {"user_id": "u1", "session_id": "", "events": 3, "breaks": 1, "threads": 2},
+        {"user_id": "u2", "session_id": "", "events": 2, "breaks": 0, "threads": 1},
+    ]
+    exported = pl.read_csv(target)
+    assert exported.select("line", "item", "event", "expected_thread", "actual_thread").rows() == [
+        (2, 0, "quality.get_metrics", "t1", "t2")
+    ]

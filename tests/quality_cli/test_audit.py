@@ -69,6 +69,31 @@ def test_summary_table_shows_breaks_and_rejects(log, monkeypatch):
     assert "invalid_json=1" in result.stdout
 
 
+def test_summary_table_names_a_record_by_its_index_on_a_shared_line(tmp_path, monkeypatch):
+    """A Collector line holds a batch of spans: the second span of line 1 breaks."""
+
+    def span(name: str, thread: str, second: int) -> dict[str, object]:
+        return {
+            "traceId": "5B8EFFF798038103D269B633813FC60C",
+            "spanId": f"{second + 1:016x}",
+            "name": name,
+            "startTimeUnixNano": str(1_795_852_800 + second) + "000000000",
+            "attributes": [
+                {"key": "user.id", "value": {"stringValue": "u"}},
+                {"key": "thread.id", "value": {"stringValue": thread}},
+            ],
+        }
+
+    spans = [span("thread.create", "t1", 0), span("quality.get_metrics", "t2", 1)]
+    batch = {"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}
+    (tmp_path / "traces.jsonl").write_text(json.dumps(batch) + "\n")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["audit", "traces.jsonl"])
+    assert result.exit_code == 0, result.output
+    assert "traces.jsonl:1[1]" in result.stdout
+    assert "traces.jsonl:1[0]" not in result.stdout
+
+
 def test_missing_path_is_exit_2_with_one_line(tmp_path):
     missing = tmp_path / "nope.jsonl"
     result = runner.invoke(app, ["audit", str(missing)])
