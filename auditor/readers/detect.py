@@ -21,7 +21,42 @@ _HEAD_LINES = 20
 _GCP_ONLY_KEYS = frozenset({"logName", "insertId", "receiveTimestamp"})
 _GCP_PAYLOADS = frozenset({"jsonPayload", "textPayload", "protoPayload"})
 _GCP_COMPANIONS = frozenset({"timestamp", "severity", "resource", "labels", "trace"})
-_ZIPKIN_HINTS = frozenset({"localEndpoint", "remoteEndpoint", "duration"})
+#: Every key a Zipkin v2 span may have (the model is closed; only traceId and id are required).
+_ZIPKIN_KEYS = frozenset(
+    {
+        "traceId",
+        "id",
+        "parentId",
+        "name",
+        "kind",
+        "timestamp",
+        "duration",
+        "debug",
+        "shared",
+        "localEndpoint",
+        "remoteEndpoint",
+        "annotations",
+        "tags",
+    }
+)
+#: Every key of a span ConsoleSpanExporter prints (`ReadableSpan.to_json`).
+_CONSOLE_SPAN_KEYS = frozenset(
+    {
+        "name",
+        "context",
+        "kind",
+        "parent_id",
+        "start_time",
+        "end_time",
+        "status",
+        "attributes",
+        "events",
+        "links",
+        "resource",
+    }
+)
+#: The keys of a Jaeger query API response (`{"data": [...], "total": 0, ...}`).
+_JAEGER_RESPONSE_KEYS = frozenset({"data", "total", "limit", "offset", "errors"})
 _SNIFFS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("otlp", re.compile(r'"resource(?:Spans|Logs)"\s*:')),
     ("gcp", re.compile(r'"(?:logName|insertId|receiveTimestamp)"\s*:')),
@@ -39,20 +74,43 @@ def _classify_object(record: dict[str, object]) -> str | None:
     if isinstance(result, dict) and ("resourceSpans" in result or "resourceLogs" in result):
         return "otlp"
     data = record.get("data")
-    if isinstance(data, list) and all(isinstance(t, dict) and "spans" in t for t in data[:1]):
-        return "jaeger"
+    if isinstance(data, list) and data:
+        if isinstance(data[0], dict) and "spans" in data[0]:
+            return "jaeger"
+    elif "data" in keys and keys <= _JAEGER_RESPONSE_KEYS and "errors" in keys:
+        return "jaeger"  # a response without traces (`"data": []`, or null with its errors)
     if "traceID" in keys and "spans" in keys:
         return "jaeger"
     if keys & _GCP_ONLY_KEYS or (keys & _GCP_PAYLOADS and keys & _GCP_COMPANIONS):
         return "gcp"
-    context = record.get("context")
-    if isinstance(context, dict) and "trace_id" in context and "name" in keys:
+    if _is_console_span(record):
         return "console"
     if "body" in keys and "severity_number" in keys and "observed_timestamp" in keys:
         return "console"  # ConsoleLogExporter, the log twin of ConsoleSpanExporter
-    if "traceId" in keys and "id" in keys and keys & _ZIPKIN_HINTS:
+    if _is_zipkin_span(record):
         return "zipkin"
     return None
+
+
+def _is_console_span(record: dict[str, object]) -> bool:
+    """A span as ConsoleSpanExporter prints it: a log line with a logger ``name`` and a
+    ``context`` holding a trace ID has other keys too."""
+    context = record.get("context")
+    return (
+        isinstance(context, dict)
+        and "trace_id" in context
+        and {"name", "start_time"} <= record.keys() <= _CONSOLE_SPAN_KEYS
+    )
+
+
+def _is_zipkin_span(record: dict[str, object]) -> bool:
+    """A Zipkin v2 span: string ``traceId`` and ``id``, and no key the model does not have (a
+    log line with a trace ID and a request ID has other keys too)."""
+    return (
+        isinstance(record.get("traceId"), str)
+        and isinstance(record.get("id"), str)
+        and record.keys() <= _ZIPKIN_KEYS
+    )
 
 
 def classify(value: object) -> str | None:

@@ -64,6 +64,15 @@ def _console_output() -> str:
         (_console_output(), "console"),
         ('{"timestamp": "2024-01-01T00:00:00Z", "event": "e", "user_id": "u"}\n', "jsonl"),
         ('{"level": "info", "traceId": "a", "id": 3}\n', "jsonl"),
+        # the spec's minimal Zipkin span: only traceId and id are required
+        (json.dumps([{"traceId": "a", "id": "b", "name": "n"}]), "zipkin"),
+        # log lines that look like spans but have keys no span has
+        (json.dumps({**ZIPKIN_SPAN, "event": "e", "msg": "ok", "level": 30}) + "\n", "jsonl"),
+        (json.dumps({"name": "app", "context": {"trace_id": "a"}, "event": "e"}) + "\n", "jsonl"),
+        (json.dumps({"data": [], "event": "e", "timestamp": "2024-01-01T00:00:00Z"}), "jsonl"),
+        # Jaeger's query API with no trace found: still Jaeger
+        (json.dumps({"data": [], "total": 0, "limit": 0, "offset": 0, "errors": None}), "jaeger"),
+        (json.dumps({"data": None, "errors": [{"code": 404, "msg": "trace not found"}]}), "jaeger"),
         ("garbage\n" + OTLP_LINE + "\n", "otlp"),
         ("", "jsonl"),
         ("\n\n  \n", "jsonl"),
