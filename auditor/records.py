@@ -124,13 +124,25 @@ def parse_timestamp(value: object, unit: str | None = None) -> int | _Bad | None
     return BAD if result is None else result
 
 
+#: Hex digits of a 128-bit ID whose first half is zeros: the 64-bit ID it widens.
+_WIDE, _NARROW = 32, 16
+
+
 def normalize_hex_id(value: str) -> str | None:
     """A trace/span ID as lowercase hex without ``0x``; ``projects/P/traces/ID`` -> ``ID``.
 
-    An empty ID is absent.
+    An empty ID is absent, and so is an all-zero one (invalid in W3C Trace Context and
+    OTLP: the SDK prints it for a log record outside any span). A 128-bit ID whose first
+    16 digits are zeros is its last 16: Jaeger and Zipkin write a 64-bit trace ID in 16
+    digits where OTLP pads it to 32, and the same trace must compare equal.
     """
-    text = _CLOUD_TRACE.sub("", value.lower(), count=1).removeprefix("0x")
-    return text or None
+    text = _CLOUD_TRACE.sub("", value, count=1).lower().removeprefix("0x")
+    significant = len(text.lstrip("0"))
+    if not significant:
+        return None
+    if len(text) == _WIDE and significant <= _NARROW:
+        return text[_WIDE - _NARROW :]
+    return text
 
 
 def _split_text(value: object) -> str:

@@ -30,13 +30,6 @@ def _mapping(value: object) -> Mapping[str, object] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def _valid_id(value: object) -> object:
-    """The all-zero ID the SDK prints for a log record outside any span means none ("")."""
-    if isinstance(value, str) and not value.lower().removeprefix("0x").strip("0"):
-        return ""
-    return value
-
-
 def add_document(builder: RecordBuilder, where: tuple[str, int], document: object) -> None:
     """Add one exported span or log record."""
     if not isinstance(document, dict):
@@ -66,8 +59,8 @@ def add_document(builder: RecordBuilder, where: tuple[str, int], document: objec
         natives = {
             "ts": document.get("observed_timestamp") if timestamp in (None, "") else timestamp,
             "event": document.get("event_name") or attributes.get("event.name"),
-            "trace_id": _valid_id(document.get("trace_id")),
-            "span_id": _valid_id(document.get("span_id")),
+            "trace_id": document.get("trace_id"),
+            "span_id": document.get("span_id"),
             "message": body if isinstance(body, str) else None,
         }
     builder.add(*where, scopes, natives)

@@ -122,14 +122,25 @@ def with_timestamp(frame: pl.LazyFrame, raw: str, nano: str, out: str = "ts") ->
 
 
 def normalize_id(value: pl.Expr) -> pl.Expr:
-    """A trace/span ID as lowercase hex without ``0x``; ``projects/P/traces/ID`` -> ``ID``.
+    """A non-empty trace/span ID as :func:`auditor.records.normalize_hex_id` says: lowercase hex
+    without ``0x`` or ``projects/P/traces/``; all zeros (invalid) -> null; 32 digits of which
+    the first 16 are zeros -> the last 16 (a 64-bit ID written as 128 bits).
 
-    The prefix is looked for (a regex) only in values that may start with one.
+    The prefixes and the zeros are looked at only in values that start like one (``0``,
+    ``projects/``): the others are only lowercased.
     """
-    maybe = value.str.starts_with("projects/") | value.str.starts_with("0x")
-    maybe = maybe | value.str.starts_with("0X")
+    maybe = value.str.starts_with("0") | value.str.starts_with("projects/")
+    # null elsewhere: the string functions below skip a null at next to no cost
     stripped = pl.when(maybe).then(value).str.replace(r"^(?:projects/[^/]+/traces/|0[xX])", "")
-    return pl.coalesce(stripped, value).str.to_lowercase()
+    significant = stripped.str.strip_chars_start("0").str.len_bytes()
+    fixed = (
+        pl.when(significant == 0)
+        .then(None)
+        .when((stripped.str.len_bytes() == 32) & (significant <= 16))
+        .then(stripped.str.slice(16))
+        .otherwise(stripped)
+    )
+    return pl.when(maybe).then(fixed).otherwise(value).str.to_lowercase()
 
 
 def _check_extract(name: str, pattern: re.Pattern[str]) -> None:

@@ -13,6 +13,7 @@ from auditor.readers.normalize import (
     parse_timestamp,
     with_timestamp,
 )
+from auditor.records import normalize_hex_id
 
 TEMPLATE = "2026-11-24T08:59:07.123456Z"
 #: Characters that make a near-miss of the common shape: digits, separators, signs, zones.
@@ -71,11 +72,32 @@ def test_common_shape_examples():
     assert out["staged"][4] is not None  # the epoch value went the general way
 
 
-@given(st.text(alphabet="0123456789abcdefxXABCDEF/projectsrac-", max_size=40))
-def test_normalize_id_strips_the_prefix_only_where_the_regex_would(value):
-    regex = pl.col("v").str.replace(r"^(?:projects/[^/]+/traces/|0[xX])", "").str.to_lowercase()
-    frame = pl.DataFrame({"v": [value]})
-    assert frame.select(normalize_id(pl.col("v"))).item() == frame.select(regex).item()
+_ID_TEXT = st.text(alphabet="0123456789abcdefxXABCDEF/projectsrac-", min_size=1, max_size=40)
+
+
+@st.composite
+def _zero_ids(draw: st.DrawFn) -> str:
+    """IDs around the zero rules: a prefix, then ``length`` digits of which the first
+    ``zeros`` are zeros (all zeros, or 32 digits with a zero first half, or nearly)."""
+    prefix = draw(st.sampled_from(["", "0x", "0X", "projects/p/traces/"]))
+    length = draw(st.sampled_from([16, 31, 32, 33]) | st.integers(1, 40))
+    zeros = min(length, draw(st.sampled_from([15, 16, 17, length]) | st.integers(0, length)))
+    size = length - zeros
+    digits = draw(st.text(alphabet="0123456789abcdefABCDEF", min_size=size, max_size=size))
+    return prefix + "0" * zeros + digits
+
+
+_ZERO_IDS = _zero_ids()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ID_TEXT | _ZERO_IDS, min_size=1, max_size=20))
+def test_normalize_id_is_the_python_readers_rule(values):
+    """The jsonl reader's expression and the other readers' function agree on every
+    non-empty ID (the readers make an empty one absent before)."""
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    got = frame.select(normalize_id(pl.col("v"))).to_series().to_list()
+    assert got == [normalize_hex_id(v) for v in values]
 
 
 #: JSON values that are not strings (nor null): what an ID must not be.

@@ -223,6 +223,21 @@ def test_log_event_sources_in_priority_order(tmp_path, log, event):
     assert frame["event"].to_list() == [event]
 
 
+@pytest.mark.parametrize(
+    ("trace_id", "expected"),
+    [
+        ("0" * 32, None),  # invalid (trace.proto): the record is in no trace
+        ("", None),
+        ("0" * 16 + "1A2B3C4D5E6F7A8B", "1a2b3c4d5e6f7a8b"),  # Jaeger/Zipkin's 64-bit ID
+        ("5B8EFFF798038103D269B633813FC60C", "5b8efff798038103d269b633813fc60c"),
+    ],
+)
+def test_trace_ids_all_zero_are_none_and_64_bit_ones_are_16_digits(tmp_path, trace_id, expected):
+    log = {"timeUnixNano": T, "traceId": trace_id, "spanId": "0" * 16}
+    frame = _scan(tmp_path, [_logs(log)])
+    assert frame.select("trace_id", "span_id").row(0) == (expected, None)
+
+
 def test_extract_reads_a_string_body(tmp_path):
     log = {"timeUnixNano": T, "body": {"stringValue": "answered in thread thread_42"}}
     options = build_read_options(extracts=[r"thread_id=thread (thread_\w+)"])

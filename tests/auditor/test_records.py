@@ -107,7 +107,12 @@ def test_epoch_unit_by_magnitude(magnitude, unit):
         ("projects/my-proj/traces/ABC123", "abc123"),
         ("", None),
         ("0x", None),
-        ("0x0000000000000000", "0000000000000000"),
+        ("0x0000000000000000", None),  # all zeros: no trace (W3C, OTLP)
+        ("0" * 32, None),
+        ("0" * 16 + "ABCDEF0123456789", "abcdef0123456789"),  # a 64-bit ID padded to 128
+        ("0" * 15 + "1ABCDEF0123456789", "00000000000000001abcdef0123456789"[-32:]),
+        ("0" * 16 + "00000000000000ab", "00000000000000ab"),
+        ("0001", "0001"),
         ("trace/projects/p/traces/AB", "trace/projects/p/traces/ab"),
     ],
 )

@@ -216,7 +216,7 @@ def _span(name: str, thread: str, second: int, user: str = "u1") -> dict[str, ob
     ]
     start = str(1_795_852_800_000_000_000 + second * 1_000_000_000)  # 2026-11-28T08:00:00Z + s
     return {
-        "traceId": f"{second + 1:032x}",
+        "traceId": f"5b8e{second + 1:028x}",
         "spanId": f"{second + 1:016x}",
         "name": name,
         "startTimeUnixNano": start,
@@ -260,7 +260,7 @@ def test_records_sharing_a_line_are_reported_one_by_one(tmp_path, monkeypatch, r
             "event": "quality.get_metrics",
             "expected_thread": "t1",
             "actual_thread": "t2",
-            "trace_id": f"{3:032x}",
+            "trace_id": f"5b8e{3:028x}",
         }
     ]
     assert report["top_sessions"] == [
