@@ -46,21 +46,23 @@ def tags(values: object) -> dict[str, object]:
     return result
 
 
+def _process_scope(process: object) -> dict[str, object]:
+    """A process's tags, with its ``serviceName`` as ``service.name``."""
+    if not isinstance(process, Mapping):
+        raise _Malformed
+    scope = tags(process.get("tags"))
+    if isinstance(process.get("serviceName"), str):
+        scope.setdefault("service.name", process["serviceName"])
+    return scope
+
+
 def _processes(trace: Mapping[str, object]) -> dict[str, dict[str, object]]:
     processes = trace.get("processes")
     if processes is None:
         return {}
     if not isinstance(processes, Mapping):
         raise _Malformed
-    result: dict[str, dict[str, object]] = {}
-    for key, process in processes.items():
-        if not isinstance(process, Mapping):
-            raise _Malformed
-        scope = tags(process.get("tags"))
-        if isinstance(process.get("serviceName"), str):
-            scope.setdefault("service.name", process["serviceName"])
-        result[key] = scope
-    return result
+    return {key: _process_scope(process) for key, process in processes.items()}
 
 
 def _add_span(
@@ -73,7 +75,7 @@ def _add_span(
         raise _Malformed
     process = span.get("process")
     if isinstance(process, Mapping):  # some exports inline the process instead of a processID
-        process_scope = tags(process.get("tags"))
+        process_scope = _process_scope(process)
     else:
         process_scope = processes.get(str(span.get("processID")), {})
     natives = {

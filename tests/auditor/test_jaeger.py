@@ -67,6 +67,15 @@ def test_process_service_name_is_service_name(tmp_path):
     assert frame["split_key"].to_list() == ["quality"]
 
 
+def test_an_inline_process_reads_like_a_processes_entry(tmp_path):
+    # Jaeger's Elasticsearch/OpenSearch span documents carry their process inline
+    inline = {k: v for k, v in SPAN.items() if k != "processID"}
+    inline["process"] = TRACE["processes"]["p1"]
+    trace = {"traceID": TRACE["traceID"], "spans": [inline]}
+    frame = _scan(tmp_path, trace, ReadOptions(split_by="service.name"))
+    assert frame.select("session_id", "split_key").row(0) == ("s1", "quality")
+
+
 def test_span_tags_win_over_process_tags(tmp_path):
     span = {
         **SPAN,
