@@ -18,6 +18,8 @@ from auditor.sources import Source
 
 _HEAD_BYTES = 1 << 20
 _HEAD_LINES = 20
+#: An OTLP document's roots, in lowerCamelCase or as protobuf's field names.
+_OTLP_ROOTS = frozenset({"resourceSpans", "resourceLogs", "resource_spans", "resource_logs"})
 _GCP_ONLY_KEYS = frozenset({"logName", "insertId", "receiveTimestamp"})
 _GCP_PAYLOADS = frozenset({"jsonPayload", "textPayload", "protoPayload"})
 _GCP_COMPANIONS = frozenset({"timestamp", "severity", "resource", "labels", "trace"})
@@ -58,7 +60,7 @@ _CONSOLE_SPAN_KEYS = frozenset(
 #: The keys of a Jaeger query API response (`{"data": [...], "total": 0, ...}`).
 _JAEGER_RESPONSE_KEYS = frozenset({"data", "total", "limit", "offset", "errors"})
 _SNIFFS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("otlp", re.compile(r'"resource(?:Spans|Logs)"\s*:')),
+    ("otlp", re.compile(r'"resource(?:Spans|Logs|_spans|_logs)"\s*:')),
     ("gcp", re.compile(r'"(?:logName|insertId|receiveTimestamp)"\s*:')),
     ("jaeger", re.compile(r'"traceID"\s*:[^{}]*?"spans"\s*:|"spans"\s*:\s*\[\s*\{\s*"traceID"')),
     ("zipkin", re.compile(r'"localEndpoint"\s*:')),
@@ -68,10 +70,10 @@ _SNIFFS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def _classify_object(record: dict[str, object]) -> str | None:
     keys = record.keys()
-    if "resourceSpans" in keys or "resourceLogs" in keys:
+    if keys & _OTLP_ROOTS:
         return "otlp"
     result = record.get("result")  # Jaeger v2 /api/v3: OTLP wrapped in {"result": ...}
-    if isinstance(result, dict) and ("resourceSpans" in result or "resourceLogs" in result):
+    if isinstance(result, dict) and result.keys() & _OTLP_ROOTS:
         return "otlp"
     data = record.get("data")
     if isinstance(data, list) and data:

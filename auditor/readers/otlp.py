@@ -22,6 +22,8 @@ from auditor.sources import Source
 
 _SCOPE_SPANS = ("scopeSpans", "instrumentationLibrarySpans")
 _SCOPE_LOGS = ("scopeLogs", "instrumentationLibraryLogs")
+#: The roots of a document written with protobuf's field names instead of lowerCamelCase.
+_SNAKE_ROOTS = frozenset({"resource_spans", "resource_logs"})
 
 
 class _Malformed(Exception):
@@ -169,13 +171,34 @@ def _add_group(builder: RecordBuilder, where: tuple[str, int], group: object, ki
                 builder.reject(*where, RejectReason.INVALID_RECORD)
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def camel_keys(value: object) -> object:
+    """A document written with protobuf's field names (``resource_spans``, ``trace_id``,
+    ``string_value``: ``MessageToJson(preserving_proto_field_name=True)``) in OTLP/JSON's
+    lowerCamelCase. Safe on any OTLP value: no OTLP message has a map field, so every
+    object key is a field name (attribute keys are values of ``key``)."""
+    if isinstance(value, dict):
+        return {_camel(k): camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel_keys(v) for v in value]
+    return value
+
+
 def add_document(builder: RecordBuilder, where: tuple[str, int], document: object) -> None:
     """Add every span and log record of one ``TracesData``/``LogsData`` document.
 
-    Jaeger v2's ``/api/v3`` wraps each one as ``{"result": {...}}``.
+    Jaeger v2's ``/api/v3`` wraps each one as ``{"result": {...}}``. The OTLP spec wants
+    lowerCamelCase keys, but the Collector also reads protobuf's own field names, and so
+    does this reader (:func:`camel_keys`).
     """
     if isinstance(document, dict) and isinstance(document.get("result"), dict):
         document = document["result"]
+    if isinstance(document, dict) and document.keys() & _SNAKE_ROOTS:
+        document = camel_keys(document)
     if not isinstance(document, dict):
         builder.reject(*where, RejectReason.NOT_AN_OBJECT)
         return

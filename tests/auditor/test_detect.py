@@ -50,6 +50,7 @@ def _console_output() -> str:
     [
         (OTLP_LINE + "\n" + OTLP_LINE + "\n", "otlp"),
         (json.dumps({"resourceLogs": []}), "otlp"),
+        (json.dumps({"resource_spans": []}) + "\n", "otlp"),  # protobuf's field names
         (json.dumps({"result": {"resourceSpans": []}}), "otlp"),
         ((FIXTURES / "otlp-example-trace.json").read_text(), "otlp"),
         ((FIXTURES / "otlp-example-logs.json").read_text(), "otlp"),

@@ -328,3 +328,40 @@ def test_base64_ids_of_protobuf_default_json_become_hex(tmp_path):
 def test_jaeger_v2_result_wrapper(tmp_path):
     span = {"name": "wrapped", "startTimeUnixNano": T}
     assert _scan(tmp_path, [{"result": _traces(span)}])["event"].to_list() == ["wrapped"]
+
+
+def _sdk_request():
+    """An ExportTraceServiceRequest the OpenTelemetry SDK's own encoder makes of two spans."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "chat"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("thread.create", attributes={"user.id": "u"}):
+        pass
+    with tracer.start_as_current_span("quality.get_metrics", attributes={"user.id": "u"}):
+        pass
+    provider.shutdown()
+    return encode_spans(exporter.get_finished_spans())
+
+
+@pytest.mark.parametrize("proto_names", [False, True])
+def test_protobuf_json_of_an_sdk_request_in_either_key_style(tmp_path, proto_names):
+    """protobuf's JSON of a real request: lowerCamelCase keys, or protobuf's own field names
+    (`resource_spans`, `start_time_unix_nano`, `string_value`), which the Collector reads too."""
+    from google.protobuf.json_format import MessageToDict
+
+    request = _sdk_request()
+    document = MessageToDict(request, preserving_proto_field_name=proto_names)
+    assert ("resource_spans" in document) is proto_names
+    frame = _scan(tmp_path, [document], ReadOptions(split_by="service.name"))
+    spans = request.resource_spans[0].scope_spans[0].spans
+    assert frame.select("event", "user_id", "split_key", "trace_id", "span_id").rows() == [
+        (s.name, "u", "chat", s.trace_id.hex(), s.span_id.hex()) for s in spans
+    ]
+    assert frame["reject_reason"].null_count() == 2
