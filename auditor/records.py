@@ -145,6 +145,16 @@ def normalize_hex_id(value: str) -> str | None:
     return text
 
 
+def scalar_text(value: object) -> object:
+    """A typed attribute's number or bool as text (``17`` -> ``"17"``, ``True`` -> ``"true"``),
+    as OTLP's ``intValue``/``boolValue`` read; anything else as it is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
 def _split_text(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 

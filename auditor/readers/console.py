@@ -7,8 +7,8 @@ its own fields: ``name``, ``start_time`` (ISO 8601), ``context.trace_id`` and
 ``context.span_id`` (``0x``-prefixed). A log record's: ``timestamp`` (else
 ``observed_timestamp``), ``trace_id``/``span_id`` (all zeros: none),
 ``event_name`` or the
-``event.name`` attribute, and ``body`` as the message. Attribute values keep
-their JSON types, so a number in an ID field is ``wrong_type``.
+``event.name`` attribute, and ``body`` as the message. Attribute numbers and bools
+read as text, as OTLP's typed values do; a list in an ID field is ``wrong_type``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import polars as pl
 
 from auditor.fields import ReadOptions
 from auditor.readers.documents import scan_documents
-from auditor.records import RecordBuilder
+from auditor.records import RecordBuilder, scalar_text
 from auditor.schema import RejectReason
 from auditor.sources import Source
 
@@ -30,14 +30,21 @@ def _mapping(value: object) -> Mapping[str, object] | None:
     return value if isinstance(value, Mapping) else None
 
 
+def _attributes(value: object) -> Mapping[str, object] | None:
+    """Typed attributes: a number or bool reads as text, as the same attribute does in
+    OTLP (an ``intValue``), so that a span reads the same whichever exporter wrote it."""
+    found = _mapping(value)
+    return None if found is None else {k: scalar_text(v) for k, v in found.items()}
+
+
 def add_document(builder: RecordBuilder, where: tuple[str, int], document: object) -> None:
     """Add one exported span or log record."""
     if not isinstance(document, dict):
         builder.reject(*where, RejectReason.NOT_AN_OBJECT)
         return
-    attributes = _mapping(document.get("attributes"))
+    attributes = _attributes(document.get("attributes"))
     resource = _mapping(document.get("resource"))
-    resource_attributes = _mapping((resource or {}).get("attributes"))
+    resource_attributes = _attributes((resource or {}).get("attributes"))
     context = _mapping(document.get("context"))
     if attributes is None or resource_attributes is None or context is None:
         builder.reject(*where, RejectReason.INVALID_RECORD)

@@ -15,21 +15,13 @@ import polars as pl
 
 from auditor.fields import ReadOptions
 from auditor.readers.documents import scan_documents
-from auditor.records import RecordBuilder
+from auditor.records import RecordBuilder, scalar_text
 from auditor.schema import RejectReason
 from auditor.sources import Source
 
 
 class _Malformed(Exception):
     """A part of the trace breaks Jaeger's structure (one `invalid_record`)."""
-
-
-def _tag_text(value: object) -> object:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
 
 
 def tags(values: object) -> dict[str, object]:
@@ -42,7 +34,7 @@ def tags(values: object) -> dict[str, object]:
     for tag in values:
         if not isinstance(tag, Mapping) or not isinstance(tag.get("key"), str):
             raise _Malformed
-        result[tag["key"]] = _tag_text(tag.get("value"))
+        result[tag["key"]] = scalar_text(tag.get("value"))
     return result
 
 

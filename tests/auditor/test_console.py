@@ -98,10 +98,15 @@ def test_stray_program_output_is_counted_line_by_line(tmp_path):
     assert frame["line"].to_list()[:3] == [1, 2, 3]
 
 
-def test_json_typed_attribute_in_an_id_field_is_wrong_type(tmp_path):
+def test_typed_attributes_read_as_otlp_reads_them(tmp_path):
+    """An int attribute is text, as its OTLP `intValue` is; a list in an ID is wrong_type."""
     text, _ = _export_spans()
-    bad = text.replace('"user.id": "u1"', '"user.id": 17')
-    assert _scan(tmp_path, bad)["reject_reason"].to_list() == [None, "wrong_type"]
+    number = text.replace('"user.id": "u1"', '"user.id": 17')
+    frame = _scan(tmp_path, number)
+    assert frame["reject_reason"].to_list() == [None, None]
+    assert "17" in frame["user_id"].to_list()
+    listed = text.replace('"user.id": "u1"', '"user.id": ["u1"]')
+    assert _scan(tmp_path, listed)["reject_reason"].to_list() == [None, "wrong_type"]
 
 
 def test_truncated_output_is_one_record(tmp_path):
