@@ -26,24 +26,21 @@ from datetime import UTC, datetime, timedelta, timezone
 import polars as pl
 
 from auditor.fields import DEFAULT_CANDIDATES, STRING_FIELDS, ReadOptions, lookup
-from auditor.schema import RECORD_SCHEMA, TS_DTYPE, RejectReason
+from auditor.schema import MAX_US, MIN_US, RECORD_SCHEMA, RFC3339_PATTERN, TS_DTYPE, RejectReason
 
 #: Canonical fields whose value must be a string (JSON-typed inputs: anything else is `wrong_type`).
 
 _HEX_IDS = frozenset({"trace_id", "span_id"})
 _RESOLVED = ("ts", *STRING_FIELDS, "message")
 
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})"
-)
-_INTEGER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_RFC3339 = re.compile(RFC3339_PATTERN)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _EXPONENT = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 _UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1}
 _CLOUD_TRACE = re.compile(r"^projects/[^/]+/traces/")
-#: Latest instant a Datetime("us") holds comfortably and Python can print: 9999-12-31.
-_MAX_US = 253_402_300_799_999_999
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LEAP_SECOND = 60
 
 
 class _Bad:
@@ -73,7 +70,7 @@ def _epoch_to_us(number: int | float, unit: str | None) -> int | None:
     else:
         # The same float arithmetic as the jsonl reader's Polars expression, bit for bit.
         us = int(number * 10.0 ** (6 - _EXPONENT[unit]))
-    return us if 0 < us <= _MAX_US else None
+    return us if MIN_US <= us <= MAX_US else None
 
 
 def _rfc3339_to_us(text: str) -> int | None:
@@ -82,21 +79,27 @@ def _rfc3339_to_us(text: str) -> int | None:
         return None
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     tz = UTC
-    if offset != "Z":
+    if offset not in ("Z", "z"):
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        tz = timezone(sign * delta)
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > 23 or minutes > 59:
+            return None
+        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    # a leap second (:60, which RFC 3339 allows) is the first second of the next minute,
+    # as Polars (chrono) reads it in the jsonl reader
+    leap = int(second) == _LEAP_SECOND
     try:
         moment = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz
+            int(year), int(month), int(day), int(hour), int(minute), int(second) - leap, tzinfo=tz
         )
     except ValueError:
         return None
+    moment += timedelta(seconds=leap)
     micros = int((fraction or "0")[:6].ljust(6, "0"))
     delta_us = moment - _EPOCH
     us = (delta_us.days * 86_400 + delta_us.seconds) * 1_000_000 + micros
-    return us if 0 < us <= _MAX_US else None
+    return us if MIN_US <= us <= MAX_US else None
 
 
 def parse_timestamp(value: object, unit: str | None = None) -> int | _Bad | None:

@@ -13,6 +13,16 @@ from enum import StrEnum
 import polars as pl
 
 TS_DTYPE = pl.Datetime("us", "UTC")
+#: The instants a timestamp may name, in microseconds since the epoch: after
+#: 1970-01-01T00:00:00Z (zero and earlier are bad), up to 9999-12-31T23:59:59.999999Z
+#: (the last instant Python's datetime, and so every report, can print).
+MIN_US, MAX_US = 1, 253_402_300_799_999_999
+#: RFC 3339 as the readers take it (after stripping whitespace): ``T``, ``t`` or a space
+#: between date and time, any fraction digits, ``Z``/``z`` or a ``+HH:MM``/``+HHMM`` offset.
+RFC3339_PATTERN = (
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]+))?([Zz]|[+-][0-9]{2}:?[0-9]{2})"
+)
 
 #: Column order and types of the frame every reader returns (``pl.LazyFrame``).
 RECORD_SCHEMA: dict[str, pl.DataType] = {

@@ -10,7 +10,7 @@ import polars as pl
 from auditor.errors import UsageError
 from auditor.fields import ReadOptions
 from auditor.readers.jsonl_plan import ID_FIELDS
-from auditor.schema import RECORD_SCHEMA, TS_DTYPE, RejectReason
+from auditor.schema import MAX_US, MIN_US, RECORD_SCHEMA, RFC3339_PATTERN, TS_DTYPE, RejectReason
 
 
 def _digits_to_us(digits: pl.Expr, unit_exponent: pl.Expr) -> pl.Expr:
@@ -26,37 +26,58 @@ def _digits_to_us(digits: pl.Expr, unit_exponent: pl.Expr) -> pl.Expr:
     )
 
 
+def _in_range(epoch_us: pl.Expr) -> pl.Expr:
+    """Microseconds since the epoch -> UTC us when in ``[MIN_US, MAX_US]``, else null."""
+    valid = (epoch_us >= MIN_US) & (epoch_us <= MAX_US)
+    return pl.when(valid).then(epoch_us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
 def epoch_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
     """An epoch number or digit string -> UTC us; units by magnitude (< 1e11 s, < 1e14 ms,
-    < 1e17 us, else ns), a ``*UnixNano`` field (``nano``) always ns; zero, negative or
-    unparseable -> null."""
+    < 1e17 us, else ns), a ``*UnixNano`` field (``nano``) always ns; zero, negative, out of
+    range (past 9999), not finite or unparseable -> null."""
     text = raw.str.strip_chars()
     number = text.cast(pl.Float64, strict=False)
-    digits = text.cast(pl.Int64, strict=False)
+    # 128 bits: nanoseconds past 2262 do not fit in 64 (the Python readers' ints are exact)
+    digits = text.cast(pl.Int128, strict=False)
+
+    def below(limit: int) -> pl.Expr:
+        # an integer's magnitude is read on the integer: a float rounds 10**17 - 8 to 1e17
+        return pl.when(digits.is_not_null()).then(digits < limit).otherwise(number < limit)
+
     exponent = (
         pl.when(nano)
         .then(9)
-        .when(number < 1e11)
+        .when(below(10**11))
         .then(0)
-        .when(number < 1e14)
+        .when(below(10**14))
         .then(3)
-        .when(number < 1e17)
+        .when(below(10**17))
         .then(6)
         .otherwise(9)
     )
     scale = pl.lit(10.0).pow(6 - exponent)
-    epoch_us = pl.coalesce(_digits_to_us(digits, exponent), (number * scale).cast(pl.Int64))
-    epoch = epoch_us.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    return pl.when(number > 0).then(epoch).cast(TS_DTYPE)
+    # not strict: NaN, infinities and values past Int64 become null, not an error
+    from_float = (number * scale).cast(pl.Int64, strict=False)
+    from_digits = _digits_to_us(digits, exponent).cast(pl.Int64, strict=False)
+    epoch_us = pl.coalesce(from_digits, from_float)
+    return pl.when(number > 0).then(_in_range(epoch_us)).cast(TS_DTYPE)
 
 
 def rfc3339_timestamp(raw: pl.Expr) -> pl.Expr:
-    """RFC 3339 with ``Z`` or an offset, any fraction digits (truncated to us), ``T`` or a
-    space between date and time -> UTC us; anything else -> null."""
-    text = raw.str.replace(" ", "T", literal=True)
-    return text.str.to_datetime(
+    """RFC 3339 as :data:`auditor.schema.RFC3339_PATTERN` says (whitespace around it is
+    ignored; fraction digits past six are truncated) -> UTC us; anything else -> null."""
+    text = raw.str.strip_chars()
+    shaped = pl.when(text.str.contains(f"^{RFC3339_PATTERN}$")).then(text)
+    canonical = (
+        shaped.str.to_uppercase()
+        .str.replace(" ", "T", literal=True)
+        .str.replace(r"\.([0-9]{1,6})[0-9]*", r".${1}")
+    )
+    parsed = canonical.str.to_datetime(
         "%Y-%m-%dT%H:%M:%S%.f%#z", time_zone="UTC", time_unit="us", strict=False
-    ).cast(TS_DTYPE)
+    )
+    return _in_range(parsed.dt.epoch("us")).cast(TS_DTYPE)
 
 
 def is_rfc3339_like(raw: pl.Expr) -> pl.Expr:
@@ -75,6 +96,8 @@ def parse_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
 
 #: Length of the commonest timestamp shape, ``2026-11-24T08:00:00.123456Z``.
 _COMMON_LENGTH = 27
+#: The epoch in that shape: a timestamp of that shape is valid only after it (`MIN_US`).
+_EPOCH_TEXT = "1970-01-01T00:00:00.000000Z"
 
 
 def common_timestamp(raw: pl.Expr) -> pl.Expr:
@@ -92,7 +115,7 @@ def common_timestamp(raw: pl.Expr) -> pl.Expr:
         & (fraction >= "000000")  # a sign is not a digit: "+" and "-" sort before "0"
         # the general rules read a space as "T"; strptime would skip it before a number
         & ~raw.str.contains(" ", literal=True)
-        & (raw >= "0")  # a digit first, not a sign
+        & (raw > _EPOCH_TEXT)  # after the epoch (MIN_US), and a digit first, not a sign
     )
     seconds = raw.str.slice(0, 19).str.to_datetime(
         "%Y-%m-%dT%H:%M:%S", time_zone="UTC", time_unit="us", strict=False

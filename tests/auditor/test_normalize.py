@@ -13,7 +13,8 @@ from auditor.readers.normalize import (
     parse_timestamp,
     with_timestamp,
 )
-from auditor.records import normalize_hex_id
+from auditor.records import BAD, normalize_hex_id
+from auditor.records import parse_timestamp as parse_python
 
 TEMPLATE = "2026-11-24T08:59:07.123456Z"
 #: Characters that make a near-miss of the common shape: digits, separators, signs, zones.
@@ -61,6 +62,53 @@ def test_common_shape_agrees_with_the_general_rules(values):
         pl.col("common").is_not_null() & ~pl.col("common").eq_missing(pl.col("general"))
     )
     assert wrong.is_empty(), wrong
+
+
+@st.composite
+def any_timestamps(draw: st.DrawFn) -> str:
+    """Timestamp texts of every kind the readers meet, and near misses: RFC 3339 with any
+    date, time, fraction and offset (valid or not), epoch numbers of any magnitude."""
+    two = st.integers(0, 99).map(lambda n: f"{n:02d}")
+    rfc = st.builds(
+        lambda y, mo, d, sep, h, mi, sec, frac, zone, pad: (
+            f"{pad}{y}-{mo}-{d}{sep}{h}:{mi}:{sec}{frac}{zone}{pad}"
+        ),
+        st.sampled_from(["1969", "1970", "2026", "9999", "0001", "-2026", "0000"]),
+        st.sampled_from(["01", "02", "12", "13", "00"]),
+        st.sampled_from(["01", "28", "29", "31", "32"]),
+        st.sampled_from(["T", "t", " ", "  ", "_"]),
+        st.sampled_from(["00", "23", "24"]),
+        st.sampled_from(["00", "59", "60"]),
+        st.sampled_from(["00", "59", "60", "61"]),
+        st.sampled_from(["", ".", ".5", ".123456", ".1234567", ".123456789123"]),
+        st.one_of(
+            st.sampled_from(["Z", "z", "", " Z", "+02", "-0530"]),
+            st.builds(
+                lambda s, h, c, m: f"{s}{h}{c}{m}",
+                st.sampled_from("+-"),
+                two,
+                st.sampled_from([":", ""]),
+                two,
+            ),
+        ),
+        st.sampled_from(["", " ", "\u00a0"]),
+    )
+    epoch = st.one_of(
+        st.integers(-10, 10**22).map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.sampled_from(["1e30", "1e21", ".5", "5.", "+17", "1_000", "0x10", "nan", "inf"]),
+    )
+    return draw(st.one_of(rfc, epoch, near_timestamps()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(any_timestamps(), min_size=1, max_size=20))
+def test_jsonl_timestamps_are_the_python_readers_rule(values):
+    """The JSON-lines reader's Polars expressions and the other readers' Python function
+    (`auditor.records.parse_timestamp`) give the same instant, or both reject the value."""
+    staged = _both(values)["staged"].to_list()
+    expected = [parse_python(v) for v in values]
+    assert staged == [None if e is BAD else e for e in expected]
 
 
 def test_common_shape_examples():

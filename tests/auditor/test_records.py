@@ -33,6 +33,10 @@ def test_reference_instant_is_what_the_cases_assume():
         ("2024-05-06T09:08:09.123456+02:00", None, T0_US),
         ("2024-05-06T02:08:09.123456-0500", None, T0_US),
         (" 2024-05-06T07:08:09.123456Z ", None, T0_US),
+        ("2024-05-06t07:08:09.123456z", None, T0_US),  # RFC 3339 5.6: t and z may be lower case
+        ("2024-05-06T07:08:09.1234567891234Z", None, T0_US),  # fraction truncated to us
+        ("1970-01-01T00:00:00.000001Z", None, 1),
+        ("9999-12-31T23:59:59.999999Z", None, 253_402_300_799_999_999),
         (1_714_979_289, None, T0_US - 123_456),
         (1_714_979_289.5, None, T0_US - 123_456 + 500_000),
         (1_714_979_289_123, None, T0_US - 456),
@@ -71,8 +75,20 @@ def test_parse_timestamp_accepts(value, unit, expected):
         "10:00:00",
         "",
         "2024-05-06T07:08:09",  # no offset
-        "2024-05-06t07:08:09z",
         "nan",
+        "inf",
+        "1e30",  # past 9999 in any unit
+        "1e21",  # ns: the year 33658
+        "1970-01-01T00:00:00Z",  # the epoch itself and earlier: zero or negative
+        "1969-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+        "-2026-11-24T08:00:01Z",
+        "2026-11-24T08:00:01+24:00",  # offsets past 23:59
+        "2026-11-24T08:00:01+02:99",
+        "2026-11-24T08:00:01+02",  # hours only: not RFC 3339
+        "2026-11-24  08:00:01Z",
+        "2026-11-24T08:00:01.5 Z",
+        "\uff12\uff10\uff12\uff16-11-24T08:00:01Z",  # digits of another script (fullwidth)
         "1_000",
     ],
 )

@@ -271,3 +271,14 @@ def test_records_sharing_a_line_are_reported_one_by_one(tmp_path, monkeypatch, r
     assert exported.select("line", "item", "event", "expected_thread", "actual_thread").rows() == [
         (2, 0, "quality.get_metrics", "t1", "t2")
     ]
+
+
+@pytest.mark.parametrize("bad_line", ["", "not json\n"])  # the fast path, and the exact path
+def test_out_of_range_and_non_finite_timestamps_are_bad_not_a_crash(tmp_path, bad_line):
+    values = ["NaN", "inf", 1e30, "1e21", "-2026-11-24T08:00:01Z", "0001-01-01T00:00:00Z"]
+    lines = [{**LINES[0], "timestamp": v} for v in values]
+    path = tmp_path / "ts.jsonl"
+    path.write_text(bad_line + "\n".join(json.dumps(x) for x in [*lines, LINES[1]]) + "\n")
+    report = audit([str(path)])
+    assert report["rejected_by_reason"].get("bad_timestamp") == len(values)
+    assert report["events"] == 1
