@@ -9,6 +9,7 @@ tried first.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -83,14 +84,42 @@ def build_read_options(
     patterns: dict[str, re.Pattern[str]] = {}
     for text in extracts:
         name, regex = _split_option("--extract", text)
-        try:
-            pattern = re.compile(regex)
-        except re.error as exc:
-            raise UsageError(f"--extract {name}: invalid regex {regex!r}: {exc}") from None
+        pattern = _extract_pattern(name, regex)
         if pattern.groups < 1:
             raise UsageError(f"--extract {name}: the regex needs a capture group, got {regex!r}")
         patterns[name] = pattern
     return ReadOptions(candidates=candidates, extracts=patterns, split_by=split_by)
+
+
+def _extract_pattern(name: str, regex: str) -> re.Pattern[str]:
+    """An ``--extract`` regex, checked in both engines that run it: Python's ``re`` (the
+    readers of documents) and Polars' Rust ``regex`` (the JSON-lines reader). Only their
+    common syntax may be used, so that every format reads the same: no look-around or
+    backreferences (Rust), no ``(?<name>...)`` (older Python: use ``(?P<name>...)``), no
+    POSIX classes ``[[:alpha:]]`` (Python reads them as a plain set, with a warning)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FutureWarning)  # "possible nested set"
+            pattern = re.compile(regex)
+    except re.error as exc:
+        raise UsageError(f"--extract {name}: invalid regex {regex!r}: {exc}") from None
+    except FutureWarning as exc:
+        raise UsageError(
+            f"--extract {name}: regex {regex!r}: {exc}: POSIX classes such as [[:alnum:]] are"
+            " not supported (write [A-Za-z0-9])"
+        ) from None
+    import polars as pl
+
+    try:
+        pl.Series([""], dtype=pl.String).str.extract(regex, 1)
+    except pl.exceptions.PolarsError as exc:
+        # Polars' message runs over several lines; its "error:" line says why
+        lines = [x for x in str(exc).splitlines() if x.startswith("error:")]
+        why = lines[-1].removeprefix("error:").strip() if lines else "unknown syntax"
+        raise UsageError(
+            f"--extract {name}: regex {regex!r} is not supported by Polars' regex engine: {why}"
+        ) from None
+    return pattern
 
 
 def lookup(record: Mapping[str, object], path: str) -> object | None:

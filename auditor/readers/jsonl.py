@@ -73,7 +73,20 @@ _ROW_CHECKED = tuple(name for name in ID_FIELDS if name != "event")
 _CUT_STREAM: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error)
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _stream_lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """The stream's lines (newline kept, a UTF-8 byte order mark before the first dropped, as
+    RFC 8259 lets a parser do), then ``None`` when it was cut or corrupt."""
+    lines = _raw_lines(stream)
+    for first in lines:
+        yield first if first is None else first.removeprefix(_BOM)
+        break
+    yield from lines
+
+
+def _raw_lines(stream: BinaryIO) -> Iterator[bytes | None]:
     """The stream's lines (newline kept), then ``None`` when it was cut or corrupt.
 
     Read in blocks, so that what was decompressed before the cut is all kept; a

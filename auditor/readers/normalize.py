@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import polars as pl
 
-from auditor.errors import UsageError
 from auditor.fields import ReadOptions
 from auditor.readers.jsonl_plan import ID_FIELDS
 from auditor.schema import MAX_US, MIN_US, RECORD_SCHEMA, RFC3339_PATTERN, TS_DTYPE, RejectReason
@@ -166,15 +164,6 @@ def normalize_id(value: pl.Expr) -> pl.Expr:
     return pl.when(maybe).then(fixed).otherwise(value).str.to_lowercase()
 
 
-def _check_extract(name: str, pattern: re.Pattern[str]) -> None:
-    try:
-        pl.Series([""]).str.extract(pattern.pattern, 1)
-    except pl.exceptions.PolarsError as exc:
-        raise UsageError(
-            f"--extract {name}: regex {pattern.pattern!r} is not supported by Polars: {exc}"
-        ) from None
-
-
 def finish_records(
     raw: pl.LazyFrame, options: ReadOptions, keep: Sequence[str | pl.Expr] = ()
 ) -> pl.LazyFrame:
@@ -188,8 +177,8 @@ def finish_records(
     for name, pattern in options.extracts.items():
         if name == "message":
             continue
-        _check_extract(name, pattern)
         found = pl.col("message").str.extract(pattern.pattern, 1)
+        found = pl.when(found != "").then(found)  # an empty capture is absent, like an empty ID
         base = absent.get(name, pl.col(name) if name != "ts" else pl.col("ts_raw"))
         absent[name if name != "ts" else "ts_raw"] = pl.coalesce(base, found)
     frame = raw.with_columns(**absent).with_columns(

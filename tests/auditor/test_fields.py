@@ -39,6 +39,10 @@ def test_map_puts_the_given_path_first():
         (["colour=x"], [], "--map: unknown field 'colour'"),
         ([], ["thread_id=thread_\\w+"], "--extract thread_id: the regex needs a capture group"),
         ([], ["thread_id=(unclosed"], "--extract thread_id: invalid regex '(unclosed'"),
+        # both engines run the regex (Python's re, Polars' Rust regex): only common syntax
+        ([], ["thread_id=(?=x)(x)"], "--extract thread_id: regex '(?=x)(x)' is not supported by"),
+        ([], ["thread_id=(?<t>x)"], "--extract thread_id: invalid regex"),
+        ([], ["thread_id=([[:alnum:]]+)"], "--extract thread_id: regex '([[:alnum:]]+)': Possible"),
     ],
 )
 def test_bad_options_raise_usage_error(maps, extracts, message):

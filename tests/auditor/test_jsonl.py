@@ -225,9 +225,24 @@ def test_extract_fills_a_field_only_when_absent(tmp_path):
     assert frame["thread_id"].to_list() == ["thread_42", "t"]
 
 
-def test_extract_regex_polars_cannot_run_is_a_usage_error(tmp_path):
-    with pytest.raises(UsageError, match=r"--extract thread_id: regex .* is not supported"):
-        read(write(tmp_path, [json.dumps(GOOD)]), extracts=[r"thread_id=(?<=x)(\w+)"])
+def test_extract_regex_polars_cannot_run_is_a_usage_error():
+    with pytest.raises(UsageError, match=r"--extract thread_id: regex .* is not supported") as e:
+        build_read_options(extracts=[r"thread_id=(?<=x)(\w+)"])
+    assert "\n" not in str(e.value)  # one line, not Polars' whole message
+
+
+def test_an_empty_capture_is_absent(tmp_path):
+    lines = [json.dumps({k: v for k, v in GOOD.items() if k != "thread_id"} | {"msg": "thread="})]
+    frame = read(write(tmp_path, lines), extracts=[r"thread_id=thread=(\S*)"])
+    assert frame["thread_id"].to_list() == [None]
+
+
+def test_a_byte_order_mark_before_the_first_line_is_dropped(tmp_path):
+    for name in ("bom.jsonl", "bom.jsonl.gz"):
+        path = write(
+            tmp_path, [b"\xef\xbb\xbf" + json.dumps(GOOD).encode(), json.dumps(GOOD)], name
+        )
+        assert reasons(read(path)) == [(1, None), (2, None)]
 
 
 def test_split_key_is_stringified(tmp_path):
