@@ -22,6 +22,7 @@ as paths; not done.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -326,13 +327,47 @@ def _stringify(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+#: The end of an object key (a closing quote, then a colon); also matches inside some strings.
+_KEY_END = re.compile(r'"\s*:')
+
+
+def _key_count(value: object) -> int:
+    """How many object keys a parsed JSON value holds, at every depth."""
+    if isinstance(value, dict):
+        return len(value) + sum(_key_count(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_key_count(v) for v in value)
+    return 0
+
+
+def _first_wins(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key, value in pairs:
+        found.setdefault(key, value)
+    return found
+
+
+def load_line(text: str) -> object:
+    """One JSON line, a repeated key keeping its first value, as Polars' readers do (orjson
+    keeps the last): so that a line reads the same on the fast path and off it.
+
+    orjson parses; every key ends with ``"`` then ``:`` in the text, so when there are no
+    more of those than keys in the result, no key repeated. Otherwise (a repeat, or a string
+    holding ``\":``) the line is parsed again, keeping first values."""
+    value = orjson.loads(text)
+    if len(_KEY_END.findall(text)) > _key_count(value):
+        with contextlib.suppress(RecursionError):  # nested past Python's stack: orjson's value
+            value = json.loads(text, object_pairs_hook=_first_wins)
+    return value
+
+
 def _raw_row(text: str, plan: DecodePlan) -> dict[str, Any]:
     """The raw columns of one line, decoded exactly (used off the fast path)."""
     row: dict[str, Any] = dict.fromkeys(RAW_SCHEMA)
     row["wrong_type"] = False
     row["ts_nano"] = False
     try:
-        record = orjson.loads(text)
+        record = load_line(text)
     except orjson.JSONDecodeError:
         row["raw_reject"] = RejectReason.INVALID_JSON.value
         return row

@@ -460,3 +460,28 @@ def test_line_index_counts_and_fetches_every_line(tmp_path, monkeypatch, data, a
     assert index.total == len(expected)
     numbers = list(range(1, index.total + 1))
     assert index.fetch(numbers) == dict(zip(numbers, expected, strict=True))
+
+
+def test_a_repeated_key_keeps_its_first_value_on_every_path(tmp_path):
+    """Polars' readers keep a repeated key's first value: the per-line decoder does too, so a
+    line reads the same whether its file takes the fast path or not (a `{...}` line that is
+    not JSON sends its whole batch to the per-line decoder)."""
+    dup = (
+        '{"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "thread_id": "t9",'
+        ' "ctx": {"run_id": "r1", "run_id": "r2"}, "msg": "said \\": here", "thread_id": "t1"}'
+    )
+    fast = read(write(tmp_path, [dup], "fast.jsonl"), maps=["run_id=ctx.run_id"])
+    exact = read(
+        write(tmp_path, [dup, '{"timestamp": 1,}'], "exact.jsonl"), maps=["run_id=ctx.run_id"]
+    )
+    assert reasons(exact) == [(1, None), (2, "invalid_json")]
+    columns = ["thread_id", "run_id", "ts"]
+    assert (
+        fast.select(columns).row(0)
+        == exact.select(columns).row(0)
+        == (
+            "t9",
+            "r1",
+            datetime(2026, 11, 24, 8, tzinfo=UTC),
+        )
+    )
