@@ -169,7 +169,9 @@ def build_plan(options: ReadOptions) -> DecodePlan:
                 nano = pl.when(present).then(pl.lit(p.is_unix_nano)).otherwise(nano)
             exprs.append(nano.alias("ts_nano"))
     alternatives = "|".join(re.escape(k) for k in sorted(id_keys, key=len, reverse=True))
-    typed = re.compile(rf'"(?:{alternatives})"\s*:\s*[^"n\s]')
+    # an ID key followed by a non-string, or a \u escape anywhere (a key may be spelled with
+    # one: "thread\u005fid"): those lines are decoded one by one, exactly
+    typed = re.compile(rf'"(?:{alternatives})"\s*:\s*[^"n\s]|\\u')
     return DecodePlan(paths, to_dtype(tree), tuple(exprs), typed, top_schema, top_exprs)
 
 

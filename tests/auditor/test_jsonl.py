@@ -485,3 +485,10 @@ def test_a_repeated_key_keeps_its_first_value_on_every_path(tmp_path):
             datetime(2026, 11, 24, 8, tzinfo=UTC),
         )
     )
+
+
+@pytest.mark.parametrize("bad_line", [[], ["not json"]])  # the fast path, and the exact path
+def test_an_id_key_spelled_with_an_escape_is_still_type_checked(tmp_path, bad_line):
+    escaped = '{"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "thread\\u005fid": 5}'
+    frame = read(write(tmp_path, [escaped, json.dumps(GOOD), *bad_line]))
+    assert reasons(frame)[:2] == [(1, "wrong_type"), (2, None)]
