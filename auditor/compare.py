@@ -7,6 +7,7 @@ docs/audit_json.md describes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -69,9 +70,14 @@ def compare_split_at(records: pl.DataFrame, at: str, analyse: Analyse) -> dict[s
     return comparison(before.report, after.report, "at", at)
 
 
+def _natural(value: str) -> tuple[tuple[int, str], ...]:
+    """Sort key reading digit runs as numbers: version 1.9.0 comes before 1.10.0."""
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"([0-9]+)", value))
+
+
 def compare_split_by(records: pl.DataFrame, field: str, analyse: Analyse) -> dict[str, Any]:
     """One side per distinct ``split_key``; records without it go to neither (``unsplit``)."""
-    values = sorted(records.get_column("split_key").drop_nulls().unique().to_list())
+    values = sorted(records.get_column("split_key").drop_nulls().unique().to_list(), key=_natural)
     if len(values) < 2:
         found = values[0] if values else "no value"
         raise UsageError(

@@ -57,6 +57,14 @@ def _options(fmt: str, maps: list[str], extracts: list[str], transitions: list[s
     )
 
 
+def _check_rate(fail_on: float | None) -> None:
+    """`--fail-on-break-rate` is a rate: a number from 0 to 1 (checked before any reading)."""
+    if fail_on is not None and not 0.0 <= fail_on <= 1.0:  # NaN fails both comparisons
+        from auditor.errors import UsageError
+
+        raise UsageError(f"--fail-on-break-rate: {fail_on} is not a rate from 0 to 1")
+
+
 def _finish(result: dict[str, Any], as_json: bool, fail_on: float | None) -> None:
     is_comparison = "before" in result
     if as_json:
@@ -85,6 +93,7 @@ def audit_command(
     quiet: Quiet = False,
 ) -> None:
     """Measure continuity breaks in traces and logs."""
+    _check_rate(fail_on)
     options = _options(fmt, maps, extracts, transitions, run_starts, label, export)
     with progress_bar(paths, quiet):
         from auditor.audit import audit
@@ -107,6 +116,7 @@ def compare_command(
     quiet: Quiet = False,
 ) -> None:
     """Compare the break rates of two input sets."""
+    _check_rate(fail_on)
     options = _options(fmt, maps, extracts, transitions, run_starts, None, export)
     with progress_bar([*before, *after], quiet):
         from auditor.audit import compare

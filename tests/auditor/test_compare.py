@@ -94,6 +94,17 @@ def test_split_by_field(log):
     assert "sides" not in result
 
 
+def test_split_by_orders_versions_by_their_numbers(tmp_path):
+    path = tmp_path / "versions.jsonl"
+    versions = ["1.10.0", "1.9.0", "1.9.0-rc1", "2.0.0"]
+    lines = [event(i, "t1", v, "thread.create") for i, v in enumerate(versions)]
+    path.write_text("\n".join(lines) + "\n")
+    result = audit([str(path)], split_by="service.version")
+    assert list(result["sides"]) == ["1.9.0", "1.9.0-rc1", "1.10.0", "2.0.0"]
+    assert result["before"]["label"].endswith(" 1.9.0")
+    assert result["after"]["label"].endswith(" 2.0.0")
+
+
 def test_split_by_needs_two_values(log):
     with pytest.raises(UsageError, match=r"--split-by nope: need at least two distinct values"):
         audit([str(log)], split_by="nope")

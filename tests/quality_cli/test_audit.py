@@ -94,6 +94,15 @@ def test_summary_table_names_a_record_by_its_index_on_a_shared_line(tmp_path, mo
     assert "traces.jsonl:1[0]" not in result.stdout
 
 
+@pytest.mark.parametrize("rate", ["nan", "-0.1", "1.5"])
+def test_fail_on_break_rate_must_be_a_rate(log, rate):
+    result = runner.invoke(app, ["audit", str(log), "--fail-on-break-rate", rate])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: --fail-on-break-rate: {float(rate)} is not a rate from 0 to 1"
+    ]
+
+
 def test_missing_path_is_exit_2_with_one_line(tmp_path):
     missing = tmp_path / "nope.jsonl"
     result = runner.invoke(app, ["audit", str(missing)])
