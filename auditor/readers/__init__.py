@@ -19,7 +19,16 @@ from auditor.partitions import MAX_SPILL_PARTITIONS, Partitions
 from auditor.schema import empty_records
 from auditor.sources import Source, estimated_lines
 
-FORMATS: tuple[str, ...] = ("auto", "jsonl", "otlp", "gcp", "jaeger", "zipkin", "console")
+FORMATS: tuple[str, ...] = (
+    "auto",
+    "jsonl",
+    "json",
+    "otlp",
+    "gcp",
+    "jaeger",
+    "zipkin",
+    "console",
+)
 
 Reader = Callable[[Sequence[Source], ReadOptions], pl.LazyFrame]
 
@@ -31,6 +40,10 @@ def reader_for(fmt: str) -> Reader:
         from auditor.readers.jsonl import scan_jsonl
 
         return scan_jsonl
+    if fmt == "json":
+        from auditor.readers.json_docs import scan_json
+
+        return scan_json
     if fmt == "otlp":
         from auditor.readers.otlp import scan_otlp
 

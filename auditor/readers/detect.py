@@ -59,6 +59,7 @@ _CONSOLE_SPAN_KEYS = frozenset(
 )
 #: The keys of a Jaeger query API response (`{"data": [...], "total": 0, ...}`).
 _JAEGER_RESPONSE_KEYS = frozenset({"data", "total", "limit", "offset", "errors"})
+_PLAIN_DOCUMENT = re.compile(r"\[\s*\{|\{[ \t]*\r?\n")
 _SNIFFS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("otlp", re.compile(r'"resource(?:Spans|Logs|_spans|_logs)"\s*:')),
     ("gcp", re.compile(r'"(?:logName|insertId|receiveTimestamp)"\s*:')),
@@ -136,11 +137,11 @@ def detect_text(head: str) -> str:
     if not stripped:
         return "jsonl"
     try:
-        value, _ = json.JSONDecoder().raw_decode(stripped)
+        value, end = json.JSONDecoder().raw_decode(stripped)
     except json.JSONDecodeError:
         pass
     else:
-        return classify(value) or "jsonl"
+        return classify(value) or _plain(value, "\n" in stripped[:end])
     for line in stripped.splitlines()[:_HEAD_LINES]:
         try:
             value = orjson.loads(line)
@@ -151,7 +152,18 @@ def detect_text(head: str) -> str:
     for fmt, pattern in _SNIFFS:
         if pattern.search(stripped):
             return fmt
-    return "jsonl"
+    # a document of plain records longer than the head: an array of objects, or an object
+    # whose first line opens it and nothing more
+    return "json" if _PLAIN_DOCUMENT.match(stripped) else "jsonl"
+
+
+def _plain(value: object, multiline: bool) -> str:
+    """The format of a first JSON value that is no known format's: an array of objects, or
+    a pretty-printed object, holds plain records as documents (``json``); anything else
+    starts JSON lines."""
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return "json"
+    return "json" if isinstance(value, dict) and multiline else "jsonl"
 
 
 def read_head(source: Source, size: int = _HEAD_BYTES) -> str:

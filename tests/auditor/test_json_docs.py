@@ -1,0 +1,67 @@
+"""Tests for auditor/readers/json_docs.py: plain records in a JSON array or pretty documents."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from auditor.audit import audit
+from auditor.readers.detect import detect_text
+
+RECORDS = [
+    {
+        "timestamp": "2026-11-24T08:00:00Z",
+        "event": "thread.create",
+        "user_id": "u",
+        "thread_id": "t1",
+    },
+    {"timestamp": "2026-11-24T08:00:01Z", "event": "q", "user_id": "u", "thread_id": "t1"},
+    {"timestamp": "2026-11-24T08:00:02Z", "event": "q", "user_id": "u", "thread_id": "t2"},
+    {"timestamp": "2026-11-24T08:00:03Z", "event": "q", "user_id": "u", "ctx": {"thread_id": "t1"}},
+]
+COUNTS = ("lines", "rejected", "events", "threads", "breaks", "by_event")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps(RECORDS, indent=2),  # jq -s, a log UI's JSON export
+        json.dumps(RECORDS),  # the same on one line
+        "\n".join(json.dumps(r, indent=2) for r in RECORDS),  # pretty objects one after another
+    ],
+)
+def test_plain_records_in_documents_read_as_json_lines_do(tmp_path, text):
+    lines = tmp_path / "records.jsonl"
+    lines.write_text("\n".join(json.dumps(r) for r in RECORDS) + "\n")
+    documents = tmp_path / "records.json"
+    documents.write_text(text)
+    assert detect_text(text) == "json"
+    expected = audit([str(lines)])
+    got = audit([str(documents)])
+    assert {k: got[k] for k in COUNTS} == {k: expected[k] for k in COUNTS}
+    assert got["breaks"] == 1
+
+
+def test_elements_that_are_not_records_are_counted_at_their_lines(tmp_path):
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps([RECORDS[0], 7, {"event": "no time"}], indent=2))
+    report = audit([str(path)])
+    assert report["rejected_by_reason"] == {"not_an_object": 1, "missing_timestamp": 1}
+    assert [(r["line"], r["reason"]) for r in report["rejected_examples"]] == [
+        (8, "not_an_object"),
+        (9, "missing_timestamp"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("head", "fmt"),
+    [
+        ("[\n  {\n    " + '"timestamp": "2026-11-24T08:00:00Z",\n' * 3, "json"),  # cut
+        ("{\n  " + '"timestamp": "2026-11-24T08:00:00Z",\n' * 3, "json"),
+        ("[1, 2]\n", "jsonl"),
+        ('{"timestamp": "2026-11-24T08:00:00Z"}\n{"timestamp"', "jsonl"),
+    ],
+)
+def test_detection_of_plain_documents(head, fmt):
+    assert detect_text(head) == fmt
