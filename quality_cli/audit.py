@@ -21,7 +21,9 @@ COMPARE_HELP = """Compare the break rates of two input sets (before and after a 
 
 Example: quality compare --before old.jsonl --after new.jsonl --json"""
 
-Format = Annotated[str, typer.Option("--format", help="auto|jsonl|json|otlp|gcp|jaeger|zipkin|console")]
+Format = Annotated[
+    str, typer.Option("--format", help="auto|jsonl|json|otlp|gcp|jaeger|zipkin|console")
+]
 Maps = Annotated[list[str], typer.Option("--map", help="FIELD=dotted.path (repeatable).")]
 Extracts = Annotated[
     list[str], typer.Option("--extract", help="FIELD=REGEX on the message text (repeatable).")
