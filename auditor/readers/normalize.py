@@ -92,6 +92,8 @@ def parse_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
     )
 
 
+#: Hex digits of a 128-bit ID, and of the 64-bit ID it widens when its first half is zeros.
+_WIDE_ID, _NARROW_ID = 32, 16
 #: Length of the commonest timestamp shape, ``2026-11-24T08:00:00.123456Z``.
 _COMMON_LENGTH = 27
 #: The epoch in that shape: a timestamp of that shape is valid only after it (`MIN_US`).
@@ -147,21 +149,24 @@ def normalize_id(value: pl.Expr) -> pl.Expr:
     without ``0x`` or ``projects/P/traces/``; all zeros (invalid) -> null; 32 digits of which
     the first 16 are zeros -> the last 16 (a 64-bit ID written as 128 bits).
 
-    The prefixes and the zeros are looked at only in values that start like one (``0``,
-    ``projects/``): the others are only lowercased.
+    Cheap on the common ID: the prefix is looked for (a regex) only in values that start
+    like one (null elsewhere costs next to nothing); the zero rules are an anchored regex
+    and two tests that fail on the first character. Building a column of the few values
+    that start with zeros, to test only those, measured costlier (+0.13 s a 5 M column).
     """
-    maybe = value.str.starts_with("0") | value.str.starts_with("projects/")
-    # null elsewhere: the string functions below skip a null at next to no cost
-    stripped = pl.when(maybe).then(value).str.replace(r"^(?:projects/[^/]+/traces/|0[xX])", "")
-    significant = stripped.str.strip_chars_start("0").str.len_bytes()
-    fixed = (
-        pl.when(significant == 0)
+    prefixed = value.str.starts_with("projects/") | value.str.starts_with("0x")
+    prefixed = prefixed | value.str.starts_with("0X")
+    stripped = pl.when(prefixed).then(value).str.replace(r"^(?:projects/[^/]+/traces/|0[xX])", "")
+    text = pl.coalesce(stripped, value)
+    padded = text.str.starts_with("0" * _NARROW_ID) & (text.str.len_bytes() == _WIDE_ID)
+    return (
+        pl.when(text.str.contains("^0*$"))
         .then(None)
-        .when((stripped.str.len_bytes() == 32) & (significant <= 16))
-        .then(stripped.str.slice(16))
-        .otherwise(stripped)
+        .when(padded)
+        .then(text.str.slice(_NARROW_ID))
+        .otherwise(text)
+        .str.to_lowercase()
     )
-    return pl.when(maybe).then(fixed).otherwise(value).str.to_lowercase()
 
 
 def finish_records(
