@@ -62,9 +62,14 @@ class QualityManager:
         """Register a live session that can receive server-initiated messages."""
         self._connections[caller.session_id] = Connection(caller, send)
 
-    def disconnect(self, caller: Caller) -> None:
+    def disconnect(self, caller: Caller, send: Send | None = None) -> None:
+        """Forget a session's live connection; with ``send``, only if it is still that one:
+        a client that reconnected to its session before the old socket closed keeps the
+        new connection when the old one goes."""
         current = self._connections.get(caller.session_id)
-        if current is not None and current.caller == caller:
+        if current is None or current.caller != caller:
+            return
+        if send is None or current.send is send:
             del self._connections[caller.session_id]
 
     def live_sessions(self, user_id: str) -> list[Connection]:
@@ -119,7 +124,10 @@ class QualityManager:
         self, connection: Connection, event: str, kind: str, payload: dict[str, Any], trigger: Any
     ) -> int:
         request_id = self._ids("req")
-        ctx = self._sessions.current(connection.caller, self._strategy)
+        resolution = self._sessions.settle(connection.caller, self._strategy)
+        for name, moved in resolution.transitions:
+            self._recorder.transition(name, moved, kind, request_id)
+        ctx = resolution.context
         with self._recorder.event(
             event, ctx, kind, request_id, root=True, link_from=trigger
         ) as span:
@@ -139,7 +147,7 @@ class QualityManager:
                     message_type=kind,
                     error_code="delivery_failed",
                 )
-                self.disconnect(connection.caller)
+                self.disconnect(connection.caller, connection.send)
                 return 0
             self._recorder.log(event, ctx, f"{kind} sent", request_id, message_type=kind)
         return 1

@@ -209,7 +209,12 @@ class Router:
         tagged with the configured strategy either way.
         """
         try:
-            ctx = replace(self._sessions.current(caller, strategy), strategy=self.strategy)
+            resolution = self._sessions.settle(caller, strategy)
+            for name, moved in resolution.transitions:
+                self._recorder.transition(
+                    name, replace(moved, strategy=self.strategy), message_type, request_id
+                )
+            ctx = replace(resolution.context, strategy=self.strategy)
         except HandlerError:
             ctx = ExecutionContext(
                 caller.user_id, caller.session_id, None, None, Outcome.RESUMED, self.strategy

@@ -82,7 +82,7 @@ class QualityServer:
         except ConnectionClosed:
             pass
         finally:
-            self.app.manager.disconnect(caller)
+            self.app.manager.disconnect(caller, send)
 
     def _ready(self, caller: Caller) -> dict[str, Any]:
         ctx = self.app.sessions.current(caller, Strategy.RESUME)

@@ -146,6 +146,21 @@ class SessionManager:
     ) -> ExecutionContext:
         return ExecutionContext(caller.user_id, caller.session_id, thread, run, outcome, strategy)
 
+    def _pick(
+        self, caller: Caller, thread_id: str | None
+    ) -> tuple[SessionRecord | None, str | None, ThreadRecord | None]:
+        """`resume`'s choice: the caller's live session, where the session was (``previous``:
+        its active thread, also after it expired: moving elsewhere is then a switch), and the
+        thread: the one named (the user's own), else the session's, else the user's latest."""
+        stored = self._stored_session(caller)
+        session = self._live(stored)
+        active = session.active_thread_id if session else None
+        previous = active or (stored.active_thread_id if stored else None)
+        if thread_id is not None:
+            return session, previous, self._owned_thread(caller.user_id, thread_id)
+        thread = self._stored_own(caller.user_id, active)
+        return session, previous, thread or self.store.latest_thread(caller.user_id)
+
     # -- strategies -----------------------------------------------------------
     def resume(
         self,
@@ -155,19 +170,8 @@ class SessionManager:
         strategy: Strategy = Strategy.RESUME,
     ) -> Resolution:
         """The user's active thread and run (`resume`); creates a thread only when the user has none."""
-        stored = self._stored_session(caller)
-        session = self._live(stored)
-        active = session.active_thread_id if session else None
-        # Where the session was before it expired: moving elsewhere is then a switch.
-        previous = active or (stored.active_thread_id if stored else None)
+        session, previous, thread = self._pick(caller, thread_id)
         transitions: list[tuple[str, ExecutionContext]] = []
-        thread: ThreadRecord | None = None
-        if thread_id is not None:
-            thread = self._owned_thread(caller.user_id, thread_id)
-        else:
-            thread = self._stored_own(caller.user_id, active)
-            if thread is None:
-                thread = self.store.latest_thread(caller.user_id)
         if thread is None:
             thread = self._new_thread(caller.user_id, None, ThreadKind.CHAT)
             outcome = Outcome.CREATED
@@ -275,6 +279,27 @@ class SessionManager:
         return self._context(
             caller, thread.thread_id, thread.current_run_id, Outcome.RESUMED, strategy
         )
+
+    def settle(self, caller: Caller, strategy: Strategy) -> Resolution:
+        """Where an error reply or a broadcast goes (as :meth:`current`), and under `resume`
+        the session settles there, so that its events read in order in an audit: a session
+        without a thread yet starts in it (a later message resumes it, not whatever thread
+        is then the user's latest), and a move (the session expired, its thread is gone)
+        is recorded as a ``thread.switch``. Nothing is created."""
+        if strategy is not Strategy.RESUME:
+            return Resolution(self.current(caller, strategy))
+        _, previous, thread = self._pick(caller, None)
+        if thread is None:
+            return Resolution(self._context(caller, None, None, Outcome.RESUMED, strategy))
+        moved = previous not in (None, thread.thread_id)
+        outcome = Outcome.SWITCHED if moved else Outcome.RESUMED
+        context = self._context(caller, thread.thread_id, thread.current_run_id, outcome, strategy)
+        if thread.thread_id == previous:
+            return Resolution(context)  # a broadcast is not activity: the TTL is not renewed
+        self.store.save_session(
+            SessionRecord(caller.session_id, caller.user_id, thread.thread_id, self._clock())
+        )
+        return Resolution(context, ((attr.THREAD_SWITCH, context),) if moved else ())
 
     # -- chat and thread messages (always `resume`) -----------------------------
     def start_run(self, caller: Caller, thread_id: str | None, strategy: Strategy) -> Resolution:

@@ -227,6 +227,39 @@ async def test_broadcast_spans_are_roots_linked_to_the_request(app_and_spans):
     assert request.attributes[attr.REQUEST_ID] == out["request_id"]
 
 
+async def test_a_broadcast_moving_an_expired_session_records_the_switch_first(app_and_spans, clock):
+    """Under `resume` an audit must see every event of a session in order: a broadcast that
+    lands an idle session in another thread is preceded by its `thread.switch`."""
+    from handlers.config import DEFAULT_SESSION_TTL_S
+
+    app, exporter = app_and_spans
+    idle, inbox, before, _ = await _live(app, "alice")
+    await app.handle(idle, _subscribe(0.5))
+    clock.advance(DEFAULT_SESSION_TTL_S + 1)
+    busy = app.sessions.open_session("alice")
+    await app.handle(busy, {"type": "create_thread"})
+    exporter.clear()
+
+    await app.handle(busy, _validate(LOW))
+
+    mine = [
+        s for s in exporter.get_finished_spans() if s.attributes[attr.SESSION_ID] == idle.session_id
+    ]
+    assert [s.name for s in mine] == [
+        attr.THREAD_SWITCH,
+        attr.BROADCAST_UPDATE,
+        attr.BROADCAST_ALERT,
+    ]
+    after = {s.attributes[attr.THREAD_ID] for s in mine}
+    assert len(after) == 1 and before not in after
+    assert {m["thread_id"] for m in inbox.messages} == after
+    # and the session stays there: its next message needs no second switch
+    exporter.clear()
+    out = await app.handle(idle, _validate(LOW))
+    assert out["thread_id"] in after
+    assert attr.THREAD_SWITCH not in [s.name for s in exporter.get_finished_spans()]
+
+
 async def test_broadcasts_follow_the_apps_strategy(tmp_path, clock):
     """Under `mint` a broadcast lands in a fresh context (the old behaviour, reproduced)."""
     app, exporter = memory_app(tmp_path, clock=clock, strategy=Strategy.MINT)
@@ -256,3 +289,15 @@ async def test_connections_are_keyed_by_session(app):
     assert [c.caller for c in app.manager.live_sessions("alice")] == [two]
     app.manager.disconnect(one)  # twice is harmless
     assert [c.caller for c in app.manager.live_sessions("alice")] == [two]
+
+
+async def test_an_old_connection_closing_after_a_reconnect_leaves_the_new_one(app):
+    """A client reconnects to its session before the server sees the old socket close."""
+    caller = app.sessions.open_session("alice")
+    old, new = Inbox(), Inbox()
+    app.manager.connect(caller, old)
+    app.manager.connect(caller, new)
+    app.manager.disconnect(caller, old)
+    assert [c.send for c in app.manager.live_sessions("alice")] == [new]
+    app.manager.disconnect(caller, new)
+    assert app.manager.live_sessions("alice") == []

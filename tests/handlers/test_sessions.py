@@ -464,6 +464,58 @@ def test_current_is_the_active_thread_and_its_run(sessions):
     )
 
 
+# -- settle(): where broadcasts and early error replies go ------------------------------------
+
+
+def test_a_session_settles_where_its_first_broadcast_went(sessions):
+    """A session whose first event is a broadcast (or an error reply) stays in that thread:
+    a later message resumes it, not the thread another session made the user's latest."""
+    first = sessions.open_session("alice")
+    a = sessions.start_run(first, None, Strategy.RESUME).context.thread_id
+    quiet = sessions.open_session("alice")
+    settled = sessions.settle(quiet, Strategy.RESUME)
+    assert (settled.context.thread_id, settled.transitions) == (a, ())
+    sessions.create_thread(first, "B", Strategy.RESUME)  # the user's latest thread is now B
+    later = sessions.resume(quiet)
+    assert (later.context.thread_id, later.context.outcome, later.transitions) == (
+        a,
+        Outcome.RESUMED,
+        (),
+    )
+
+
+def test_settling_an_expired_session_elsewhere_is_a_recorded_switch(sessions, clock):
+    caller = sessions.open_session("alice")
+    a = sessions.start_run(caller, None, Strategy.RESUME).context.thread_id
+    clock.advance(TTL + 1)
+    b = sessions.create_thread(sessions.open_session("alice"), "B", Strategy.RESUME).thread_id
+    settled = sessions.settle(caller, Strategy.RESUME)
+    assert settled.context.thread_id == b and settled.context.outcome is Outcome.SWITCHED
+    assert settled.transitions == ((attr.THREAD_SWITCH, settled.context),)
+    # the move is remembered: the next message resumes B with no second switch
+    assert sessions.resume(caller).transitions == ()
+    assert a != b
+
+
+def test_settling_where_the_session_already_is_writes_nothing(sessions, clock):
+    caller = sessions.open_session("alice")
+    sessions.start_run(caller, None, Strategy.RESUME)
+    before = sessions.store.get_session(caller.session_id)
+    clock.advance(TTL + 1)  # a broadcast to an idle session is not activity
+    settled = sessions.settle(caller, Strategy.RESUME)
+    assert settled.transitions == ()
+    assert sessions.store.get_session(caller.session_id) == before
+
+
+def test_settle_creates_nothing_and_other_strategies_are_current(sessions):
+    caller = sessions.open_session("alice")
+    settled = sessions.settle(caller, Strategy.RESUME)
+    assert (settled.context.thread_id, settled.transitions) == (None, ())
+    assert sessions.threads("alice") == []
+    minted = sessions.settle(caller, Strategy.MINT)
+    assert minted.context.outcome is Outcome.MINTED and minted.transitions == ()
+
+
 def test_current_under_mint_mints(sessions):
     caller = sessions.open_session("alice")
     sessions.start_run(caller, None, Strategy.RESUME)
