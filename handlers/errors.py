@@ -20,7 +20,7 @@ class HandlerError(Exception):
 class MalformedMessage(HandlerError):
     """The inbound message is not a valid protocol message (bad JSON, missing type, bad field)."""
 
-    code = "malformed_message"
+    code = "invalid_payload"  # a field of the right type with a value out of range, by default
 
 
 class UnknownMessageType(HandlerError):

@@ -111,7 +111,9 @@ def _optional_id(message: Mapping[str, Any], key: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > MAX_ID_CHARS:
-        raise MalformedMessage(f"{key} must be a string of at most {MAX_ID_CHARS} characters")
+        raise MalformedMessage(
+            f"{key} must be a string of at most {MAX_ID_CHARS} characters", code="invalid_message"
+        )
     return value
 
 

@@ -70,8 +70,8 @@ def test_unknown_type_passes_the_envelope_check():
         ('{"type": ["user_message"]}', "invalid_message"),
         ('{"type": "user_message", "payload": [1]}', "invalid_payload"),
         ('{"type": "user_message", "payload": "text"}', "invalid_payload"),
-        ('{"type": "user_message", "thread_id": 5}', "malformed_message"),
-        ('{"type": "user_message", "run_id": {"id": "r"}}', "malformed_message"),
+        ('{"type": "user_message", "thread_id": 5}', "invalid_message"),
+        ('{"type": "user_message", "run_id": {"id": "r"}}', "invalid_message"),
     ],
 )
 def test_malformed_envelopes_raise_with_a_precise_code(raw, code):

@@ -337,8 +337,9 @@ def test_content_type_may_be_given_by_name() -> None:
 
 
 def test_unknown_content_type_is_a_malformed_message() -> None:
-    with pytest.raises(MalformedMessage, match=r"unknown content_type 'poem'; use one of "):
+    with pytest.raises(MalformedMessage, match=r"unknown content_type 'poem'; use one of ") as e:
         score_content("text", "poem")
+    assert e.value.code == "invalid_payload"  # a documented code (docs/design.md)
 
 
 def test_scoring_is_deterministic() -> None:
