@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from typing import Any
 
@@ -26,8 +27,32 @@ def _debug_requested(ctx: _click.Context) -> bool:
     return bool(getattr(obj, "debug", False)) or "--debug" in sys.argv
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 class QualityGroup(TyperGroup):
     """Root group: maps user errors to one line and exit 2, Ctrl-C to `cancelled`."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Usage errors (an unknown option, a bad value, a missing argument) as one line, exit
+        2, instead of click's boxed usage text; the rest as click does it."""
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except _click.exceptions.NoArgsIsHelpError as exc:  # `quality thread`: its help
+            typer.echo(exc.ctx.get_help() if exc.ctx else exc.format_message(), err=True)
+            sys.exit(EXIT_USAGE)
+        except _click.exceptions.ClickException as exc:
+            ctx: _click.Context | None = getattr(exc, "ctx", None)
+            where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            typer.echo(f"error: {_one_line(exc.format_message())}{where}", err=True)
+            sys.exit(EXIT_USAGE)
+        except typer.Abort:
+            typer.echo("cancelled", err=True)
+            sys.exit(EXIT_CANCELLED)
+        # without standalone mode click returns the command's value, or the code of an exit
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
 
     def invoke(self, ctx: _click.Context) -> Any:
         try:
@@ -42,6 +67,13 @@ class QualityGroup(TyperGroup):
                 raise
             where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
             typer.echo(f"error:{where} {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        except sqlite3.Error as exc:  # a corrupt or read-only quality.db
+            if _debug_requested(ctx):
+                raise
+            typer.echo(
+                f"error: the store (quality.db under the home) cannot be used: {exc}", err=True
+            )
             raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
             typer.echo("cancelled", err=True)

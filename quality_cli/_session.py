@@ -59,8 +59,8 @@ def run_message(ctx: typer.Context, message: dict[str, Any], as_json: bool) -> d
     if as_json:
         print_json({"reply": reply, "pushed": pushed})
     if reply["type"] == "error":
-        if not as_json:
-            err_console.print(f"error: {reply['message']}", markup=False, highlight=False)
+        # one line on stderr (never wrapped), also with --json: the exit is 2 either way
+        typer.echo(f"error: {reply['message']}", err=True)
         raise typer.Exit(EXIT_USAGE)
     if not as_json:
         for message_ in pushed:

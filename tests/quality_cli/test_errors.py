@@ -1,0 +1,62 @@
+"""Every error of the CLI, run as a real process (stderr not a terminal): exit 2 and one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _quality(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "QUALITY_"))}
+    cmd = [sys.executable, "-m", "quality_cli", "--home", str(home), "--user", "alice", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+
+
+def _one_line_exit_2(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "Traceback" not in done.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["nosuchcmd"], "No such command 'nosuchcmd'"),
+        (["metrics", "--period-hours", "-1"], "Invalid value for '--period-hours'"),
+        (["audit"], "Missing argument"),
+        (["audit", "x.jsonl", "--bogus"], "No such option: --bogus (see '"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path, args, says):
+    assert says in _one_line_exit_2(_quality(tmp_path / "home", *args))
+
+
+def test_a_long_error_reply_is_not_wrapped_and_is_said_with_json_too(tmp_path):
+    home = tmp_path / "home"
+    long_id = "thread_" + "x" * 150
+    plain = _one_line_exit_2(_quality(home, "thread", "switch", long_id))
+    assert long_id in plain
+    as_json = _quality(home, "thread", "switch", long_id, "--json")
+    assert _one_line_exit_2(as_json) == plain
+    assert '"type": "error"' in as_json.stdout
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "cannot open"])
+def test_an_unusable_store_is_one_line(tmp_path, damage):
+    home = tmp_path / "home"
+    assert _quality(home, "chat", "hello").returncode == 0
+    db = home / "quality.db"
+    for extra in [db, *home.glob("quality.db-*")]:
+        extra.unlink()
+    if damage == "corrupt":
+        db.write_bytes(os.urandom(8192))
+    else:  # what SQLite says of a file it cannot open (read-only media, a directory)
+        db.mkdir()
+    line = _one_line_exit_2(_quality(home, "chat", "hello again"))
+    assert "quality.db" in line
