@@ -5,7 +5,8 @@ exporter's format (one `TracesData` per line), logs to
 ``QUALITY_HOME/logs/quality.jsonl``. When ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or the
 traces-specific variable) is set, spans go to that endpoint instead, with the
 protocol from ``OTEL_EXPORTER_OTLP_PROTOCOL`` (``grpc`` or ``http/protobuf``,
-the default). ``OTEL_TRACES_EXPORTER=none|console|otlp`` is honoured, and
+the default). ``OTEL_TRACES_EXPORTER=none|console|otlp`` is honoured (``console``
+writes to stderr: stdout is the CLI's output), and
 ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES`` through the SDK's resource.
 
 Each app gets its own `TracerProvider` (not the global one), so tests and the
@@ -83,7 +84,8 @@ def _env_exporter(trace_path: Path) -> tuple[SpanExporter | None, str]:
     if choice == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        return ConsoleSpanExporter(), "stdout"
+        # stderr: stdout carries the CLI's output (--json must stay one JSON document)
+        return ConsoleSpanExporter(out=sys.stderr), "stderr"
     if endpoint or choice == "otlp":
         protocol = (
             os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")

@@ -1,7 +1,9 @@
-"""Every error of the CLI, run as a real process (stderr not a terminal): exit 2 and one line."""
+"""The CLI's streams, run as a real process (stderr not a terminal): every error is exit 2 and
+one line on stderr; stdout holds only the command's output."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,8 +12,9 @@ from pathlib import Path
 import pytest
 
 
-def _quality(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _quality(home: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "QUALITY_"))}
+    env.update(extra_env)
     cmd = [sys.executable, "-m", "quality_cli", "--home", str(home), "--user", "alice", *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
 
@@ -60,3 +63,16 @@ def test_an_unusable_store_is_one_line(tmp_path, damage):
         db.mkdir()
     line = _one_line_exit_2(_quality(home, "chat", "hello again"))
     assert "quality.db" in line
+
+
+def test_console_spans_go_to_stderr_and_json_stays_one_document(tmp_path):
+    done = _quality(tmp_path / "home", "chat", "hello", "--json", OTEL_TRACES_EXPORTER="console")
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout)["reply"]
+    spans = tmp_path / "spans.txt"
+    spans.write_text(done.stderr)
+    audited = _quality(tmp_path / "home", "audit", str(spans), "--json")
+    report = json.loads(audited.stdout)
+    assert report["rejected"] == 0 and report["events"] >= 1
+    assert {e["event"] for e in report["by_event"]} >= {"chat.user_message"}
+    assert reply["thread_id"]
