@@ -20,7 +20,7 @@ from auditor.compare import compare_split_at, compare_split_by, comparison
 from auditor.errors import UsageError
 from auditor.exports import check_export_path, export_breaks
 from auditor.fields import build_read_options
-from auditor.inputs import expand_inputs
+from auditor.inputs import STDIN, expand_inputs
 from auditor.keys import Fetch
 from auditor.partitions import Partitions
 from auditor.readers import read_compact
@@ -160,6 +160,8 @@ def compare(
     after_label: str | None = None,
 ) -> dict[str, Any]:
     """The comparison of two input sets, each read and analysed on its own."""
+    if STDIN in before_paths and STDIN in after_paths:
+        raise UsageError("stdin (-) can be read only once; give - on one side only")
     if options.export_breaks is not None:
         check_export_path(options.export_breaks)
     sides: list[tuple[str, Analysis]] = []

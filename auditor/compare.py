@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
 from auditor.errors import UsageError
+from auditor.records import BAD, parse_timestamp
 from auditor.report import Analysis
 from auditor.stats import two_proportion_p_value
 
@@ -25,14 +26,16 @@ Analyse = Callable[[pl.LazyFrame, str], Analysis]
 
 
 def parse_split_at(text: str) -> datetime:
-    """The `--split-at` timestamp (RFC 3339; without an offset it is taken as UTC)."""
-    try:
-        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError:
-        raise UsageError(
-            f"--split-at: cannot parse {text!r} as a timestamp; use RFC 3339, e.g. 2026-11-24T08:00:00Z"
-        ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """The `--split-at` timestamp: a record timestamp's rules (`auditor.records`: RFC 3339, an
+    epoch number), and without an offset an RFC 3339 time is taken as UTC."""
+    value = parse_timestamp(text)
+    if isinstance(value, int):
+        return _EPOCH + timedelta(microseconds=value)
+    if value is BAD and _NO_OFFSET.fullmatch(text.strip()):
+        return parse_split_at(text.strip() + "Z")
+    raise UsageError(
+        f"--split-at: cannot parse {text!r} as a timestamp; use RFC 3339, e.g. 2026-11-24T08:00:00Z"
+    )
 
 
 def delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float | int]:
@@ -70,6 +73,11 @@ def compare_split_at(records: pl.DataFrame, at: str, analyse: Analyse) -> dict[s
     return comparison(before.report, after.report, "at", at)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: An RFC 3339 date-time without its offset (`--split-at` then reads it as UTC).
+_NO_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?")
+
+
 def _natural(value: str) -> tuple[tuple[int, str], ...]:
     """Sort key reading digit runs as numbers: version 1.9.0 comes before 1.10.0."""
     return tuple((int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"([0-9]+)", value))
@@ -77,7 +85,10 @@ def _natural(value: str) -> tuple[tuple[int, str], ...]:
 
 def compare_split_by(records: pl.DataFrame, field: str, analyse: Analyse) -> dict[str, Any]:
     """One side per distinct ``split_key``; records without it go to neither (``unsplit``)."""
-    values = sorted(records.get_column("split_key").drop_nulls().unique().to_list(), key=_natural)
+    # an empty value is absent, as an empty ID is: those records are unsplit
+    keys = records.get_column("split_key").replace("", None)
+    records = records.with_columns(keys)
+    values = sorted(keys.drop_nulls().unique().to_list(), key=_natural)
     if len(values) < 2:
         found = values[0] if values else "no value"
         raise UsageError(

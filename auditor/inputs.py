@@ -60,10 +60,12 @@ def _walk_error(error: OSError) -> None:
 
 
 def _walk(directory: Path) -> Iterator[Path]:
-    """Files under a directory, recursively, hidden files and directories skipped.
+    """Files under a directory, recursively, hidden files and directories skipped, and so are
+    FIFOs, sockets and devices (reading a FIFO would wait for a writer forever).
 
     Symbolic links to directories are followed (log directories are often built
-    of them), each real directory once, so a link loop ends.
+    of them), each real directory once, so a link loop ends. A dangling link is kept: it
+    is reported as unreadable, not silently dropped.
     """
     seen: set[str] = set()
     for root, dirs, files in os.walk(directory, onerror=_walk_error, followlinks=True):
@@ -74,8 +76,9 @@ def _walk(directory: Path) -> Iterator[Path]:
             if not _is_hidden(d) and os.path.realpath(os.path.join(root, d)) not in seen
         ]
         for name in sorted(files):
-            if not _is_hidden(name):
-                yield Path(root, name)
+            path = Path(root, name)
+            if not _is_hidden(name) and (path.is_file() or not path.exists()):
+                yield path
 
 
 def _parts(path: Path) -> tuple[str, ...]:

@@ -121,15 +121,36 @@ def test_split_at_and_split_by_together_is_a_usage_error(log):
         ("2026-11-24T08:00:30Z", "2026-11-24T08:00:30+00:00"),
         ("2026-11-24T10:00:30+02:00", "2026-11-24T08:00:30+00:00"),
         ("2026-11-24 08:00:30", "2026-11-24T08:00:30+00:00"),
+        # the rules of record timestamps: a leap second, an epoch number
+        ("2026-11-24T08:00:60Z", "2026-11-24T08:01:00+00:00"),
+        ("1795852830", "2026-11-28T08:00:30+00:00"),
     ],
 )
 def test_parse_split_at(text, iso):
     assert parse_split_at(text).isoformat() == iso
 
 
-def test_parse_split_at_rejects_garbage():
-    with pytest.raises(UsageError, match=r"--split-at: cannot parse 'soon' as a timestamp"):
-        parse_split_at("soon")
+@pytest.mark.parametrize(
+    "text", ["soon", "2024-01-01T00:00:02:50Z", "20240101T000100Z", "2024-W01-1T00:01:00Z"]
+)
+def test_parse_split_at_rejects_what_a_record_timestamp_may_not_be(text):
+    with pytest.raises(UsageError, match=r"--split-at: cannot parse .* as a timestamp"):
+        parse_split_at(text)
+
+
+def test_split_by_reads_an_empty_value_as_absent(tmp_path):
+    path = tmp_path / "versions.jsonl"
+    lines = [event(0, "t1", "", "thread.create"), event(1, "t1", "1.0", "thread.create")]
+    lines.append(event(2, "t1", "2.0", "thread.create"))
+    path.write_text("\n".join(lines) + "\n")
+    result = audit([str(path)], split_by="service.version")
+    assert (result["before"]["events"], result["after"]["events"], result["unsplit"]) == (1, 1, 1)
+    assert "sides" not in result
+
+
+def test_compare_refuses_stdin_on_both_sides():
+    with pytest.raises(UsageError, match=r"stdin \(-\) can be read only once"):
+        compare(["-"], ["-"])
 
 
 def test_compare_two_input_sets(tmp_path, log):

@@ -45,6 +45,15 @@ def test_directory_is_recursive_sorted_and_skips_hidden(tree):
     assert [s.compression for s in sources] == [None, None, None, "gzip"]
 
 
+def test_a_directory_skips_fifos_but_not_dangling_links(tree):
+    """Reading a FIFO waits for a writer forever; a dangling link is an error, not a skip."""
+    os.mkfifo(tree / "pipe")
+    assert "logs/pipe" not in _names(expand_inputs(["logs"]))
+    (tree / "gone.jsonl").symlink_to(tree / "nowhere.jsonl")
+    with pytest.raises(InputError, match="gone.jsonl"):
+        expand_inputs(["logs"])
+
+
 def test_file_keeps_the_name_given(tree):
     assert expand_inputs(["./logs/b.jsonl"]) == [
         Source(name="./logs/b.jsonl", path=Path("./logs/b.jsonl"))
