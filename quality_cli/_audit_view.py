@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.text import Text
 
 from auditor import progress
 from auditor.location import location
@@ -63,7 +64,8 @@ def progress_bar(paths: Sequence[str], quiet: bool) -> Iterator[None]:
 
 def print_report(report: dict[str, Any]) -> None:
     """The summary of one report: headline, top break events, sessions, examples."""
-    console.print(f"[bold]{report['label']}[/bold]  ({len(report['inputs'])} input(s))")
+    inputs = len(report["inputs"])
+    console.print(Text.assemble((report["label"], "bold"), f"  ({inputs} input(s))"))
     low, high = report["break_rate_ci"]
     rows = [(k, _fmt(report[k])) for k in (*_HEADLINE, *_CONTINUITY)]
     rows.insert(_HEADLINE.__len__() + 3, ("break_rate 95% CI", f"{low:.4%} - {high:.4%}"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.text import Text
 
 from quality_cli._errors import EXIT_USAGE
 from quality_cli._output import err_console, print_json
@@ -64,9 +65,9 @@ def run_message(ctx: typer.Context, message: dict[str, Any], as_json: bool) -> d
         raise typer.Exit(EXIT_USAGE)
     if not as_json:
         for message_ in pushed:
-            err_console.print(
-                f"[bold]{message_['type']}[/]: {message_['payload']}", highlight=False
-            )
+            # the payload holds the user's content: text, never markup
+            line = Text.assemble((message_["type"], "bold"), f": {message_['payload']}")
+            err_console.print(line, highlight=False)
     return reply
 
 

@@ -209,3 +209,14 @@ def test_split_at_and_split_by_together_is_exit_2(log):
     )
     assert result.exit_code == 2
     assert result.stderr == "error: use either --split-at or --split-by, not both\n"
+
+
+def test_ids_that_look_like_markup_are_printed_as_they_are(tmp_path, monkeypatch):
+    """IDs and event names are data: `[red]t2` is shown as is, and `[/red]` breaks nothing."""
+    lines = [line(0, "t1", "thread.create"), line(1, "[red]t2", "[/red]")]
+    (tmp_path / "[blue]log.jsonl").write_text("\n".join(lines) + "\n")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["audit", "[blue]log.jsonl"])
+    assert result.exit_code == 0, result.output
+    assert "[red]t2" in result.stdout and "[/red]" in result.stdout
+    assert "[blue]log.jsonl:2" in result.stdout
