@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import libcst as cst
@@ -89,7 +89,7 @@ def analyze_module(wrapper: MetadataWrapper, path: str, config: LintConfig) -> A
     fix plans refer to its nodes)."""
     collector = Collector(config)
     wrapper.module.visit(collector)
-    checker = _Checker(config, collector.functions)
+    checker = _Checker(config, collector.functions, collector.aliases)
     pending: list[Pending] = []
     enabled = config.enabled
     if enabled & {Code.QC001, Code.QC003, Code.QC004}:
@@ -142,13 +142,15 @@ def _join(labels: Sequence[str]) -> str:
 
 
 class _Checker:
-    def __init__(self, config: LintConfig, functions: list[FunctionFacts]) -> None:
+    def __init__(
+        self, config: LintConfig, functions: list[FunctionFacts], aliases: Mapping[str, str]
+    ) -> None:
         self.config = config
-        base = Patterns(config.generators, config.id_prefixes)
+        base = Patterns(config.generators, config.id_prefixes, aliases=aliases)
         minting = frozenset(f.name for f in functions if any(is_mint(r, base) for r in f.returns))
-        self.patterns = Patterns(config.generators, config.id_prefixes, minting)
+        self.patterns = replace(base, minting_helpers=minting)
         fallback = frozenset(f.name for f in functions if self._returns_fallback(f))
-        self.patterns = Patterns(config.generators, config.id_prefixes, minting, fallback)
+        self.patterns = replace(self.patterns, fallback_helpers=fallback)
         self._kinds: dict[int, Source] = {}
         self.id_names = (*config.thread_names, *config.run_names)
 

@@ -6,8 +6,8 @@ the rules in `analysis.py` read as sentences over these predicates.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -39,6 +39,33 @@ def callee_name(call: cst.Call) -> str:
     return "?"
 
 
+def resolve(name: str, aliases: Mapping[str, str]) -> str:
+    """A called name with its imported alias undone: `gt` -> `app.ids.generate_thread_id` after
+    `from app.ids import generate_thread_id as gt`, `u.uuid4` -> `uuid.uuid4` after `import
+    uuid as u`."""
+    head, dot, rest = name.partition(".")
+    original = aliases.get(head)
+    return name if original is None else original + dot + rest
+
+
+def import_aliases(node: cst.Import | cst.ImportFrom) -> dict[str, str]:
+    """The aliases an import statement binds (``as`` names only: the others keep their name)."""
+    names = node.names
+    if isinstance(names, cst.ImportStar):
+        return {}
+    prefix = ""
+    if isinstance(node, cst.ImportFrom) and node.module is not None:
+        prefix = f"{dotted_name(node.module)}."
+    found: dict[str, str] = {}
+    for alias in names:
+        original = dotted_name(alias.name)
+        if alias.asname is not None and original is not None:
+            bound = alias.asname.name
+            if isinstance(bound, cst.Name):
+                found[bound.value] = prefix + original
+    return found
+
+
 def last_segment(name: str) -> str:
     """`c` for `a.b.c`."""
     return name.rpartition(".")[2]
@@ -67,6 +94,7 @@ class Patterns:
     id_prefixes: tuple[str, ...]
     minting_helpers: frozenset[str] = frozenset()
     fallback_helpers: frozenset[str] = frozenset()
+    aliases: Mapping[str, str] = field(default_factory=dict)  # imported `as` names (`resolve`)
 
 
 def is_mint(expr: cst.BaseExpression, patterns: Patterns) -> bool:
@@ -75,7 +103,7 @@ def is_mint(expr: cst.BaseExpression, patterns: Patterns) -> bool:
     wrapped in `str()`, `.hex`, `[:8]`, `+`, `%`."""
     expr = strip(expr)
     if isinstance(expr, cst.Call):
-        name = callee_name(expr)
+        name = resolve(callee_name(expr), patterns.aliases)
         if matches(name, patterns.generators) or last_segment(name) in patterns.minting_helpers:
             return True
         if name in _ID_WRAPPERS and expr.args:

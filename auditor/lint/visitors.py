@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from auditor.lint.config import LintConfig, matches
-from auditor.lint.exprs import callee_name, dotted_name, string_value
+from auditor.lint.exprs import callee_name, dotted_name, import_aliases, resolve, string_value
 
 #: Methods that set an instance up rather than serve a request (never QC002).
 SETUP_METHODS = frozenset(
@@ -100,6 +100,13 @@ class Collector(cst.CSTVisitor):
         self._chain: list[cst.CSTNode] = []
         self._function_depth: list[int] = []
         self._order = 0
+        self.aliases: dict[str, str] = {}  # imported `as` names -> what they name
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.aliases.update(import_aliases(node))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.aliases.update(import_aliases(node))
 
     # The chain of enclosing functions, blocks, conditions and handlers of recorded nodes.
     def _push(self, node: cst.CSTNode) -> None:
@@ -260,7 +267,7 @@ class Collector(cst.CSTVisitor):
         function = self._function()
         if function is None:
             return
-        name = callee_name(node)
+        name = resolve(callee_name(node), self.aliases)
         if matches(name, self.config.getters):
             function.getter_calls.append(GetterCall(node, name, self._tick(), self._ancestors()))
         if name.endswith((".get", ".pop")) or name == "getattr":

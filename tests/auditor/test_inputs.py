@@ -50,7 +50,7 @@ def test_a_directory_skips_fifos_but_not_dangling_links(tree):
     os.mkfifo(tree / "pipe")
     assert "logs/pipe" not in _names(expand_inputs(["logs"]))
     (tree / "gone.jsonl").symlink_to(tree / "nowhere.jsonl")
-    with pytest.raises(InputError, match="gone.jsonl"):
+    with pytest.raises(InputError, match=r"gone\.jsonl"):
         expand_inputs(["logs"])
 
 

@@ -120,9 +120,39 @@ POSITIVE = {
         return await self.session_manager.get_execution_context(thread_id=self._thread_id)  # expect: QC001
         """
     ),
+    "a generator imported under another name": "from app.ids import generate_thread_id as gt\n"
+    + handler_class(
+        """
+        thread_id = payload.get("thread_id") or gt()
+        return await self.session_manager.get_execution_context(thread_id=thread_id)  # expect: QC001
+        """
+    ),
+    "a module imported under another name": "import uuid as u\n"
+    + handler_class(
+        """
+        run_id = payload.get("run_id") or str(u.uuid4())
+        return await self.session_manager.get_execution_context(run_id=run_id)  # expect: QC001
+        """
+    ),
+    "a getter imported under another name": "from app.sessions import get_execution_context as ctx_of\n"
+    + handler_class(
+        """
+        thread_id = payload.get("thread_id") or generate_thread_id()
+        return await ctx_of(user_id, thread_id=thread_id)  # expect: QC001
+        """
+    ),
 }
 
 NEGATIVE = {
+    "a name imported as a generator's name is not one": (
+        "from app.text import shorten as make_thread_id\n"
+    )
+    + handler_class(
+        """
+        thread_id = payload.get("thread_id") or make_thread_id("x")
+        return await self.session_manager.get_execution_context(thread_id=thread_id)
+        """
+    ),
     "incoming IDs passed through untouched": handler_class(
         """
         context = await self.session_manager.get_execution_context(
