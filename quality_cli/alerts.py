@@ -9,7 +9,13 @@ import typer
 from quality_cli._output import console, print_json
 from quality_cli._session import cli_session, context_line, run_message
 
-app = typer.Typer(help="Quality alert subscriptions.", no_args_is_help=True)
+app = typer.Typer(
+    help=(
+        "Quality alert subscriptions.\n\n"
+        "Example: quality --user alice alerts subscribe --threshold 0.6; quality alerts list"
+    ),
+    no_args_is_help=True,
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

@@ -23,7 +23,11 @@ from quality_cli._state import CliState
 app = typer.Typer(
     cls=QualityGroup,
     name="quality",
-    help="Session continuity for chat quality operations.",
+    help=(
+        "Session continuity for chat quality operations.\n\n"
+        "Examples: quality demo; quality --user alice chat 'hello'; "
+        "quality audit traces.jsonl logs/ --json; quality serve --port 8765"
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

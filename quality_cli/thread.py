@@ -11,7 +11,13 @@ from handlers.config import Strategy
 from quality_cli._output import console, print_json, print_table
 from quality_cli._session import cli_session, context_line, run_message
 
-app = typer.Typer(help="Create, switch, list and show conversation threads.", no_args_is_help=True)
+app = typer.Typer(
+    help=(
+        "Create, switch, list and show conversation threads.\n\n"
+        "Example: quality --user alice thread new --title 'Q4 report'; quality thread list"
+    ),
+    no_args_is_help=True,
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
