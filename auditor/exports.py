@@ -26,7 +26,8 @@ def export_breaks(breaks: pl.DataFrame, path: Path) -> int:
         if path.suffix.lower() == ".parquet":
             breaks.write_parquet(path)
         else:
-            breaks.write_csv(path)
+            # RFC 3339 with Z, as the JSON report writes times (Polars' default is +0000)
+            breaks.write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.6fZ")
     except OSError as exc:
         raise UsageError(f"--export-breaks: cannot write {path}: {exc.strerror or exc}") from None
     return breaks.height

@@ -165,6 +165,8 @@ def test_export_breaks(log, tmp_path, suffix):
     assert frame.select(
         "line", "user_id", "session_id", "expected_thread", "actual_thread"
     ).rows() == [(3, "u1", "s1", "t1", "t9")]
+    if suffix == ".csv":  # times as the JSON report writes them (RFC 3339, Z)
+        assert target.read_text().splitlines()[1].split(",")[3] == "2026-11-24T08:00:02.000000Z"
 
 
 def test_partitioned_analysis_gives_the_same_report(log, monkeypatch):
