@@ -38,9 +38,16 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _EXPONENT = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 _UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1}
-_CLOUD_TRACE = re.compile(r"^projects/[^/]+/traces/")
+#: The one prefix an ID may carry: Cloud Logging's trace path, or ``0x`` (as the jsonl reader).
+_ID_PREFIX = re.compile(r"^(?:projects/[^/]+/traces/|0[xX])")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LEAP_SECOND = 60
+#: Unicode's White_Space characters, which Polars' `strip_chars` strips (the jsonl reader);
+#: `str.strip()` would also strip U+001C-U+001F.
+_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 class _Bad:
@@ -95,10 +102,9 @@ def _rfc3339_to_us(text: str) -> int | None:
         )
     except ValueError:
         return None
-    moment += timedelta(seconds=leap)
     micros = int((fraction or "0")[:6].ljust(6, "0"))
-    delta_us = moment - _EPOCH
-    us = (delta_us.days * 86_400 + delta_us.seconds) * 1_000_000 + micros
+    delta_us = moment - _EPOCH  # the leap second is added as a number: 9999-12-31 can take it
+    us = (delta_us.days * 86_400 + delta_us.seconds + leap) * 1_000_000 + micros
     return us if MIN_US <= us <= MAX_US else None
 
 
@@ -115,7 +121,7 @@ def parse_timestamp(value: object, unit: str | None = None) -> int | _Bad | None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return BAD
     if isinstance(value, str):
-        text = value.strip()
+        text = value.strip(_WHITE_SPACE)
         if _INTEGER.fullmatch(text):
             result = _epoch_to_us(int(text), unit)
         elif _DECIMAL.fullmatch(text):
@@ -139,13 +145,13 @@ def normalize_hex_id(value: str) -> str | None:
     16 digits are zeros is its last 16: Jaeger and Zipkin write a 64-bit trace ID in 16
     digits where OTLP pads it to 32, and the same trace must compare equal.
     """
-    text = _CLOUD_TRACE.sub("", value, count=1).lower().removeprefix("0x")
+    text = _ID_PREFIX.sub("", value, count=1)  # lowercased last, as the jsonl reader does
     significant = len(text.lstrip("0"))
     if not significant:
         return None
     if len(text) == _WIDE and significant <= _NARROW:
-        return text[_WIDE - _NARROW :]
-    return text
+        return text[_WIDE - _NARROW :].lower()
+    return text.lower()
 
 
 def scalar_text(value: object) -> object:

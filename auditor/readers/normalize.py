@@ -98,6 +98,8 @@ _WIDE_ID, _NARROW_ID = 32, 16
 _COMMON_LENGTH = 27
 #: The epoch in that shape: a timestamp of that shape is valid only after it (`MIN_US`).
 _EPOCH_TEXT = "1970-01-01T00:00:00.000000Z"
+#: The first text of that shape past MAX_US (9999-12-31T23:59:59.999999Z).
+_PAST_MAX_TEXT = "9999-12-31T23:59:60"
 
 
 def common_timestamp(raw: pl.Expr) -> pl.Expr:
@@ -116,6 +118,7 @@ def common_timestamp(raw: pl.Expr) -> pl.Expr:
         # the general rules read a space as "T"; strptime would skip it before a number
         & ~raw.str.contains(" ", literal=True)
         & (raw > _EPOCH_TEXT)  # after the epoch (MIN_US), and a digit first, not a sign
+        & (raw < _PAST_MAX_TEXT)  # a leap second on 9999-12-31 is past MAX_US
     )
     seconds = raw.str.slice(0, 19).str.to_datetime(
         "%Y-%m-%dT%H:%M:%S", time_zone="UTC", time_unit="us", strict=False
@@ -158,7 +161,7 @@ def normalize_id(value: pl.Expr) -> pl.Expr:
     prefixed = prefixed | value.str.starts_with("0X")
     stripped = pl.when(prefixed).then(value).str.replace(r"^(?:projects/[^/]+/traces/|0[xX])", "")
     text = pl.coalesce(stripped, value)
-    padded = text.str.starts_with("0" * _NARROW_ID) & (text.str.len_bytes() == _WIDE_ID)
+    padded = text.str.starts_with("0" * _NARROW_ID) & (text.str.len_chars() == _WIDE_ID)
     return (
         pl.when(text.str.contains("^0*$"))
         .then(None)

@@ -196,3 +196,33 @@ def test_maybe_typed_is_the_regex(value):
 
     flagged = pl.DataFrame({"v": [value]}).select(_maybe_typed(pl.col("v"))).item()
     assert flagged == bool(re.search(_MAYBE_TYPED.replace("$", r"\Z"), value))
+
+
+#: Values where the two implementations once disagreed (found by brute force).
+_TS_EDGES = [
+    "9999-12-31T23:59:60Z",  # a leap second past the last instant: bad in both
+    "9999-12-31T23:59:60.123456Z",
+    "9999-12-31T23:59:59.999999Z",
+    "\x1c1732435200",  # not Unicode White_Space: not stripped
+    "1732435200\x1f",
+    "\u3000 2026-11-24T08:59:07Z\u2029",  # Unicode White_Space: stripped
+]
+_ID_EDGES = [
+    "projects/p/traces/0x0000",  # one prefix only
+    "0" * 16 + "\u00e9" * 16,  # lengths in characters, not bytes
+    "0" * 17 + "\u00e9" * 15,
+    "0" * 16 + "\u0130" * 16,  # lower-casing makes it longer: checked before
+]
+
+
+def test_the_two_timestamp_rules_agree_on_known_edges():
+    staged = _both(_TS_EDGES)["staged"].to_list()
+    assert staged == [None if (v := parse_python(t)) is BAD else v for t in _TS_EDGES]
+    assert staged[2] is not None and staged[3] is None and staged[5] is not None
+
+
+def test_the_two_id_rules_agree_on_known_edges():
+    frame = pl.DataFrame({"v": _ID_EDGES})
+    got = frame.select(normalize_id(pl.col("v"))).to_series().to_list()
+    assert got == [normalize_hex_id(v) for v in _ID_EDGES]
+    assert got[0] == "0x0000" and got[1] == "\u00e9" * 16
