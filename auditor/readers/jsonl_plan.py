@@ -118,6 +118,10 @@ def field_paths(options: ReadOptions) -> dict[str, tuple[FieldPath, ...]]:
     return paths
 
 
+#: A JSON string holding a \u escape, then ":": an object key spelled with an escape.
+_ESCAPED_KEY = r'"(?:[^"\\]|\\[^u])*\\u(?:[^"\\]|\\.)*"\s*:'
+
+
 def build_plan(options: ReadOptions) -> DecodePlan:
     paths = field_paths(options)
     tree: dict[str, Any] = {}
@@ -169,9 +173,10 @@ def build_plan(options: ReadOptions) -> DecodePlan:
                 nano = pl.when(present).then(pl.lit(p.is_unix_nano)).otherwise(nano)
             exprs.append(nano.alias("ts_nano"))
     alternatives = "|".join(re.escape(k) for k in sorted(id_keys, key=len, reverse=True))
-    # an ID key followed by a non-string, or a \u escape anywhere (a key may be spelled with
-    # one: "thread\u005fid"): those lines are decoded one by one, exactly
-    typed = re.compile(rf'"(?:{alternatives})"\s*:\s*[^"n\s]|\\u')
+    # an ID key followed by a non-string, or a key spelled with a \u escape (which may be an
+    # ID key: "thread\u005fid"): those lines are decoded one by one, exactly. An escape in
+    # a value (json.dumps writes every non-ASCII character as one) is not followed by ":"
+    typed = re.compile(rf'"(?:{alternatives})"\s*:\s*[^"n\s]|{_ESCAPED_KEY}')
     return DecodePlan(paths, to_dtype(tree), tuple(exprs), typed, top_schema, top_exprs)
 
 

@@ -492,3 +492,22 @@ def test_an_id_key_spelled_with_an_escape_is_still_type_checked(tmp_path, bad_li
     escaped = '{"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "thread\\u005fid": 5}'
     frame = read(write(tmp_path, [escaped, json.dumps(GOOD), *bad_line]))
     assert reasons(frame)[:2] == [(1, "wrong_type"), (2, None)]
+
+
+def test_an_escape_in_a_value_keeps_a_line_on_the_vectorized_decoder(monkeypatch):
+    """json.dumps escapes every non-ASCII character: such lines must not be decoded one by
+    one in Python (only a key spelled with an escape needs that)."""
+    from auditor.readers import jsonl_plan
+
+    calls = []
+    real = jsonl_plan._raw_row
+    monkeypatch.setattr(
+        jsonl_plan, "_raw_row", lambda text, plan: calls.append(text) or real(text, plan)
+    )
+    nested = {"timestamp": "2026-11-24T08:00:00Z", "attributes": {"user_id": "u", "thread_id": "t"}}
+    lines = [json.dumps({**nested, "msg": "caf\u00e9"}) for _ in range(3)]
+    escaped_key = '{"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "thread\\u005fid": 5}'
+    plan = jsonl_plan.build_plan(build_read_options())
+    frame = jsonl_plan.decode_lines(pl.Series([*lines, escaped_key]), plan)
+    assert frame["thread_id"].to_list()[:3] == ["t", "t", "t"]
+    assert calls == [escaped_key]
