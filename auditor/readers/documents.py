@@ -42,6 +42,7 @@ class Document:
     line: int
     value: object = None
     reject: RejectReason | None = None
+    span: tuple[int, int] = (0, 0)  # where the parsed value's text is in the source's text
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +210,7 @@ def _decode(cursor: _Cursor) -> tuple[object, int] | int:
 def _document(text: Text, line: int, start: int, end: int, value: object) -> Document:
     if text.bad_utf8 and _SURROGATE.search(text.text, start, end):
         return Document(line, reject=RejectReason.INVALID_UTF8)
-    return Document(line, value)
+    return Document(line, value, span=(start, end))
 
 
 def _failed(text: Text, cursor: _Cursor, error_pos: int) -> Document:

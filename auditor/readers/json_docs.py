@@ -2,8 +2,10 @@
 exports of log search UIs), or pretty-printed objects one after another.
 
 The records are what a JSON-lines file holds, only laid out over lines differently: each
-object (each element of a top-level array) is one record at the line where it starts,
-its fields found exactly as in JSON lines (`auditor.fields`). A broken document is one
+object (each element of a top-level array) is one record at the line where it starts.
+Its own text is decoded by the JSON-lines decoder (`jsonl_plan.decode_lines`), so that
+it reads exactly as the same record on one line would: the same candidates and
+containers, `--map`, `--extract`, types and repeated keys. A broken document is one
 ``invalid_json`` record, an element that is not an object one ``not_an_object``.
 """
 
@@ -13,21 +15,52 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from auditor import progress
 from auditor.fields import ReadOptions
-from auditor.readers.documents import scan_documents
-from auditor.records import RecordBuilder
-from auditor.schema import RejectReason
+from auditor.readers.documents import iter_documents, read_text
+from auditor.readers.jsonl_plan import RAW_SCHEMA, build_plan, decode_lines
+from auditor.readers.normalize import finish_records
+from auditor.schema import empty_records
 from auditor.sources import Source
 
 
-def add_record(builder: RecordBuilder, where: tuple[str, int], record: object) -> None:
-    """Add one plain record (rejected when it is not an object)."""
-    if not isinstance(record, dict):
-        builder.reject(*where, RejectReason.NOT_AN_OBJECT)
-        return
-    builder.add(*where, [record])
+def _raw(source: Source, options: ReadOptions) -> pl.DataFrame:
+    """The raw columns of one source's documents, in document order."""
+    text = read_text(source)
+    lines: list[int] = []
+    texts: list[str] = []
+    rejects: list[tuple[int, int, str]] = []  # (position, line, reason)
+    for document in iter_documents(text, explode_arrays=True):
+        if document.reject is not None:
+            rejects.append((len(lines) + len(rejects), document.line, document.reject.value))
+        else:
+            start, end = document.span
+            lines.append(document.line)
+            texts.append(text.text[start:end])
+    progress.advance(source.path.stat().st_size if source.path else len(text.text))
+    decoded = decode_lines(pl.Series(texts, dtype=pl.String), build_plan(options))
+    taken = set(position for position, _, _ in rejects)
+    positions = [i for i in range(len(lines) + len(rejects)) if i not in taken]
+    good = decoded.with_columns(
+        line=pl.Series(lines, dtype=pl.Int64), __pos=pl.Series(positions, dtype=pl.Int64)
+    )
+    bad = pl.DataFrame(
+        rejects, schema={"__pos": pl.Int64, "line": pl.Int64, "raw_reject": pl.String}, orient="row"
+    )
+    return (
+        pl.concat([good, bad], how="diagonal_relaxed")
+        .sort("__pos")
+        .select(
+            pl.lit(source.name).alias("source"),
+            "line",
+            *(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items()),
+        )
+    )
 
 
 def scan_json(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
     """Records of JSON documents (arrays of records, or pretty-printed records)."""
-    return scan_documents(sources, options, add_record, explode_arrays=True)
+    frames = [_raw(source, options) for source in sources]
+    if not frames:
+        return empty_records()
+    return finish_records(pl.concat(frames, how="vertical").lazy(), options)

@@ -65,3 +65,31 @@ def test_elements_that_are_not_records_are_counted_at_their_lines(tmp_path):
 )
 def test_detection_of_plain_documents(head, fmt):
     assert detect_text(head) == fmt
+
+
+def test_each_record_reads_as_the_same_json_line(tmp_path):
+    """Containers, repeated keys (first wins), typed IDs, huge numbers: the record frames of
+    the two layouts are equal but for where the records are."""
+    from auditor.fields import build_read_options
+    from auditor.readers.json_docs import scan_json
+    from auditor.readers.jsonl import scan_jsonl
+    from auditor.sources import Source
+
+    texts = [
+        '{"timestamp": "2026-11-24T08:00:00Z", "attributes": {"user_id": "u", "thread_id": "t"}}',
+        '{"ts": "2026-11-24T08:00:01Z", "user_id": "u", "user_id": "v", "thread_id": "t"}',
+        '{"ts": "2026-11-24T08:00:02Z", "user_id": 5, "thread_id": "t"}',
+        '{"ts": 1e400, "user_id": "u", "thread_id": "t"}',
+        '{"ts": "2026-11-24T08:00:03Z", "extra": {"user_id": "u", "run_id": "r"}, "thread_id": "t"}',
+    ]
+    lines = tmp_path / "records.jsonl"
+    lines.write_text("\n".join(texts) + "\n")
+    documents = tmp_path / "records.json"
+    documents.write_text("[\n" + ",\n".join(texts) + "\n]\n")
+    options = build_read_options()
+    columns = ["ts", "user_id", "thread_id", "run_id", "reject_reason"]
+    as_lines = scan_jsonl([Source.for_path(lines)], options).collect().sort("line")
+    as_json = scan_json([Source.for_path(documents)], options).collect()
+    assert as_json.select(columns).rows() == as_lines.select(columns).rows()
+    assert as_json["line"].to_list() == [2, 3, 4, 5, 6]
+    assert as_json["user_id"].to_list()[:2] == ["u", "u"]
