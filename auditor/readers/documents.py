@@ -15,7 +15,7 @@ import json
 import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -42,7 +42,8 @@ class Document:
     line: int
     value: object = None
     reject: RejectReason | None = None
-    span: tuple[int, int] = (0, 0)  # where the parsed value's text is in the source's text
+    # where the parsed value's text is in the source's text (not part of what it is)
+    span: tuple[int, int] = field(default=(0, 0), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
