@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.audit import AuditOptions, audit, compare
+from auditor.errors import UsageError
 from dashboards.html import write_dashboard
 from handlers.config import Strategy
 from handlers.simulation import SimulationConfig, SimulationResult, simulate
@@ -201,10 +202,39 @@ def run_demo(config: DemoConfig, step: Step = lambda _: None) -> DemoResult:
     return result
 
 
+#: What a demo writes under its ``--out``: directories, and file name patterns.
+_OWN_DIRS = (*(s.value for s in STRATEGIES), "rollout")
+_OWN_FILES = ("audit-*.json", "compare-*.json", "summary.json", "dashboard.html")
+#: Written into ``--out`` by every demo: what is there besides is the demo's to replace.
+MARKER = ".quality-demo"
+
+
+def _is_own(path: Path) -> bool:
+    if path.name == MARKER:
+        return True
+    if path.is_dir():
+        return path.name in _OWN_DIRS
+    return any(path.match(pattern) for pattern in _OWN_FILES)
+
+
 def clean_out(out: Path) -> None:
-    """Remove what an earlier demo wrote under ``out`` (only the demo's own files)."""
-    for name in (*(s.value for s in STRATEGIES), "rollout"):
-        shutil.rmtree(out / name, ignore_errors=True)
-    for pattern in ("audit-*.json", "compare-*.json", "summary.json", "dashboard.html"):
-        for path in out.glob(pattern):
+    """Make ``out`` ready for a demo: remove what an earlier demo wrote there, never anything
+    else. A directory holding other files, and no demo's marker, is refused (`UsageError`):
+    it is not the demo's to clean."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: not a directory")
+    entries = list(out.iterdir()) if out.exists() else []
+    foreign = sorted(p.name for p in entries if not _is_own(p))
+    if foreign and not (out / MARKER).exists():
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise UsageError(
+            f"--out {out} holds files an earlier demo did not write ({shown}); "
+            "use a new or empty directory"
+        )
+    for path in entries:
+        if path.name in _OWN_DIRS and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif _is_own(path) and path.name != MARKER:
             path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by `quality demo`: it replaces its own files here\n")

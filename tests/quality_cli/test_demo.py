@@ -68,3 +68,30 @@ def test_demo_command_prints_the_before_after_table(tmp_path):
     for name in ("mint", "default-session", "resume", "rollout"):
         assert name in result.stdout
     assert "auditor == simulator ground truth" in result.stdout
+
+
+def test_demo_never_deletes_files_it_did_not_write(tmp_path):
+    """`--out` pointing at a directory of the user's own files is refused, files intact."""
+    (tmp_path / "mint").mkdir()
+    (tmp_path / "mint" / "notes.txt").write_text("mine")
+    (tmp_path / "plan.md").write_text("mine")
+    (tmp_path / "dashboard.html").write_text("mine")
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path), "--users", "2", "-q"])
+    assert result.exit_code == 2
+    assert "holds files an earlier demo did not write (plan.md)" in result.stderr
+    assert (tmp_path / "mint" / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "dashboard.html").read_text() == "mine"
+
+
+def test_clean_out_replaces_only_the_demos_own_files(tmp_path):
+    from quality_cli._demo import MARKER, clean_out
+
+    out = tmp_path / "demo"
+    clean_out(out)  # a new directory: created, marked
+    assert [p.name for p in out.iterdir()] == [MARKER]
+    (out / "resume").mkdir()
+    (out / "resume" / "traces.jsonl").write_text("old")
+    (out / "audit-resume.json").write_text("old")
+    (out / "keep.txt").write_text("the user's")
+    clean_out(out)  # an earlier demo's directory: its files go, the user's stay
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "keep.txt"])
