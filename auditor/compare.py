@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from auditor.errors import UsageError
+from auditor.ordering import natural_key
 from auditor.records import BAD, parse_timestamp
 from auditor.report import Analysis
 from auditor.stats import two_proportion_p_value
@@ -78,17 +79,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?")
 
 
-def _natural(value: str) -> tuple[tuple[int, str], ...]:
-    """Sort key reading digit runs as numbers: version 1.9.0 comes before 1.10.0."""
-    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"([0-9]+)", value))
-
-
 def compare_split_by(records: pl.DataFrame, field: str, analyse: Analyse) -> dict[str, Any]:
     """One side per distinct ``split_key``; records without it go to neither (``unsplit``)."""
     # an empty value is absent, as an empty ID is: those records are unsplit
     keys = records.get_column("split_key").replace("", None)
     records = records.with_columns(keys)
-    values = sorted(keys.drop_nulls().unique().to_list(), key=_natural)
+    values = sorted(keys.drop_nulls().unique().to_list(), key=natural_key)
     if len(values) < 2:
         found = values[0] if values else "no value"
         raise UsageError(

@@ -51,7 +51,9 @@ def colour(index: int) -> str:
 
 
 def _text(value: str | None, missing: str = "(none)") -> str:
-    return html.escape(missing if value is None else value)
+    # plotly renders its labels as (a little) HTML: <, > and & are escaped, quotes are not
+    # (plotly.js does not decode &quot;: a label would read `Team &quot;A&quot;`)
+    return html.escape(missing if value is None else value, quote=False)
 
 
 def _layout(x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from auditor.ordering import natural_key
 from dashboards.errors import DashboardError
 
 #: p-value under which a comparison is called significant, when the object does not say.
@@ -206,29 +207,49 @@ def load_document(path: Path) -> AuditReport | Comparison:
         reason = getattr(exc, "strerror", None) or exc
         raise DashboardError(f"{path}: cannot read the audit report: {reason}") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_not_json)
+        return parse_document(document, str(path))
     except json.JSONDecodeError as exc:
         raise DashboardError(
             f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "write it with `quality audit --json`"
         ) from None
-    return parse_document(document, str(path))
+    except ValueError as exc:  # NaN or Infinity: Python writes them, JSON has no such value
+        raise DashboardError(
+            f"{path}: not JSON: {exc}; write it with `quality audit --json`"
+        ) from None
+    except RecursionError:
+        raise DashboardError(f"{path}: not an audit report: nested too deeply") from None
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 class _Labels:
-    """Hands out unique labels: a repeated one gets " (2)", " (3)"..."""
+    """Hands out unique labels: a repeated one gets " (2)", " (3)"... (never a label already
+    handed out, even one that came with its own " (2)")."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, int] = {}
+        self._taken: set[str] = set()
 
     def unique(self, wanted: str) -> str:
-        count = self._seen.get(wanted, 0) + 1
-        self._seen[wanted] = count
-        return wanted if count == 1 else f"{wanted} ({count})"
+        label, count = wanted, 1
+        while label in self._taken:
+            count += 1
+            label = f"{wanted} ({count})"
+        self._taken.add(label)
+        return label
 
 
 def _side_name(report: AuditReport, fallback: str) -> str:
     return report.label or fallback
+
+
+def _side_label(report: AuditReport, value: str, fallback: str) -> str:
+    """A `--split-by` side: the auditor labels it "<label> <value>" already."""
+    label = report.label or fallback
+    return label if label.endswith(f" {value}") or label == value else f"{label} {value}"
 
 
 def dashboard_inputs(
@@ -252,15 +273,16 @@ def dashboard_inputs(
         base = _side_name(document.before, fallback)
         after_base = _side_name(document.after, fallback)
         if document.sides:
+            # in the auditor's order: versions by their numbers (1.9.0 before 1.10.0)
+            values = sorted(document.sides, key=natural_key)
             side_labels = {
-                value: labels.unique(f"{base} {value}") for value in sorted(document.sides)
+                value: labels.unique(_side_label(document.sides[value], value, fallback))
+                for value in values
             }
             inputs.extend(
-                DashboardInput(side_labels[value], document.sides[value])
-                for value in sorted(document.sides)
+                DashboardInput(side_labels[value], document.sides[value]) for value in values
             )
-            first, last = sorted(document.sides)[0], sorted(document.sides)[-1]
-            before_label, after_label = side_labels[first], side_labels[last]
+            before_label, after_label = side_labels[values[0]], side_labels[values[-1]]
         else:
             before_label = labels.unique(f"{base} before")
             after_label = labels.unique(f"{after_base} after")

@@ -42,10 +42,11 @@ def dashboard(
     from dashboards.grafana_files import copy_grafana_files  # loaded only when used
     from dashboards.html import write_dashboard
 
-    written = copy_grafana_files(grafana) if grafana is not None else []
-    if reports:
-        written.append(write_dashboard(reports, out, title=title))
-        if open_page:
-            webbrowser.open(written[-1].resolve().as_uri())
+    # the page first: when a report is bad (exit 2) nothing at all is written
+    written = [write_dashboard(reports, out, title=title)] if reports else []
+    if grafana is not None:
+        written.extend(copy_grafana_files(grafana))
+    if reports and open_page:
+        webbrowser.open(written[0].resolve().as_uri())
     for path in written:
         typer.echo(f"wrote {path}")

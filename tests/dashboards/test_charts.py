@@ -127,6 +127,15 @@ def test_labels_from_data_are_html_escaped_for_plotly():
     assert by_event["data"][0]["y"][0] == "&lt;img src=x&gt;"
 
 
+def test_quotes_in_labels_reach_plotly_as_quotes():
+    """plotly.js decodes &lt; &gt; &amp; but not &quot;: a quote stays a quote."""
+    raw = strategy_report("mint", label='Team "A"')
+    raw["by_event"][0]["event"] = "say \"hi\" & 'bye'"
+    inputs = _inputs(raw)
+    assert break_rate_chart(inputs).figure["data"][0]["x"] == ['Team "A"']
+    assert breaks_by_event_chart(inputs).figure["data"][0]["y"][0] == "say \"hi\" &amp; 'bye'"
+
+
 def test_numeric_looking_labels_stay_categories():
     inputs = _inputs(strategy_report("mint", label="1.0"), strategy_report("resume", label="2"))
     figure = break_rate_chart(inputs).figure

@@ -185,3 +185,37 @@ def test_split_by_with_more_than_two_sides_shows_every_side():
     inputs, views = dashboard_inputs([parse_document(doc, "cmp")])
     assert [item.label for item in inputs] == ["rollout 1.0", "rollout 1.1", "rollout 1.2"]
     assert (views[0].before_label, views[0].after_label) == ("rollout 1.0", "rollout 1.2")
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"lines": NaN}', "not JSON: NaN is not a JSON value"),  # Python's json writes it
+        ("[" * 100_000 + "]" * 100_000, "not an audit report: nested too deeply"),
+    ],
+)
+def test_load_document_refuses_what_json_parse_would(tmp_path, text, says):
+    path = tmp_path / "odd.json"
+    path.write_text(text)
+    with pytest.raises(DashboardError) as info:
+        load_document(path)
+    assert str(info.value).startswith(f"{path}: {says}")
+
+
+def test_a_label_that_already_has_a_number_is_not_handed_out_twice():
+    docs = [parse_document(strategy_report("mint", label=x), "f") for x in ("a", "a", "a (2)")]
+    inputs, _ = dashboard_inputs(docs)
+    labels = [item.label for item in inputs]
+    assert labels[:2] == ["a", "a (2)"] and len(set(labels)) == 3
+
+
+def test_split_by_sides_in_version_order_with_the_auditors_labels():
+    """The auditor labels sides "<label> <value>" and compares the first and last values in
+    version order: 1.9.0 before 1.10.0."""
+    values = ("1.10.0", "1.9.0", "1.11.0")
+    sides = {v: strategy_report("resume", label=f"rel {v}", users=1) for v in values}
+    doc = comparison(sides["1.9.0"], sides["1.11.0"])
+    doc["sides"] = sides
+    inputs, views = dashboard_inputs([parse_document(doc, "cmp")])
+    assert [item.label for item in inputs] == ["rel 1.9.0", "rel 1.10.0", "rel 1.11.0"]
+    assert (views[0].before_label, views[0].after_label) == ("rel 1.9.0", "rel 1.11.0")

@@ -57,6 +57,14 @@ def test_missing_file_is_a_one_line_error(tmp_path):
     assert not (tmp_path / "d.html").exists()
 
 
+def test_a_bad_report_writes_nothing_not_even_the_grafana_files(tmp_path):
+    missing, grafana = tmp_path / "nope.json", tmp_path / "grafana"
+    args = ["dashboard", str(missing), "--grafana", str(grafana), "-o", str(tmp_path / "d.html")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert not grafana.exists() and not (tmp_path / "d.html").exists()
+
+
 def test_invalid_json_is_a_one_line_error(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
