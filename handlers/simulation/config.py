@@ -15,6 +15,11 @@ DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC).timestamp()
 DEFAULT_VERSIONS = ("1.0.0", "1.1.0")
 
 
+#: The most messages one simulation sends (about 20 minutes at 8,000 messages a second):
+#: a typo like --users 10000000000 is refused before anything is built.
+MAX_MESSAGES = 10_000_000
+
+
 @dataclass(frozen=True, slots=True)
 class SimulationConfig:
     """What to simulate and where to write it.
@@ -58,6 +63,12 @@ class SimulationConfig:
             value = getattr(self, name)
             if value < 1:
                 raise ConfigError(f"{name} must be at least 1, got {value}")
+        if self.total_messages > MAX_MESSAGES:
+            raise ConfigError(
+                f"{self.total_messages:,} messages (users x sessions x messages) is more than"
+                f" the {MAX_MESSAGES:,} a simulation sends; lower --users, --sessions-per-user"
+                " or --messages"
+            )
         low, high = self.step_s
         if not (0 < low <= high):
             raise ConfigError(

@@ -252,6 +252,8 @@ def test_overwrite_replaces_the_earlier_files(tmp_path: Path) -> None:
         ({"rollout_at": 0.001, "users": 1, "messages": 10}, "leaves one side empty"),
         ({"strategy": "sometimes"}, "unknown strategy 'sometimes'"),
         ({"step_s": (3.0, 1.0)}, "0 < min <= max"),
+        # a typo must not build 10**20 users before anything says no
+        ({"users": 10**20}, "is more than the 10,000,000 a simulation sends"),
     ],
 )
 def test_rejects_bad_parameters(tmp_path: Path, kwargs: dict, message: str) -> None:
