@@ -295,9 +295,13 @@ class SessionManager:
         outcome = Outcome.SWITCHED if moved else Outcome.RESUMED
         context = self._context(caller, thread.thread_id, thread.current_run_id, outcome, strategy)
         if thread.thread_id == previous:
-            return Resolution(context)  # a broadcast is not activity: the TTL is not renewed
+            return Resolution(context)
+        # a broadcast is not activity: a known session keeps its last_seen (an expired one
+        # stays expired); a session with no record yet starts now
+        stored = self.store.get_session(caller.session_id)
+        seen = stored.last_seen if stored is not None else self._clock()
         self.store.save_session(
-            SessionRecord(caller.session_id, caller.user_id, thread.thread_id, self._clock())
+            SessionRecord(caller.session_id, caller.user_id, thread.thread_id, seen)
         )
         return Resolution(context, ((attr.THREAD_SWITCH, context),) if moved else ())
 

@@ -497,6 +497,20 @@ def test_settling_an_expired_session_elsewhere_is_a_recorded_switch(sessions, cl
     assert a != b
 
 
+def test_settling_an_expired_session_does_not_revive_it(sessions, clock):
+    """A broadcast is not activity: after one, the idle session still resumes the user's
+    latest thread, as it would have without the broadcast."""
+    caller = sessions.open_session("alice")
+    sessions.start_run(caller, None, Strategy.RESUME)
+    clock.advance(TTL + 1)
+    other = sessions.open_session("alice")
+    sessions.create_thread(other, "B", Strategy.RESUME)
+    sessions.settle(caller, Strategy.RESUME)  # moves it to B, recorded
+    c = sessions.create_thread(other, "C", Strategy.RESUME).thread_id
+    later = sessions.resume(caller)
+    assert later.context.thread_id == c and later.context.outcome is Outcome.SWITCHED
+
+
 def test_settling_where_the_session_already_is_writes_nothing(sessions, clock):
     caller = sessions.open_session("alice")
     sessions.start_run(caller, None, Strategy.RESUME)
