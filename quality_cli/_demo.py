@@ -77,6 +77,7 @@ class DemoResult:
                     "ground_truth": {
                         "quality_interactions": self.simulations[name].quality_interactions,
                         "quality_users": self.simulations[name].quality_users,
+                        "strategy_users": self.simulations[name].strategy_users,
                     },
                 }
                 for name, report in self.reports.items()

@@ -71,11 +71,14 @@ def print_demo(result: DemoResult) -> None:
         markup=False,
     )
     truth = {n: s.quality_interactions for n, s in result.simulations.items()}
-    users = {n: s.quality_users for n, s in result.simulations.items()}
+    # the rules of docs/simulate.md: mint orphans == quality interactions, default-session
+    # stray threads == users whose context the strategy chose (broadcasts included)
+    users = {n: s.strategy_users for n, s in result.simulations.items()}
     out.print(
         f"ground truth: {truth['mint']} quality interactions (mint orphans: "
-        f"{result.reports['mint']['orphan_threads']}), {users['default-session']} users with a quality "
-        f"operation (default-session stray threads: {result.reports['default-session']['stray_threads']})",
+        f"{result.reports['mint']['orphan_threads']}), {users['default-session']} users whose "
+        "context the strategy chose (default-session stray threads: "
+        f"{result.reports['default-session']['stray_threads']})",
         markup=False,
     )
     if result.mismatches:

@@ -34,11 +34,28 @@ def test_mint_leaves_one_orphan_thread_per_quality_interaction(demo):
     assert demo.reports["mint"]["breaks"] == interactions
 
 
-def test_default_session_leaves_one_stray_thread_per_quality_user(demo):
-    users = demo.simulations["default-session"].quality_users
+def test_default_session_leaves_one_stray_thread_per_user_it_chose_a_context_for(demo):
+    """The rule of docs/simulate.md: one shadow thread per user whose context the strategy
+    chose (a user who only received a broadcast counts too), which the summary reports."""
+    users = demo.simulations["default-session"].strategy_users
     assert users > 0
     assert demo.reports["default-session"]["stray_threads"] == users
     assert demo.reports["default-session"]["orphan_threads"] == 0
+    truth = demo.to_dict()["strategies"]["default-session"]["ground_truth"]
+    assert truth["strategy_users"] == users
+
+
+def test_the_ground_truth_line_names_the_users_the_rule_counts(tmp_path):
+    """With 30 users of one session and 2 messages each, some only get a broadcast."""
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(
+        app,
+        ["demo", "--out", str(out), "--users", "30", "--messages", "2"]
+        + ["--sessions-per-user", "1", "--seed", "2", "-q", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)["strategies"]["default-session"]
+    assert summary["logs"]["stray_threads"] == summary["ground_truth"]["strategy_users"]
 
 
 def test_comparisons_are_significant_and_the_rollout_splits_by_version(demo):
