@@ -48,11 +48,8 @@ def test_default_session_leaves_one_stray_thread_per_user_it_chose_a_context_for
 def test_the_ground_truth_line_names_the_users_the_rule_counts(tmp_path):
     """With 30 users of one session and 2 messages each, some only get a broadcast."""
     out = tmp_path / "demo"
-    result = CliRunner().invoke(
-        app,
-        ["demo", "--out", str(out), "--users", "30", "--messages", "2"]
-        + ["--sessions-per-user", "1", "--seed", "2", "-q", "--json"],
-    )
+    args = ["--users", "30", "--messages", "2", "--sessions-per-user", "1", "--seed", "2"]
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), *args, "-q", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)["strategies"]["default-session"]
     assert summary["logs"]["stray_threads"] == summary["ground_truth"]["strategy_users"]
