@@ -42,6 +42,8 @@ _UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1}
 _ID_PREFIX = re.compile(r"^(?:projects/[^/]+/traces/|0[xX])")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LEAP_SECOND = 60
+#: Line breaks stripped from the end of a message before `--extract` searches it.
+MESSAGE_END = "\r\n"
 #: Unicode's White_Space characters, which Polars' `strip_chars` strips (the jsonl reader);
 #: `str.strip()` would also strip U+001C-U+001F.
 _WHITE_SPACE = (
@@ -251,6 +253,9 @@ class RecordBuilder:
         # The message matters only to --extract: not looked up otherwise.
         message = resolve("message", scopes, natives)[0] if extracts else None
         if isinstance(message, str):
+            # without its final line breaks, as the jsonl reader searches it: Python's `$`
+            # would also match before a final newline, Rust's (Polars) only at the very end
+            message = message.rstrip(MESSAGE_END)
             for name, pattern in extracts.items():
                 current = values.get(name)
                 # As in the jsonl reader: an empty ID may be filled, an empty timestamp is bad.

@@ -8,6 +8,7 @@ import polars as pl
 
 from auditor.fields import ReadOptions
 from auditor.readers.jsonl_plan import ID_FIELDS
+from auditor.records import MESSAGE_END
 from auditor.schema import MAX_US, MIN_US, RECORD_SCHEMA, RFC3339_PATTERN, TS_DTYPE, RejectReason
 
 
@@ -182,10 +183,12 @@ def finish_records(
     absent: dict[str, pl.Expr] = {
         name: pl.when(pl.col(name) != "").then(pl.col(name)) for name in ID_FIELDS
     }
+    # the message without its final line breaks, as the other readers search it (`$`)
+    message = pl.col("message").str.strip_chars_end(MESSAGE_END)
     for name, pattern in options.extracts.items():
         if name == "message":
             continue
-        found = pl.col("message").str.extract(pattern.pattern, 1)
+        found = message.str.extract(pattern.pattern, 1)
         found = pl.when(found != "").then(found)  # an empty capture is absent, like an empty ID
         base = absent.get(name, pl.col(name) if name != "ts" else pl.col("ts_raw"))
         absent[name if name != "ts" else "ts_raw"] = pl.coalesce(base, found)

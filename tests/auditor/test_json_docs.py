@@ -93,3 +93,22 @@ def test_each_record_reads_as_the_same_json_line(tmp_path):
     assert as_json.select(columns).rows() == as_lines.select(columns).rows()
     assert as_json["line"].to_list() == [2, 3, 4, 5, 6]
     assert as_json["user_id"].to_list()[:2] == ["u", "u"]
+
+
+def test_an_extract_ending_in_dollar_reads_a_message_ending_in_a_newline_alike(tmp_path):
+    """Python's `$` (the document readers) also matches before a final newline, Rust's (the
+    JSON-lines reader) does not: both search the message without its final line breaks."""
+    from auditor.audit import AuditOptions
+
+    records = [
+        {"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "msg": "in thread=t1\n"},
+        {"timestamp": "2026-11-24T08:00:01Z", "user_id": "u", "msg": "in thread=t2\r\n"},
+    ]
+    lines = tmp_path / "m.jsonl"
+    lines.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    documents = tmp_path / "m.json"
+    documents.write_text(json.dumps(records, indent=2))
+    options = AuditOptions(extracts=(r"thread_id=thread=(\w+)$",))
+    for path in (lines, documents):
+        report = audit([str(path)], options)
+        assert (report["events"], report["threads"], report["breaks"]) == (2, 2, 1), path
