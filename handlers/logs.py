@@ -21,7 +21,9 @@ import orjson
 from opentelemetry import trace
 
 CONTEXT_KEYS = ("user_id", "session_id", "thread_id", "run_id", "request_id")
-_RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+#: An `extra` key giving the event's own time (epoch nanoseconds) when it is logged later.
+EVENT_TIME = "event_time_ns"
+_RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", EVENT_TIME}
 
 
 _second_cache: list[object] = [None, ""]
@@ -39,6 +41,13 @@ def _rfc3339(epoch_s: float) -> str:
     return f"{_second_cache[1]}.{micros:06d}Z"
 
 
+def _created(record: logging.LogRecord) -> float:
+    """When the event happened: its own time when it was logged after waiting (a
+    broadcast's send), else when the record was made."""
+    event_ns = getattr(record, EVENT_TIME, None)
+    return record.created if event_ns is None else event_ns / 1e9
+
+
 class JsonLinesFormatter(logging.Formatter):
     """Formats a record as one JSON object with the contract's keys first."""
 
@@ -49,7 +58,7 @@ class JsonLinesFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extras = record.__dict__
         line: dict[str, Any] = {
-            "timestamp": _rfc3339(record.created),
+            "timestamp": _rfc3339(_created(record)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": extras.get("event", record.name),

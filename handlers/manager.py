@@ -131,6 +131,9 @@ class QualityManager:
         with self._recorder.event(
             event, ctx, kind, request_id, root=True, link_from=trigger
         ) as span:
+            # the log line is written after the send, which may wait on a slow client while
+            # the session moves on: it carries the event's time, the span's start
+            at = getattr(span, "start_time", None) or time.time_ns()
             try:
                 await connection.send(reply(kind, ctx.thread_id, ctx.run_id, request_id, payload))
             except (
@@ -143,11 +146,12 @@ class QualityManager:
                     ctx,
                     f"{kind} not delivered: {type(exc).__name__}: {exc}",
                     request_id,
+                    at_ns=at,
                     level=logging.WARNING,
                     message_type=kind,
                     error_code="delivery_failed",
                 )
                 self.disconnect(connection.caller, connection.send)
                 return 0
-            self._recorder.log(event, ctx, f"{kind} sent", request_id, message_type=kind)
+            self._recorder.log(event, ctx, f"{kind} sent", request_id, at_ns=at, message_type=kind)
         return 1

@@ -17,6 +17,7 @@ from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
 from handlers import attributes as attr
 from handlers.context import ExecutionContext
+from handlers.logs import EVENT_TIME
 from handlers.telemetry import Telemetry
 
 
@@ -81,11 +82,15 @@ class EventRecorder:
         request_id: str,
         *,
         level: int = logging.INFO,
+        at_ns: int | None = None,
         **extra: Any,
     ) -> None:
-        """One JSON log line for an event, correlated with the current span."""
+        """One JSON log line for an event, correlated with the current span; ``at_ns`` (epoch
+        ns) is the event's time when it is logged after waiting (a broadcast's send)."""
         if not self._logger.isEnabledFor(level):
             return
+        if at_ns is not None:
+            extra[EVENT_TIME] = at_ns
         self._logger.log(
             level,
             message,

@@ -27,6 +27,8 @@ from collections.abc import Callable, Sequence
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from handlers.logs import EVENT_TIME
+
 _NS = 1_000_000_000
 #: A mark is at least this far (ns) past the mapped time of the previous message's start,
 #: so that two messages never share a timestamp.
@@ -160,4 +162,7 @@ class SimulatedTimeFilter(logging.Filter):
         created = self._timeline.wall_now_simulated()
         record.created = created
         record.msecs = (created - int(created)) * 1000
+        event_ns = getattr(record, EVENT_TIME, None)
+        if event_ns is not None:  # the event's own (wall) time: mapped as its span's start is
+            setattr(record, EVENT_TIME, self._timeline.to_simulated_ns(event_ns))
         return True

@@ -260,6 +260,34 @@ async def test_a_broadcast_moving_an_expired_session_records_the_switch_first(ap
     assert attr.THREAD_SWITCH not in [s.name for s in exporter.get_finished_spans()]
 
 
+async def test_a_broadcast_logged_after_a_slow_send_keeps_the_events_time(app_and_spans):
+    """The send may wait on a slow client while its session moves on: the log line carries
+    the span's start, so logs and traces order the session's events alike."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    app, exporter = app_and_spans
+    caller = app.sessions.open_session("alice")
+    await app.handle(caller, {"type": "user_message", "payload": {"text": "hello"}})
+
+    async def slow(message):
+        await asyncio.sleep(0.05)
+
+    app.manager.connect(caller, slow)
+    await app.handle(caller, _subscribe(0.5))
+    exporter.clear()
+    await app.handle(caller, _validate(LOW))
+    app.telemetry.flush()
+    span = next(s for s in exporter.get_finished_spans() if s.name == attr.BROADCAST_UPDATE)
+    logged = [orjson.loads(x) for x in app.settings.log_path.read_text().splitlines()]
+    line = next(x for x in logged if x["event"] == attr.BROADCAST_UPDATE)
+    logged_at = datetime.strptime(line["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    logged_ns = int(logged_at.timestamp() * 1_000_000) * 1_000
+    assert abs(logged_ns - span.start_time) <= 2_000  # the span's start, to the microsecond
+    assert span.end_time - span.start_time >= 40_000_000  # the send did wait
+    assert "event_time" not in line
+
+
 async def test_broadcasts_follow_the_apps_strategy(tmp_path, clock):
     """Under `mint` a broadcast lands in a fresh context (the old behaviour, reproduced)."""
     app, exporter = memory_app(tmp_path, clock=clock, strategy=Strategy.MINT)
