@@ -54,26 +54,33 @@ class QualityManager:
         self._strategy = strategy
         self._ids = ids
         self._clock = clock
-        self._connections: dict[str, Connection] = {}
+        # per session, its open connections, newest last: broadcasts go to the newest
+        self._connections: dict[str, list[Connection]] = {}
         self.delivery_failures = 0
 
     # -- connections ----------------------------------------------------------
     def connect(self, caller: Caller, send: Send) -> None:
-        """Register a live session that can receive server-initiated messages."""
-        self._connections[caller.session_id] = Connection(caller, send)
+        """Register a live connection of a session that can receive server-initiated messages
+        (a reconnect to the same session becomes its newest)."""
+        self._connections.setdefault(caller.session_id, []).append(Connection(caller, send))
 
     def disconnect(self, caller: Caller, send: Send | None = None) -> None:
-        """Forget a session's live connection; with ``send``, only if it is still that one:
-        a client that reconnected to its session before the old socket closed keeps the
-        new connection when the old one goes."""
-        current = self._connections.get(caller.session_id)
-        if current is None or current.caller != caller:
-            return
-        if send is None or current.send is send:
-            del self._connections[caller.session_id]
+        """Forget a session's connection ``send`` (every one of the session's without it). A
+        client that reconnected keeps the new connection when the old one closes, and the
+        old one, still open, is the session's again if the new one closes first."""
+        kept = [
+            c
+            for c in self._connections.get(caller.session_id, [])
+            if c.caller != caller or (send is not None and c.send is not send)
+        ]
+        if kept:
+            self._connections[caller.session_id] = kept
+        else:
+            self._connections.pop(caller.session_id, None)
 
     def live_sessions(self, user_id: str) -> list[Connection]:
-        return [c for c in self._connections.values() if c.caller.user_id == user_id]
+        """The newest open connection of each of the user's sessions."""
+        return [c[-1] for c in self._connections.values() if c[-1].caller.user_id == user_id]
 
     # -- subscriptions --------------------------------------------------------
     def subscribe(self, user_id: str, threshold: float | None) -> Subscription:

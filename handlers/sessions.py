@@ -58,7 +58,11 @@ class SessionManager:
             if existing is None or existing.user_id != user_id:
                 raise HandlerError("unknown session", code="session_not_found")
             return Caller(user_id, session_id)
-        return Caller(user_id, self._ids("sess"))
+        caller = Caller(user_id, self._ids("sess"))
+        # stored at once (no thread yet): the ID `session_ready` hands out can be resumed
+        # after a reconnect even if nothing was resolved in it
+        self.store.save_session(SessionRecord(caller.session_id, user_id, None, self._clock()))
+        return caller
 
     def cli_session(self, user_id: str) -> Caller:
         """The persisted CLI session of a user: reused until it expires after the TTL."""

@@ -329,3 +329,13 @@ async def test_an_old_connection_closing_after_a_reconnect_leaves_the_new_one(ap
     assert [c.send for c in app.manager.live_sessions("alice")] == [new]
     app.manager.disconnect(caller, new)
     assert app.manager.live_sessions("alice") == []
+
+
+async def test_the_old_connection_is_the_sessions_again_when_the_new_one_closes_first(app):
+    caller = app.sessions.open_session("alice")
+    old, new = Inbox(), Inbox()
+    app.manager.connect(caller, old)
+    app.manager.connect(caller, new)
+    assert [c.send for c in app.manager.live_sessions("alice")] == [new]  # one per session
+    app.manager.disconnect(caller, new)
+    assert [c.send for c in app.manager.live_sessions("alice")] == [old]

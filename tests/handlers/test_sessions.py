@@ -350,6 +350,7 @@ def test_cli_session_resumes_the_thread_after_expiry(sessions, clock):
 
 def test_mint_gives_a_fresh_thread_and_run_per_call_and_stores_nothing(sessions):
     caller = sessions.open_session("alice")
+    opened = sessions.store.get_session(caller.session_id)  # stored at once, with no thread
     contexts = [sessions.mint(caller).context for _ in range(3)]
     assert len({c.thread_id for c in contexts}) == 3
     assert len({c.run_id for c in contexts}) == 3
@@ -358,7 +359,8 @@ def test_mint_gives_a_fresh_thread_and_run_per_call_and_stores_nothing(sessions)
         assert sessions.store.get_thread(ctx.thread_id) is None
         assert sessions.store.get_run(ctx.run_id) is None
     assert sessions.threads("alice") == []
-    assert sessions.store.get_session(caller.session_id) is None
+    assert sessions.store.get_session(caller.session_id) == opened
+    assert opened is not None and opened.active_thread_id is None
 
 
 def test_mint_keeps_what_the_client_sent(sessions):
@@ -448,7 +450,16 @@ def test_current_never_creates_under_resume(sessions):
     assert (ctx.thread_id, ctx.run_id) == (None, None)
     assert (ctx.user_id, ctx.session_id) == ("alice", caller.session_id)
     assert sessions.threads("alice") == []
-    assert sessions.store.get_session(caller.session_id) is None
+    assert sessions.store.get_session(caller.session_id).active_thread_id is None
+
+
+def test_a_new_session_can_be_resumed_before_anything_was_resolved_in_it(sessions):
+    """The ID `session_ready` hands out is stored at once: a client that reconnects with
+    it before sending anything (or after an error reply) resumes the same session."""
+    caller = sessions.open_session("alice")
+    assert sessions.open_session("alice", caller.session_id) == caller
+    with pytest.raises(HandlerError):  # still only its own user's
+        sessions.open_session("bob", caller.session_id)
 
 
 def test_current_is_the_active_thread_and_its_run(sessions):
