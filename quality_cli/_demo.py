@@ -218,19 +218,29 @@ def _is_own(path: Path) -> bool:
     return any(path.match(pattern) for pattern in _OWN_FILES)
 
 
+def _written_by_a_demo(out: Path) -> bool:
+    """``out`` holds a demo's output: its marker, or (before there was one) a demo summary."""
+    if (out / MARKER).exists():
+        return True
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and {"out", "strategies", "comparisons"} <= summary.keys()
+
+
 def clean_out(out: Path) -> None:
     """Make ``out`` ready for a demo: remove what an earlier demo wrote there, never anything
-    else. A directory holding other files, and no demo's marker, is refused (`UsageError`):
-    it is not the demo's to clean."""
+    else. A directory that is not empty and was not written by a demo is refused
+    (`UsageError`): nothing in it is the demo's to clean, whatever the names."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: not a directory")
     entries = list(out.iterdir()) if out.exists() else []
-    foreign = sorted(p.name for p in entries if not _is_own(p))
-    if foreign and not (out / MARKER).exists():
-        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+    if entries and not _written_by_a_demo(out):
+        names = sorted(p.name for p in entries)
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
         raise UsageError(
-            f"--out {out} holds files an earlier demo did not write ({shown}); "
-            "use a new or empty directory"
+            f"--out {out} holds files no demo wrote ({shown}); use a new or empty directory"
         )
     for path in entries:
         if path.name in _OWN_DIRS and path.is_dir():

@@ -40,8 +40,9 @@ class QualityGroup(TyperGroup):
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
-        except _click.exceptions.NoArgsIsHelpError as exc:  # `quality thread`: its help
-            typer.echo(exc.ctx.get_help() if exc.ctx else exc.format_message(), err=True)
+        except _click.exceptions.NoArgsIsHelpError as exc:  # `quality thread`: which command?
+            path = exc.ctx.command_path if exc.ctx else "quality"
+            typer.echo(f"error: missing command (see '{path} --help')", err=True)
             sys.exit(EXIT_USAGE)
         except _click.exceptions.ClickException as exc:
             ctx: _click.Context | None = getattr(exc, "ctx", None)

@@ -92,12 +92,13 @@ def test_demo_never_deletes_files_it_did_not_write(tmp_path):
     (tmp_path / "dashboard.html").write_text("mine")
     result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path), "--users", "2", "-q"])
     assert result.exit_code == 2
-    assert "holds files an earlier demo did not write (plan.md)" in result.stderr
+    assert "holds files no demo wrote (dashboard.html, mint, plan.md)" in result.stderr
     assert (tmp_path / "mint" / "notes.txt").read_text() == "mine"
     assert (tmp_path / "dashboard.html").read_text() == "mine"
 
 
 def test_clean_out_replaces_only_the_demos_own_files(tmp_path):
+    from auditor.errors import UsageError
     from quality_cli._demo import MARKER, clean_out
 
     out = tmp_path / "demo"
@@ -109,3 +110,10 @@ def test_clean_out_replaces_only_the_demos_own_files(tmp_path):
     (out / "keep.txt").write_text("the user's")
     clean_out(out)  # an earlier demo's directory: its files go, the user's stay
     assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "keep.txt"])
+    # files named like the demo's, in a directory no demo wrote: refused, kept
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "audit-prod.json").write_text("{}")
+    with pytest.raises(UsageError):
+        clean_out(mine)
+    assert (mine / "audit-prod.json").read_text() == "{}"
