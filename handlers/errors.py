@@ -18,7 +18,12 @@ class HandlerError(Exception):
 
 
 class MalformedMessage(HandlerError):
-    """The inbound message is not a valid protocol message (bad JSON, missing type, bad field)."""
+    """The inbound message is not a valid protocol message (bad JSON, missing type, bad field).
+
+    ``message_type`` is its ``type`` when that was read before the error (else None).
+    """
+
+    message_type: str | None = None
 
     code = "invalid_payload"  # a field of the right type with a value out of range, by default
 

@@ -148,14 +148,18 @@ def parse_envelope(raw: str | bytes | Mapping[str, Any]) -> Envelope:
         raise MalformedMessage("message has no 'type'", code="missing_type")
     if not isinstance(kind, str):
         raise MalformedMessage("'type' must be a string", code="invalid_message")
-    payload = message.get("payload", {})
-    if payload is None:
-        payload = {}
-    if not isinstance(payload, Mapping):
-        raise MalformedMessage("'payload' must be a JSON object", code="invalid_payload")
-    return Envelope(
-        kind, _optional_id(message, "thread_id"), _optional_id(message, "run_id"), payload
-    )
+    try:
+        payload = message.get("payload", {})
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, Mapping):
+            raise MalformedMessage("'payload' must be a JSON object", code="invalid_payload")
+        return Envelope(
+            kind, _optional_id(message, "thread_id"), _optional_id(message, "run_id"), payload
+        )
+    except MalformedMessage as exc:
+        exc.message_type = kind  # known by now: a chat message's error resolves as chat
+        raise
 
 
 def parse_payload(kind: MessageType, payload: Mapping[str, Any]) -> Any:

@@ -111,6 +111,11 @@ class Router:
             payload = parse_payload(kind, envelope.payload)
             resolution = self._resolve(kind, caller, envelope, payload, self.strategy)
         except HandlerError as exc:
+            early = getattr(exc, "message_type", None)  # a bad envelope of a known type
+            if early is not None and (known := _KNOWN.get(early)) is not None:
+                message_type, event = early, event_name(known, {})
+                if known not in QUALITY_TYPES:  # chat and thread messages resolve as resume
+                    strategy = Strategy.RESUME
             return await self._refuse(caller, strategy, event, message_type, request_id, exc, send)
 
         for name, transition_ctx in resolution.transitions:

@@ -292,6 +292,33 @@ async def test_chat_and_thread_messages_resolve_as_resume_under_any_strategy(
         app.close()
 
 
+@pytest.mark.parametrize("strategy", [Strategy.MINT, Strategy.DEFAULT_SESSION])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "user_message", "thread_id": 42, "payload": {"text": "hi"}},
+        {"type": "switch_thread", "payload": [1]},
+    ],
+)
+async def test_a_chat_message_with_a_bad_envelope_is_refused_in_the_chat_thread(
+    tmp_path, clock, strategy, bad
+):
+    """Its type is read before the bad field: the error resolves as chat messages do."""
+    app, exporter = _open(tmp_path, clock, strategy)
+    try:
+        caller, thread, _ = await _chatting(app)
+        exporter.clear()
+        out = await app.handle(caller, bad)
+        assert out["type"] == "error" and out["thread_id"] == thread
+        (span,) = exporter.get_finished_spans()
+        assert span.name == {"user_message": attr.CHAT_USER_MESSAGE}.get(
+            bad["type"], attr.THREAD_SWITCH
+        )
+        assert span.attributes[attr.MESSAGE_TYPE] == bad["type"]
+    finally:
+        app.close()
+
+
 # -- unexpected handler failures ------------------------------------------------------------
 
 
