@@ -12,6 +12,7 @@ containers, `--map`, `--extract`, types and repeated keys. A broken document is 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
@@ -27,28 +28,29 @@ from auditor.sources import Source
 def _raw(source: Source, options: ReadOptions) -> pl.DataFrame:
     """The raw columns of one source's documents, in document order."""
     text = read_text(source)
-    lines: list[int] = []
-    texts: list[str] = []
-    rejects: list[tuple[int, int, str]] = []  # (position, line, reason)
-    for document in iter_documents(text, explode_arrays=True):
+    good: dict[str, list[Any]] = {"__pos": [], "line": [], "text": []}
+    bad: dict[str, list[Any]] = {"__pos": [], "line": [], "raw_reject": []}
+    for position, document in enumerate(iter_documents(text, explode_arrays=True)):
         if document.reject is not None:
-            rejects.append((len(lines) + len(rejects), document.line, document.reject.value))
+            bad["__pos"].append(position)
+            bad["line"].append(document.line)
+            bad["raw_reject"].append(document.reject.value)
         else:
             start, end = document.span
-            lines.append(document.line)
-            texts.append(text.text[start:end])
+            good["__pos"].append(position)
+            good["line"].append(document.line)
+            good["text"].append(text.text[start:end])
     progress.advance(source.path.stat().st_size if source.path else len(text.text))
-    decoded = decode_lines(pl.Series(texts, dtype=pl.String), build_plan(options))
-    taken = set(position for position, _, _ in rejects)
-    positions = [i for i in range(len(lines) + len(rejects)) if i not in taken]
-    good = decoded.with_columns(
-        line=pl.Series(lines, dtype=pl.Int64), __pos=pl.Series(positions, dtype=pl.Int64)
+    texts = pl.Series(good.pop("text"), dtype=pl.String)
+    decoded = decode_lines(texts, build_plan(options)).with_columns(
+        pl.Series("__pos", good["__pos"], dtype=pl.Int64),
+        pl.Series("line", good["line"], dtype=pl.Int64),
     )
-    bad = pl.DataFrame(
-        rejects, schema={"__pos": pl.Int64, "line": pl.Int64, "raw_reject": pl.String}, orient="row"
+    rejected = pl.DataFrame(
+        bad, schema={"__pos": pl.Int64, "line": pl.Int64, "raw_reject": pl.String}
     )
     return (
-        pl.concat([good, bad], how="diagonal_relaxed")
+        pl.concat([decoded, rejected], how="diagonal_relaxed")
         .sort("__pos")
         .select(
             pl.lit(source.name).alias("source"),
