@@ -74,6 +74,19 @@ class GuardedExporter(SpanExporter):
             return False
 
 
+#: Seconds an OTLP export may take, retries included, unless ``OTEL_EXPORTER_OTLP_TIMEOUT``
+#: says otherwise (the SDK's 10 s made every CLI command wait that long at exit when the
+#: collector was down).
+_OTLP_TIMEOUT_S = 3
+
+
+def _timeout_from_env() -> bool:
+    return any(
+        os.environ.get(name)
+        for name in ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
+    )
+
+
 def _env_exporter(trace_path: Path) -> tuple[SpanExporter | None, str]:
     choice = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
     endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
@@ -98,7 +111,10 @@ def _env_exporter(trace_path: Path) -> tuple[SpanExporter | None, str]:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[assignment]
                 OTLPSpanExporter,
             )
-        return OTLPSpanExporter(), endpoint or "the default OTLP endpoint"
+        # the SDK logs every retry; GuardedExporter reports a failure once, in one line
+        logging.getLogger("opentelemetry.exporter.otlp").setLevel(logging.CRITICAL)
+        timeout = _OTLP_TIMEOUT_S if not _timeout_from_env() else None
+        return OTLPSpanExporter(timeout=timeout), endpoint or "the default OTLP endpoint"
     from handlers.otlp_json import JsonLinesSpanExporter
 
     return JsonLinesSpanExporter(trace_path), str(trace_path)
@@ -162,10 +178,12 @@ def setup_telemetry(
     log_target = str(log_path) if log_path else "nowhere"
     if not tracing:
         return Telemetry(trace.NoOpTracer(), logger, log_handler=handler, log_target=log_target)
-    attributes = {"service.name": os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME}
-    if service_version:
-        attributes["service.version"] = service_version
-    provider = TracerProvider(resource=Resource.create(attributes))
+    attributes = {"service.version": service_version} if service_version else {}
+    # OTEL_SERVICE_NAME, else a service.name in OTEL_RESOURCE_ATTRIBUTES, else "quality"
+    resource = Resource.create(attributes)
+    if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({"service.name": SERVICE_NAME}))
+    provider = TracerProvider(resource=resource)
     target = "memory"
     if exporter is None and trace_path is not None:
         exporter, target = _env_exporter(trace_path)

@@ -72,9 +72,16 @@ Example: quality --user alice token --ttl-hours 8
 """
 
 
+#: The longest a token may be valid (a huge value overflowed the token's expiry field).
+_MAX_TTL_HOURS = 24 * 366 * 10
+
+
 def token(
     ctx: typer.Context,
-    ttl_hours: Annotated[float, typer.Option(min=0.001, help="Validity in hours.")] = 24,
+    ttl_hours: Annotated[
+        float,
+        typer.Option(min=0.001, max=_MAX_TTL_HOURS, help="Validity in hours (at most 10 years)."),
+    ] = 24,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     settings = cli_state(ctx).settings()

@@ -281,3 +281,58 @@ def test_close_twice_is_harmless(tmp_path):
     app = _open(tmp_path)
     app.close()
     app.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "quality"),
+        (
+            {"OTEL_RESOURCE_ATTRIBUTES": "service.name=checkout,deployment.environment=prod"},
+            "checkout",
+        ),
+        ({"OTEL_SERVICE_NAME": "svc", "OTEL_RESOURCE_ATTRIBUTES": "service.name=checkout"}, "svc"),
+    ],
+)
+def test_service_name_follows_the_otel_environment(tmp_path, monkeypatch, env, expected):
+    """OTEL_SERVICE_NAME, else a service.name in OTEL_RESOURCE_ATTRIBUTES, else quality."""
+    from handlers.telemetry import setup_telemetry
+
+    for name in ("OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    telemetry = setup_telemetry(log_path=None, trace_path=tmp_path / "t.jsonl")
+    try:
+        assert telemetry.provider is not None
+        assert telemetry.provider.resource.attributes["service.name"] == expected
+    finally:
+        telemetry.shutdown()
+
+
+def test_a_collector_that_is_down_costs_a_command_a_few_seconds_and_one_line(
+    tmp_path, monkeypatch, capfd, caplog
+):
+    """The OTLP exporter's own retry warnings are silenced (one line of ours reports the
+    failure) and an export gives up after 3 s unless OTEL_EXPORTER_OTLP_TIMEOUT says."""
+    import socket
+    import time
+
+    from handlers.telemetry import setup_telemetry
+
+    with socket.socket() as free:  # a port nobody listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TIMEOUT", raising=False)
+    telemetry = setup_telemetry(log_path=None, trace_path=tmp_path / "t.jsonl")
+    with telemetry.tracer.start_as_current_span("x"):
+        pass
+    started = time.monotonic()
+    telemetry.shutdown()
+    assert time.monotonic() - started < 5.5  # the SDK's default (10 s) took 6-8 s here
+    assert [r for r in caplog.records if r.name.startswith("opentelemetry.exporter")] == []
+    err = capfd.readouterr().err.strip().splitlines()
+    assert err == [
+        f"quality: span export to http://127.0.0.1:{port} failed: the exporter reported a failure"
+    ]

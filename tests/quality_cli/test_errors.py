@@ -34,6 +34,8 @@ def _one_line_exit_2(done: subprocess.CompletedProcess[str]) -> str:
         (["metrics", "--period-hours", "-1"], "Invalid value for '--period-hours'"),
         (["audit"], "Missing argument"),
         (["audit", "x.jsonl", "--bogus"], "No such option: --bogus (see '"),
+        (["token", "--ttl-hours", "1e300"], "Invalid value for '--ttl-hours'"),  # was a traceback
+        (["token", "--ttl-hours", "inf"], "Invalid value for '--ttl-hours'"),
     ],
 )
 def test_usage_errors_are_one_line(tmp_path, args, says):
