@@ -66,7 +66,7 @@ class QualityGroup(TyperGroup):
         except OSError as exc:
             if _debug_requested(ctx):
                 raise
-            where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            where = f" {exc.filename}:" if getattr(exc, "filename", None) else ""
             typer.echo(f"error:{where} {exc.strerror or exc}", err=True)
             raise typer.Exit(EXIT_USAGE) from None
         except sqlite3.Error as exc:  # a corrupt or read-only quality.db

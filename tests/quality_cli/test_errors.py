@@ -78,3 +78,9 @@ def test_console_spans_go_to_stderr_and_json_stays_one_document(tmp_path):
     assert report["rejected"] == 0 and report["events"] >= 1
     assert {e["event"] for e in report["by_event"]} >= {"chat.user_message"}
     assert reply["thread_id"]
+
+
+def test_a_file_that_cannot_be_written_is_named_in_one_line(tmp_path):
+    target = tmp_path / "missing" / "report.md"
+    line = _one_line_exit_2(_quality(tmp_path / "home", "report", "-o", str(target)))
+    assert line == f"error: {target}: No such file or directory"
