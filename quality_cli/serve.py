@@ -45,6 +45,7 @@ def serve(
             f"traces: {app.telemetry.trace_target}; logs: {app.telemetry.log_target}",
             markup=False,
             highlight=False,
+            soft_wrap=True,  # one line, whatever the width: scripts and log collectors read it
         )
 
     try:

@@ -37,6 +37,7 @@ def test_serve_answers_clients_and_flushes_everything_on_sigterm(tmp_path):
     try:
         banner = server.stderr.readline()
         port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/ws", banner).group(1))
+        assert "; logs: " in banner  # one line, not wrapped at 80 columns
 
         async def talk() -> list[dict]:
             headers = {"Authorization": f"Bearer {token}"}
