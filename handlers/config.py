@@ -93,9 +93,12 @@ class Settings:
                 raise ConfigError(f"QUALITY_SESSION_TTL must be seconds, got {raw!r}") from None
         if ttl <= 0:
             raise ConfigError(f"the session TTL must be positive, got {ttl}")
+        chosen = user or default_user()
+        if not chosen.strip():
+            raise ConfigError(f"the user ID must not be blank, got {chosen!r}")
         return cls(
             home=(home or default_home()).expanduser(),
-            user=user or default_user(),
+            user=chosen,
             strategy=parse_strategy(strategy or os.environ.get("QUALITY_STRATEGY")),
             session_ttl_s=ttl,
         )

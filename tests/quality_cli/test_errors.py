@@ -36,6 +36,7 @@ def _one_line_exit_2(done: subprocess.CompletedProcess[str]) -> str:
         (["audit", "x.jsonl", "--bogus"], "No such option: --bogus (see '"),
         (["token", "--ttl-hours", "1e300"], "Invalid value for '--ttl-hours'"),  # was a traceback
         (["token", "--ttl-hours", "inf"], "Invalid value for '--ttl-hours'"),
+        (["--user", "  ", "chat", "hi"], "the user ID must not be blank"),
     ],
 )
 def test_usage_errors_are_one_line(tmp_path, args, says):
