@@ -45,13 +45,22 @@ def report(
     report_type: Annotated[str, typer.Option("--type", help="summary or detailed.")] = "summary",
     period: Annotated[str, typer.Option(help="day or week.")] = "day",
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write the markdown here.")
+        Path | None,
+        typer.Option("-o", "--output", help="Write the markdown here (- for stdout, alone)."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
+    to_stdout = output is not None and str(output) == "-"
+    if output is not None and not to_stdout and (output.is_dir() or not output.parent.is_dir()):
+        # checked before the request: a report that cannot be written is not generated
+        where = "is a directory" if output.is_dir() else "is in no existing directory"
+        raise typer.BadParameter(f"{output} {where}", param_hint="'-o'")
     payload = {"report_type": report_type, "period": period}
     reply = run_message(ctx, {"type": "generate_quality_report", "payload": payload}, as_json)
     markdown = reply["payload"]["report"]
+    if to_stdout:
+        sys.stdout.write(markdown if markdown.endswith("\n") else markdown + "\n")
+        return
     if output is not None:
         output.write_text(markdown, encoding="utf-8")
     if not as_json:

@@ -16,7 +16,9 @@ def _quality(home: Path, *args: str, **extra_env: str) -> subprocess.CompletedPr
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "QUALITY_"))}
     env.update(extra_env)
     cmd = [sys.executable, "-m", "quality_cli", "--home", str(home), "--user", "alice", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    # run where the home is: a command that writes by a relative name writes there
+    home.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, cwd=home.parent)
 
 
 def _one_line_exit_2(done: subprocess.CompletedProcess[str]) -> str:
@@ -81,7 +83,18 @@ def test_console_spans_go_to_stderr_and_json_stays_one_document(tmp_path):
     assert reply["thread_id"]
 
 
-def test_a_file_that_cannot_be_written_is_named_in_one_line(tmp_path):
-    target = tmp_path / "missing" / "report.md"
-    line = _one_line_exit_2(_quality(tmp_path / "home", "report", "-o", str(target)))
-    assert line == f"error: {target}: No such file or directory"
+def test_a_report_that_cannot_be_written_is_refused_in_one_line(tmp_path):
+    home = tmp_path / "home"
+    target = tmp_path / "missing" / "report.md"  # checked before the request is sent
+    line = _one_line_exit_2(_quality(home, "report", "-o", str(target)))
+    assert line.startswith(f"error: Invalid value for '-o': {target} is in no existing directory")
+    # a directory that takes no files (Linux' /proc): the OS error names the path
+    line = _one_line_exit_2(_quality(home, "report", "-o", "/proc/self/report.md"))
+    assert line.startswith("error: /proc/self/report.md: ")
+
+
+def test_a_report_to_stdout_is_the_markdown_alone(tmp_path):
+    done = _quality(tmp_path / "home", "report", "-o", "-")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# Quality report: summary") and "thread " not in done.stdout
+    assert not (tmp_path / "-").exists()
