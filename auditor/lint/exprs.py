@@ -99,8 +99,9 @@ class Patterns:
 
 def is_mint(expr: cst.BaseExpression, patterns: Patterns) -> bool:
     """True when the expression's value is a freshly minted ID: a generator call (or a helper
-    that returns one), an f-string with an ID prefix or a minted part, or such a value
-    wrapped in `str()`, `.hex`, `[:8]`, `+`, `%`."""
+    that returns one), an f-string with an ID prefix or a minted part (also written with
+    `.format`, `%` or `+` on a literal with an ID prefix), or such a value wrapped in `str()`,
+    `.hex`, `[:8]`, `+`, `%`."""
     expr = strip(expr)
     if isinstance(expr, cst.Call):
         name = resolve(callee_name(expr), patterns.aliases)
@@ -108,14 +109,20 @@ def is_mint(expr: cst.BaseExpression, patterns: Patterns) -> bool:
             return True
         if name in _ID_WRAPPERS and expr.args:
             return is_mint(expr.args[0].value, patterns)
-        if isinstance(expr.func, cst.Attribute):  # uuid4().hex.upper()
-            return is_mint(expr.func.value, patterns)
+        if isinstance(expr.func, cst.Attribute):
+            if expr.func.attr.value == "format" and expr.args:  # "thread_{}".format(n)
+                return _id_template(expr.func.value, patterns) or is_mint(expr.func.value, patterns)
+            return is_mint(expr.func.value, patterns)  # uuid4().hex.upper()
         return False
     if isinstance(expr, cst.Attribute):
         return is_mint(expr.value, patterns)
     if isinstance(expr, cst.Subscript):
         return is_mint(expr.value, patterns)
     if isinstance(expr, cst.BinaryOperation):
+        # "thread_%d" % n and "thread_" + str(n) build an ID as an f-string with a prefix does
+        templated = isinstance(expr.operator, cst.Modulo | cst.Add)
+        if templated and _id_template(expr.left, patterns):
+            return True
         return is_mint(expr.left, patterns) or is_mint(expr.right, patterns)
     if isinstance(expr, cst.FormattedString):
         return _fstring_mints(expr, patterns)
@@ -125,6 +132,12 @@ def is_mint(expr: cst.BaseExpression, patterns: Patterns) -> bool:
             for part in (expr.left, expr.right)
         )
     return False
+
+
+def _id_template(expr: cst.BaseExpression, patterns: Patterns) -> bool:
+    """A plain string literal that starts with an ID prefix (``"thread_%d"``)."""
+    value = string_value(strip(expr))
+    return value is not None and value.startswith(patterns.id_prefixes)
 
 
 def _fstring_mints(expr: cst.FormattedString, patterns: Patterns) -> bool:

@@ -120,6 +120,24 @@ POSITIVE = {
         return await self.session_manager.get_execution_context(thread_id=self._thread_id)  # expect: QC001
         """
     ),
+    "a prefixed template filled with .format": handler_class(
+        """
+        thread_id = payload.get("thread_id") or "thread_{}".format(int(time.time()))
+        return await self.session_manager.get_execution_context(thread_id=thread_id)  # expect: QC001
+        """
+    ),
+    "a prefixed template filled with %": handler_class(
+        """
+        run_id = payload.get("run_id") or "run_%d" % secrets.randbits(32)
+        return await self.session_manager.get_execution_context(run_id=run_id)  # expect: QC001
+        """
+    ),
+    "a prefix concatenated": handler_class(
+        """
+        thread_id = payload.get("thread_id") or "thread_" + str(counter())
+        return await self.session_manager.get_execution_context(thread_id=thread_id)  # expect: QC001
+        """
+    ),
     "a generator imported under another name": "from app.ids import generate_thread_id as gt\n"
     + handler_class(
         """
