@@ -115,12 +115,15 @@ class QualityManager:
         below = subscription.threshold is not None and result.score < subscription.threshold
         sent = 0
         for connection in targets:
+            if sent and self._store.get_subscription(user_id) is None:
+                break  # unsubscribed while earlier sends waited: nothing more is sent
             delivered = await self._deliver(
                 connection, attr.BROADCAST_UPDATE, "quality_update", summary, trigger
             )
             sent += delivered
-            # A connection found dead was just disconnected: do not try it again.
-            if below and delivered:
+            # A connection found dead was just disconnected: do not try it again; nor a
+            # user who unsubscribed while the update was being sent.
+            if below and delivered and self._store.get_subscription(user_id) is not None:
                 alert = {**summary, "threshold": subscription.threshold}
                 sent += await self._deliver(
                     connection, attr.BROADCAST_ALERT, "quality_alert", alert, trigger

@@ -132,6 +132,27 @@ async def test_low_score_alerts_every_live_session_of_the_user_in_its_own_contex
     assert bob_inbox.messages == []
 
 
+async def test_unsubscribing_while_a_broadcast_is_sent_stops_the_rest_of_it(app):
+    """The update's send waits; meanwhile the user unsubscribes: no alert follows, and no
+    other session of the user is told."""
+    alice, first, _, _ = await _live(app, "alice")
+    await app.handle(alice, _subscribe(0.5))
+
+    class Unsubscribes(Inbox):
+        async def __call__(self, message: dict) -> None:
+            await super().__call__(message)
+            app.manager.unsubscribe("alice")  # another request, handled while this waited
+
+    other = app.sessions.open_session("alice")
+    unsubscribing = Unsubscribes()
+    app.manager.connect(other, unsubscribing)
+    app.manager.disconnect(alice)  # the first session is told last, if at all
+    app.manager.connect(alice, first)
+    await app.handle(alice, _validate(LOW))
+    assert unsubscribing.types() == ["quality_update"]
+    assert first.types() == []
+
+
 async def test_score_above_threshold_sends_only_an_update(app):
     caller, inbox, _, _ = await _live(app, "alice")
     await app.handle(caller, _subscribe(0.5))
