@@ -152,10 +152,13 @@ def wanted_frame(frame: pl.DataFrame) -> pl.DataFrame:
     ).unique()
 
 
-def frame_fetch(records: pl.DataFrame, names: Sequence[str]) -> Fetch:
-    """A fetch from a record frame held in memory (RECORD_SCHEMA, ``source`` names in ``names``;
-    the frame :func:`compact` made the compact rows of, so that ``item`` is the same)."""
-    identified = records.with_columns(source_columns(names)[0], item_in_line())
+def frame_fetch(records: pl.DataFrame, compacted: pl.DataFrame) -> Fetch:
+    """A fetch from a record frame held in memory (RECORD_SCHEMA) and the compact frame
+    :func:`compact` made of it: row for row, so its ``source_order`` and ``item`` identify
+    the records (not computed again)."""
+    identified = records.with_columns(
+        compacted.get_column("source_order"), compacted.get_column("item")
+    )
 
     def fetch(wanted: pl.DataFrame) -> pl.DataFrame:
         return (

@@ -137,7 +137,7 @@ def read_compact(
         records = reader_for(name)(group, options).collect()
         compacted = keys.compact(records.lazy(), names, split).collect()
         parts.append(
-            ({names.index(s.name) for s in group}, compacted, keys.frame_fetch(records, names))
+            ({names.index(s.name) for s in group}, compacted, keys.frame_fetch(records, compacted))
         )
     fetch = keys.combined_fetch([(orders, fetch) for orders, _, fetch in parts])
     if not parts:

@@ -540,7 +540,7 @@ def read_jsonl_compact(
         if source.path is None:  # a stream read once: its text is kept to fetch from
             records = finish_records(_scan_bytes(source, plan), options).collect()
             compacted = keys.compact(records.lazy(), names, split, one_per_line=True).collect()
-            out.append(({order}, compacted, keys.frame_fetch(records, names)))
+            out.append(({order}, compacted, keys.frame_fetch(records, compacted)))
             continue
         # a file that can be read again: only compact rows are kept, batch by batch
         batches = [

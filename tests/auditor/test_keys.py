@@ -30,6 +30,10 @@ def records(*rows: tuple) -> pl.DataFrame:
     return pl.DataFrame(data, schema=RECORD_SCHEMA)
 
 
+def _fetch_of(frame: pl.DataFrame, names: list[str]) -> keys.Fetch:
+    return keys.frame_fetch(frame, keys.compact(frame.lazy(), names).collect())
+
+
 def test_equal_strings_get_equal_keys_and_null_stays_null():
     frame = pl.DataFrame({"a": ["x", "y", None, "x", ""]})
     out = frame.select(keys.hash_key(pl.col("a"))).to_series()
@@ -79,7 +83,7 @@ def test_fetch_returns_the_text_of_wanted_records_across_parts():
     second = records(("b", 1, "u3", "s3", "t3", None))
     names = ["a", "b"]
     fetch = keys.combined_fetch(
-        [({0}, keys.frame_fetch(first, names)), ({1}, keys.frame_fetch(second, names))]
+        [({0}, _fetch_of(first, names)), ({1}, _fetch_of(second, names))]
     )
     wanted = pl.DataFrame({"source_order": [1, 0, 0], "line": [1, 2, 2], "item": [0, 0, 0]})
     got = fetch(wanted).sort("source_order", "line")
@@ -108,7 +112,7 @@ def test_records_sharing_a_line_are_numbered_in_order_and_fetched_one_by_one():
         (0, 1, 2),
         (0, 2, 0),
     ]
-    fetch = keys.frame_fetch(frame, names)
+    fetch = keys.frame_fetch(frame, out)
     wanted = out.filter(pl.col("item") > 0).select(keys.RECORD_ID)
     got = fetch(wanted).sort(keys.RECORD_ID)
     assert got.select("line", "item", "user_id", "thread_id").rows() == [
