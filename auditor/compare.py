@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -18,6 +18,7 @@ from auditor.errors import UsageError
 from auditor.ordering import natural_key
 from auditor.records import BAD, parse_timestamp
 from auditor.report import Analysis
+from auditor.schema import EPOCH
 from auditor.stats import two_proportion_p_value
 
 #: Significance level of the `significant` flag.
@@ -31,7 +32,7 @@ def parse_split_at(text: str) -> datetime:
     epoch number), and without an offset an RFC 3339 time is taken as UTC."""
     value = parse_timestamp(text)
     if isinstance(value, int):
-        return _EPOCH + timedelta(microseconds=value)
+        return EPOCH + timedelta(microseconds=value)
     if value is BAD and _NO_OFFSET.fullmatch(text.strip()):
         return parse_split_at(text.strip() + "Z")
     raise UsageError(
@@ -74,7 +75,6 @@ def compare_split_at(records: pl.DataFrame, at: str, analyse: Analyse) -> dict[s
     return comparison(before.report, after.report, "at", at)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: An RFC 3339 date-time without its offset (`--split-at` then reads it as UTC).
 _NO_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?")
 

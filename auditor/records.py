@@ -26,7 +26,18 @@ from datetime import UTC, datetime, timedelta, timezone
 import polars as pl
 
 from auditor.fields import DEFAULT_CANDIDATES, STRING_FIELDS, ReadOptions, lookup
-from auditor.schema import MAX_US, MIN_US, RECORD_SCHEMA, RFC3339_PATTERN, TS_DTYPE, RejectReason
+from auditor.schema import (
+    EPOCH,
+    ID_PREFIX_PATTERN,
+    MAX_US,
+    MIN_US,
+    NARROW_ID_DIGITS,
+    RECORD_SCHEMA,
+    RFC3339_PATTERN,
+    TS_DTYPE,
+    WIDE_ID_DIGITS,
+    RejectReason,
+)
 
 #: Canonical fields whose value must be a string (JSON-typed inputs: anything else is `wrong_type`).
 
@@ -38,9 +49,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _EXPONENT = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 _UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1}
-#: The one prefix an ID may carry: Cloud Logging's trace path, or ``0x`` (as the jsonl reader).
-_ID_PREFIX = re.compile(r"^(?:projects/[^/]+/traces/|0[xX])")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ID_PREFIX = re.compile(ID_PREFIX_PATTERN)
 _LEAP_SECOND = 60
 #: Line breaks stripped from the end of a message before `--extract` searches it.
 MESSAGE_END = "\r\n"
@@ -105,7 +114,7 @@ def _rfc3339_to_us(text: str) -> int | None:
     except ValueError:
         return None
     micros = int((fraction or "0")[:6].ljust(6, "0"))
-    delta_us = moment - _EPOCH  # the leap second is added as a number: 9999-12-31 can take it
+    delta_us = moment - EPOCH  # the leap second is added as a number: 9999-12-31 can take it
     us = (delta_us.days * 86_400 + delta_us.seconds + leap) * 1_000_000 + micros
     return us if MIN_US <= us <= MAX_US else None
 
@@ -135,10 +144,6 @@ def parse_timestamp(value: object, unit: str | None = None) -> int | _Bad | None
     return BAD if result is None else result
 
 
-#: Hex digits of a 128-bit ID whose first half is zeros: the 64-bit ID it widens.
-_WIDE, _NARROW = 32, 16
-
-
 def normalize_hex_id(value: str) -> str | None:
     """A trace/span ID as lowercase hex without ``0x``; ``projects/P/traces/ID`` -> ``ID``.
 
@@ -151,8 +156,8 @@ def normalize_hex_id(value: str) -> str | None:
     significant = len(text.lstrip("0"))
     if not significant:
         return None
-    if len(text) == _WIDE and significant <= _NARROW:
-        return text[_WIDE - _NARROW :].lower()
+    if len(text) == WIDE_ID_DIGITS and significant <= NARROW_ID_DIGITS:
+        return text[NARROW_ID_DIGITS:].lower()
     return text.lower()
 
 

@@ -8,6 +8,7 @@ the frame itself. Rejected rows keep ``source``/``line`` and carry a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import polars as pl
@@ -17,6 +18,13 @@ TS_DTYPE = pl.Datetime("us", "UTC")
 #: 1970-01-01T00:00:00Z (zero and earlier are bad), up to 9999-12-31T23:59:59.999999Z
 #: (the last instant Python's datetime, and so every report, can print).
 MIN_US, MAX_US = 1, 253_402_300_799_999_999
+#: What those microseconds count from.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: The one prefix a trace/span ID may carry, stripped by both readers: Cloud Logging's trace
+#: path, or ``0x``.
+ID_PREFIX_PATTERN = r"^(?:projects/[^/]+/traces/|0[xX])"
+#: Hex digits of a 128-bit ID, and of the 64-bit ID it widens when its first half is zeros.
+WIDE_ID_DIGITS, NARROW_ID_DIGITS = 32, 16
 #: RFC 3339 as the readers take it (after stripping whitespace): ``T``, ``t`` or a space
 #: between date and time, any fraction digits, ``Z``/``z`` or a ``+HH:MM``/``+HHMM`` offset.
 RFC3339_PATTERN = (

@@ -9,7 +9,17 @@ import polars as pl
 from auditor.fields import ReadOptions
 from auditor.readers.jsonl_plan import ID_FIELDS
 from auditor.records import MESSAGE_END
-from auditor.schema import MAX_US, MIN_US, RECORD_SCHEMA, RFC3339_PATTERN, TS_DTYPE, RejectReason
+from auditor.schema import (
+    ID_PREFIX_PATTERN,
+    MAX_US,
+    MIN_US,
+    NARROW_ID_DIGITS,
+    RECORD_SCHEMA,
+    RFC3339_PATTERN,
+    TS_DTYPE,
+    WIDE_ID_DIGITS,
+    RejectReason,
+)
 
 
 def _digits_to_us(digits: pl.Expr, unit_exponent: pl.Expr) -> pl.Expr:
@@ -93,8 +103,6 @@ def parse_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
     )
 
 
-#: Hex digits of a 128-bit ID, and of the 64-bit ID it widens when its first half is zeros.
-_WIDE_ID, _NARROW_ID = 32, 16
 #: Length of the commonest timestamp shape, ``2026-11-24T08:00:00.123456Z``.
 _COMMON_LENGTH = 27
 #: The epoch in that shape: a timestamp of that shape is valid only after it (`MIN_US`).
@@ -160,14 +168,14 @@ def normalize_id(value: pl.Expr) -> pl.Expr:
     """
     prefixed = value.str.starts_with("projects/") | value.str.starts_with("0x")
     prefixed = prefixed | value.str.starts_with("0X")
-    stripped = pl.when(prefixed).then(value).str.replace(r"^(?:projects/[^/]+/traces/|0[xX])", "")
+    stripped = pl.when(prefixed).then(value).str.replace(ID_PREFIX_PATTERN, "")
     text = pl.coalesce(stripped, value)
-    padded = text.str.starts_with("0" * _NARROW_ID) & (text.str.len_chars() == _WIDE_ID)
+    padded = text.str.starts_with("0" * NARROW_ID_DIGITS) & (text.str.len_chars() == WIDE_ID_DIGITS)
     return (
         pl.when(text.str.contains("^0*$"))
         .then(None)
         .when(padded)
-        .then(text.str.slice(_NARROW_ID))
+        .then(text.str.slice(NARROW_ID_DIGITS))
         .otherwise(text)
         .str.to_lowercase()
     )
