@@ -153,17 +153,18 @@ class SessionManager:
     def _pick(
         self, caller: Caller, thread_id: str | None
     ) -> tuple[SessionRecord | None, str | None, ThreadRecord | None]:
-        """`resume`'s choice: the caller's live session, where the session was (``previous``:
-        its active thread, also after it expired: moving elsewhere is then a switch), and the
-        thread: the one named (the user's own), else the session's, else the user's latest."""
+        """`resume`'s choice: the caller's session record (expired or not), where the session
+        was (``previous``: its active thread, also after it expired: moving elsewhere is then
+        a switch), and the thread: the one named (the user's own), else the live session's,
+        else the user's latest."""
         stored = self._stored_session(caller)
         session = self._live(stored)
         active = session.active_thread_id if session else None
         previous = active or (stored.active_thread_id if stored else None)
         if thread_id is not None:
-            return session, previous, self._owned_thread(caller.user_id, thread_id)
+            return stored, previous, self._owned_thread(caller.user_id, thread_id)
         thread = self._stored_own(caller.user_id, active)
-        return session, previous, thread or self.store.latest_thread(caller.user_id)
+        return stored, previous, thread or self.store.latest_thread(caller.user_id)
 
     # -- strategies -----------------------------------------------------------
     def resume(
@@ -174,7 +175,7 @@ class SessionManager:
         strategy: Strategy = Strategy.RESUME,
     ) -> Resolution:
         """The user's active thread and run (`resume`); creates a thread only when the user has none."""
-        session, previous, thread = self._pick(caller, thread_id)
+        stored, previous, thread = self._pick(caller, thread_id)
         transitions: list[tuple[str, ExecutionContext]] = []
         if thread is None:
             thread = self._new_thread(caller.user_id, None, ThreadKind.CHAT)
@@ -190,7 +191,7 @@ class SessionManager:
             transitions.append((attr.THREAD_CREATE, context))
         elif outcome is Outcome.SWITCHED:
             transitions.append((attr.THREAD_SWITCH, context))
-        self._remember(caller, session, thread.thread_id)
+        self._remember(caller, self._live(stored), thread.thread_id)
         return Resolution(context, tuple(transitions))
 
     def mint(
@@ -292,7 +293,7 @@ class SessionManager:
         is recorded as a ``thread.switch``. Nothing is created."""
         if strategy is not Strategy.RESUME:
             return Resolution(self.current(caller, strategy))
-        _, previous, thread = self._pick(caller, None)
+        stored, previous, thread = self._pick(caller, None)
         if thread is None:
             return Resolution(self._context(caller, None, None, Outcome.RESUMED, strategy))
         moved = previous not in (None, thread.thread_id)
@@ -302,7 +303,6 @@ class SessionManager:
             return Resolution(context)
         # a broadcast is not activity: a known session keeps its last_seen (an expired one
         # stays expired); a session with no record yet starts now
-        stored = self.store.get_session(caller.session_id)
         seen = stored.last_seen if stored is not None else self._clock()
         self.store.save_session(
             SessionRecord(caller.session_id, caller.user_id, thread.thread_id, seen)
