@@ -210,14 +210,6 @@ _OWN_FILES = ("audit-*.json", "compare-*.json", "summary.json", "dashboard.html"
 MARKER = ".quality-demo"
 
 
-def _is_own(path: Path) -> bool:
-    if path.name == MARKER:
-        return True
-    if path.is_dir():
-        return path.name in _OWN_DIRS
-    return any(path.match(pattern) for pattern in _OWN_FILES)
-
-
 def _written_by_a_demo(out: Path) -> bool:
     """``out`` holds a demo's output: its marker, or (before there was one) a demo summary."""
     if (out / MARKER).exists():
@@ -243,9 +235,10 @@ def clean_out(out: Path) -> None:
             f"--out {out} holds files no demo wrote ({shown}); use a new or empty directory"
         )
     for path in entries:
-        if path.name in _OWN_DIRS and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        elif _is_own(path) and path.name != MARKER:
+        if path.is_dir():
+            if path.name in _OWN_DIRS:
+                shutil.rmtree(path, ignore_errors=True)
+        elif any(path.match(pattern) for pattern in _OWN_FILES):
             path.unlink()
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by `quality demo`: it replaces its own files here\n")

@@ -82,9 +82,7 @@ def test_fetch_returns_the_text_of_wanted_records_across_parts():
     first = records(("a", 1, "u1", "s1", "t1", None), ("a", 2, "u2", None, "t2", "r2"))
     second = records(("b", 1, "u3", "s3", "t3", None))
     names = ["a", "b"]
-    fetch = keys.combined_fetch(
-        [({0}, _fetch_of(first, names)), ({1}, _fetch_of(second, names))]
-    )
+    fetch = keys.combined_fetch([({0}, _fetch_of(first, names)), ({1}, _fetch_of(second, names))])
     wanted = pl.DataFrame({"source_order": [1, 0, 0], "line": [1, 2, 2], "item": [0, 0, 0]})
     got = fetch(wanted).sort("source_order", "line")
     assert got.select("source", "line", "user_id", "session_id", "run_id").rows() == [
