@@ -67,7 +67,7 @@ def test_an_unusable_store_is_one_line(tmp_path, damage):
     else:  # what SQLite says of a file it cannot open (read-only media, a directory)
         db.mkdir()
     line = _one_line_exit_2(_quality(home, "chat", "hello again"))
-    assert "quality.db" in line
+    assert line.startswith("error: the store (quality.db under the home) cannot be used: ")
 
 
 def test_console_spans_go_to_stderr_and_json_stays_one_document(tmp_path):
