@@ -22,22 +22,37 @@ COMPARE_HELP = """Compare the break rates of two input sets (before and after a 
 Example: quality compare --before old.jsonl --after new.jsonl --json"""
 
 Format = Annotated[
-    str, typer.Option("--format", help="auto|jsonl|json|otlp|gcp|jaeger|zipkin|console")
+    str,
+    typer.Option(
+        "--format", metavar="FORMAT", help="auto|jsonl|json|otlp|gcp|jaeger|zipkin|console"
+    ),
 ]
-Maps = Annotated[list[str], typer.Option("--map", help="FIELD=dotted.path (repeatable).")]
+Maps = Annotated[
+    list[str], typer.Option("--map", metavar="FIELD=PATH", help="FIELD=dotted.path (repeatable).")
+]
 Extracts = Annotated[
-    list[str], typer.Option("--extract", help="FIELD=REGEX on the message text (repeatable).")
+    list[str],
+    typer.Option(
+        "--extract", metavar="FIELD=REGEX", help="FIELD=REGEX on the message text (repeatable)."
+    ),
 ]
 Transitions = Annotated[
-    list[str], typer.Option("--transition", help="Events that set the current thread.")
+    list[str],
+    typer.Option("--transition", metavar="EVENT", help="Events that set the current thread."),
 ]
-RunStarts = Annotated[list[str], typer.Option("--run-start", help="Events that start a run.")]
+RunStarts = Annotated[
+    list[str], typer.Option("--run-start", metavar="EVENT", help="Events that start a run.")
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 FailOn = Annotated[
-    float | None, typer.Option("--fail-on-break-rate", help="Exit 1 if break_rate > X.")
+    float | None,
+    typer.Option("--fail-on-break-rate", metavar="X", help="Exit 1 if break_rate > X."),
 ]
 Export = Annotated[
-    Path | None, typer.Option("--export-breaks", help="Write every break to FILE (.parquet/.csv).")
+    Path | None,
+    typer.Option(
+        "--export-breaks", metavar="FILE", help="Write every break to FILE (.parquet/.csv)."
+    ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
@@ -80,18 +95,29 @@ def _finish(result: dict[str, Any], as_json: bool, fail_on: float | None) -> Non
 
 
 def audit_command(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories, globs or -.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="INPUT", help="Files, directories, globs or -.", show_default=False
+        ),
+    ],
     fmt: Format = "auto",
     maps: Maps = [],  # noqa: B006
     extracts: Extracts = [],  # noqa: B006
     transitions: Transitions = [],  # noqa: B006
     run_starts: RunStarts = [],  # noqa: B006
-    split_at: Annotated[str | None, typer.Option(help="Compare before/after TS.")] = None,
-    split_by: Annotated[str | None, typer.Option(help="Compare by a field's values.")] = None,
+    split_at: Annotated[
+        str | None, typer.Option(metavar="TS", help="Compare before/after TS.")
+    ] = None,
+    split_by: Annotated[
+        str | None, typer.Option(metavar="FIELD", help="Compare by a field's values.")
+    ] = None,
     as_json: AsJson = False,
     fail_on: FailOn = None,
     export: Export = None,
-    label: Annotated[str | None, typer.Option(help="Name of this input set.")] = None,
+    label: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Name of this input set.")
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Measure continuity breaks in traces and logs."""
@@ -105,8 +131,12 @@ def audit_command(
 
 
 def compare_command(
-    before: Annotated[list[str], typer.Option("--before", help="Inputs before (repeatable).")],
-    after: Annotated[list[str], typer.Option("--after", help="Inputs after (repeatable).")],
+    before: Annotated[
+        list[str], typer.Option("--before", metavar="INPUT", help="Inputs before (repeatable).")
+    ],
+    after: Annotated[
+        list[str], typer.Option("--after", metavar="INPUT", help="Inputs after (repeatable).")
+    ],
     fmt: Format = "auto",
     maps: Maps = [],  # noqa: B006
     extracts: Extracts = [],  # noqa: B006
