@@ -93,7 +93,7 @@ class Settings:
                 raise ConfigError(f"QUALITY_SESSION_TTL must be seconds, got {raw!r}") from None
         if ttl <= 0:
             raise ConfigError(f"the session TTL must be positive, got {ttl}")
-        chosen = user or default_user()
+        chosen = user if user is not None else default_user()  # `--user ""` is refused
         if not chosen.strip():
             raise ConfigError(f"the user ID must not be blank, got {chosen!r}")
         return cls(

@@ -55,7 +55,8 @@ class SessionManager:
             # Only a session this user already has can be resumed: a client-chosen ID
             # could otherwise name another user's session or a reserved key.
             existing = self.store.get_session(session_id)
-            if existing is None or existing.user_id != user_id:
+            reserved = session_id == default_session_key(user_id)  # default-session's row
+            if existing is None or existing.user_id != user_id or reserved:
                 raise HandlerError("unknown session", code="session_not_found")
             return Caller(user_id, session_id)
         caller = Caller(user_id, self._ids("sess"))
@@ -182,6 +183,9 @@ class SessionManager:
             outcome = Outcome.CREATED
         elif previous not in (None, thread.thread_id):
             outcome = Outcome.SWITCHED
+            # a switch, as `switch_thread` is: the thread is now the user's most recent
+            thread = replace(thread, updated_at=self._clock())
+            self.store.save_thread(thread)
         else:
             outcome = Outcome.RESUMED
         context = self._context(

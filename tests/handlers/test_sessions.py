@@ -145,6 +145,30 @@ def test_another_users_session_id_is_refused(sessions):
     assert info.value.code == "session_not_found"
 
 
+def test_the_default_session_key_cannot_be_resumed_as_a_session(sessions):
+    """`{user}:default` is default-session's row, not a client session: resuming it would
+    put the user's chat into the shadow thread."""
+    caller = sessions.open_session("alice")
+    shadow = sessions.default(caller).context.thread_id
+    key = default_session_key("alice")
+    assert sessions.store.get_session(key).active_thread_id == shadow
+    with pytest.raises(HandlerError) as info:
+        sessions.open_session("alice", key)
+    assert info.value.code == "session_not_found"
+
+
+def test_a_switch_by_naming_a_thread_makes_it_the_users_most_recent(sessions, clock):
+    """A quality op naming another thread is recorded as `thread.switch`: a new session then
+    resumes that thread, as it does after an explicit `switch_thread`."""
+    caller = sessions.open_session("alice")
+    a = sessions.create_thread(caller, "A", Strategy.RESUME).thread_id
+    clock.advance(5)
+    sessions.create_thread(caller, "B", Strategy.RESUME)
+    clock.advance(5)
+    assert sessions.resume(caller, a).context.outcome is Outcome.SWITCHED
+    assert sessions.resume(sessions.open_session("alice")).context.thread_id == a
+
+
 def test_own_session_id_is_resumed(sessions):
     caller = sessions.open_session("alice")
     thread = sessions.resume(caller).context.thread_id

@@ -39,6 +39,7 @@ def _one_line_exit_2(done: subprocess.CompletedProcess[str]) -> str:
         (["token", "--ttl-hours", "1e300"], "Invalid value for '--ttl-hours'"),  # was a traceback
         (["token", "--ttl-hours", "inf"], "Invalid value for '--ttl-hours'"),
         (["--user", "  ", "chat", "hi"], "the user ID must not be blank"),
+        (["--user", "", "chat", "hi"], "the user ID must not be blank"),  # was the login name
     ],
 )
 def test_usage_errors_are_one_line(tmp_path, args, says):
