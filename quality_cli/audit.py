@@ -97,9 +97,7 @@ def _finish(result: dict[str, Any], as_json: bool, fail_on: float | None) -> Non
 def audit_command(
     paths: Annotated[
         list[str],
-        typer.Argument(
-            metavar="INPUT", help="Files, directories, globs or -.", show_default=False
-        ),
+        typer.Argument(metavar="INPUT", help="Files, directories, globs or -.", show_default=False),
     ],
     fmt: Format = "auto",
     maps: Maps = [],  # noqa: B006
