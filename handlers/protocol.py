@@ -169,7 +169,9 @@ def parse_payload(kind: MessageType, payload: Mapping[str, Any]) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
-        code = "content_too_large" if first.get("type") == "string_too_long" else "invalid_payload"
+        too_long = first.get("type") == "string_too_long"
+        content = too_long and tuple(first.get("loc", ()))[:1] in (("text",), ("content",))
+        code = "content_too_large" if content else "invalid_payload"  # a long title: a bad value
         raise MalformedMessage(f"payload.{where}: {first.get('msg')}", code=code) from None
 
 

@@ -154,6 +154,20 @@ def test_message_exactly_at_the_limit_is_accepted():
             "content_too_large",
             "text",
         ),
+        # only chat text and content are `content_too_large`; other limits are bad values
+        (MessageType.CREATE_THREAD, {"title": "t" * 501}, "invalid_payload", "title"),
+        (
+            MessageType.GET_QUALITY_METRICS,
+            {"agent_name": "a" * 201},
+            "invalid_payload",
+            "agent_name",
+        ),
+        (
+            MessageType.VALIDATE_CONTENT,
+            {"content": "x", "agent_name": "a" * 201},
+            "invalid_payload",
+            "agent_name",
+        ),
         (MessageType.USER_MESSAGE, {"text": ""}, "invalid_payload", "text"),
         (MessageType.USER_MESSAGE, {}, "invalid_payload", "text"),
         (MessageType.SUBSCRIBE_QUALITY_ALERTS, {"threshold": 2.0}, "invalid_payload", "threshold"),
