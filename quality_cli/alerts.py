@@ -12,7 +12,7 @@ from quality_cli._session import cli_session, context_line, run_message
 app = typer.Typer(
     help=(
         "Quality alert subscriptions.\n\n"
-        "Example: quality --user alice alerts subscribe --threshold 0.6; quality alerts list"
+        "Example: quality --user alice alerts subscribe --threshold 0.6; quality --user alice alerts list"
     ),
     no_args_is_help=True,
 )

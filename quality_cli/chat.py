@@ -17,7 +17,7 @@ Example: quality --user alice chat "Our p99 latency doubled since Monday"
 
 def chat(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="The message text.")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The message text.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the reply as JSON.")] = False,
 ) -> None:
     reply = run_message(ctx, {"type": "user_message", "payload": {"text": text}}, as_json)

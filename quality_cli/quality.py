@@ -79,7 +79,9 @@ Example: echo "Reduce p99 latency by 20% by Friday: add an index on orders.user_
 
 def validate(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="The content, or - to read it from stdin.")],
+    text: Annotated[
+        str, typer.Argument(metavar="TEXT", help="The content, or - to read it from stdin.")
+    ],
     content_type: Annotated[
         str,
         typer.Option(

@@ -14,7 +14,7 @@ from quality_cli._session import cli_session, context_line, run_message
 app = typer.Typer(
     help=(
         "Create, switch, list and show conversation threads.\n\n"
-        "Example: quality --user alice thread new --title 'Q4 report'; quality thread list"
+        "Example: quality --user alice thread new --title 'Q4 report'; quality --user alice thread list"
     ),
     no_args_is_help=True,
 )
@@ -44,12 +44,14 @@ def new(
 @app.command("switch")
 def switch(
     ctx: typer.Context,
-    thread_id: Annotated[str, typer.Argument(help="One of your thread IDs (see `thread list`).")],
+    thread_id: Annotated[
+        str, typer.Argument(metavar="THREAD_ID", help="One of your thread IDs (see `thread list`).")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Make one of your threads current.
 
-    Example: quality thread switch thread_1764000000000_3_9f2c4a1b
+    Example: quality thread switch THREAD_ID  (an ID from `quality thread list`)
     """
     reply = run_message(ctx, {"type": "switch_thread", "thread_id": thread_id}, as_json)
     if not as_json:
@@ -103,7 +105,8 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def show(
     ctx: typer.Context,
     thread_id: Annotated[
-        str | None, typer.Argument(help="A thread ID; default: the current one.")
+        str | None,
+        typer.Argument(metavar="THREAD_ID", help="A thread ID; default: the current one."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
