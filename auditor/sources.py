@@ -76,12 +76,60 @@ class _ZstdFrames:
         self.close()
 
 
+class LengthPrefixedZstd:
+    """The Collector file exporter's legacy `compression: zstd` output as one stream: each
+    document is a zstd frame after its 4-byte big-endian length; documents come out one a
+    line. A file cut inside a length or a frame returns what could be decompressed of its
+    document (without newline), then raises `EOFError`, as `gzip` does.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        import zstandard
+
+        self._zstd = zstandard
+        self._raw = raw
+        self._cut = False
+
+    def read1(self, size: int = -1) -> bytes:
+        """One document and its newline, b"" at the end (`EOFError` after a cut one)."""
+        del size  # one frame per call, whatever its size
+        while not self._cut:
+            head = self._raw.read(4)
+            if not head:
+                return b""
+            length = int.from_bytes(head, "big")
+            frame = self._raw.read(length) if len(head) == 4 else b""
+            worker = self._zstd.ZstdDecompressor().decompressobj()
+            try:
+                document = worker.decompress(frame).rstrip(b"\n")
+            except self._zstd.ZstdError:
+                document = b""
+            self._cut = len(head) < 4 or len(frame) < length or not worker.eof
+            if self._cut and document:
+                return document
+            if document:
+                return document + b"\n"
+        raise EOFError("zstd file ended inside a length-prefixed frame")
+
+    read = read1
+
+    def close(self) -> None:
+        """Close the file."""
+        self._raw.close()
+
+    def __enter__(self) -> LengthPrefixedZstd:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """One input. ``name`` is what reports print in ``source:line``.
 
     ``path`` is the file on disk, or None for stdin. ``compression`` is None,
-    ``"gzip"`` or ``"zstd"``. Readers that can scan a plain file natively
+    ``"gzip"``, ``"zstd"`` or ``"zstd-framed"`` (:class:`LengthPrefixedZstd`). Readers that can scan a plain file natively
     (Polars) check ``is_plain_file``; everything else reads ``open()``.
     """
 
@@ -103,6 +151,8 @@ class Source:
                 return gzip.open(self.path, "rb")  # type: ignore[return-value]
             if self.compression == "zstd":
                 return _ZstdFrames(self.path.open("rb"))  # type: ignore[return-value]
+            if self.compression == "zstd-framed":
+                return LengthPrefixedZstd(self.path.open("rb"))  # type: ignore[return-value]
             return self.path.open("rb")
         except OSError as exc:
             raise InputError(f"cannot read {self.name}: {exc.strerror or exc}") from None

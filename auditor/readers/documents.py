@@ -11,6 +11,7 @@ to the next line that opens a new one at column 0, or the end.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zlib
@@ -27,7 +28,7 @@ from auditor.errors import InputError
 from auditor.fields import ReadOptions
 from auditor.records import RecordBuilder
 from auditor.schema import RejectReason
-from auditor.sources import Source
+from auditor.sources import LengthPrefixedZstd, Source
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 _NEXT_DOCUMENT = re.compile(r"\n(?=[\[{])")
@@ -88,21 +89,14 @@ def _decompress_stream(data: bytes, compression: str) -> tuple[bytes, bool]:
 
 
 def _decompress_framed(data: bytes) -> tuple[bytes, bool]:
-    """The Collector file exporter's legacy compressed JSON: [uint32 BE length][zstd frame]...
-
-    Each frame holds one document without a newline; documents are joined by one.
-    """
-    out: list[bytes] = []
-    pos = 0
-    while pos < len(data):
-        size = int.from_bytes(data[pos : pos + 4], "big")
-        frame = data[pos + 4 : pos + 4 + size]
-        pos += 4 + size
-        document, cut = _decompress_stream(frame, "zstd")
-        out.append(document.rstrip(b"\n"))
-        if cut or len(frame) < size:
-            return b"\n".join(out), True
-    return b"\n".join(out), False
+    """The Collector file exporter's legacy compressed JSON, one document a line."""
+    stream, out = LengthPrefixedZstd(io.BytesIO(data)), []
+    try:
+        while block := stream.read1():
+            out.append(block)
+    except EOFError:
+        return b"".join(out), True
+    return b"".join(out), False
 
 
 def decompress(data: bytes, compression: str) -> tuple[bytes, bool]:

@@ -170,7 +170,7 @@ def _framed(*documents: bytes) -> bytes:
 def test_collector_legacy_framed_zstd_becomes_one_document_per_line():
     data = _framed(b'{"resourceSpans": []}', b'{"resourceLogs": []}')
     assert decompress(data, "zstd-framed") == (
-        b'{"resourceSpans": []}\n{"resourceLogs": []}',
+        b'{"resourceSpans": []}\n{"resourceLogs": []}\n',
         False,
     )
 

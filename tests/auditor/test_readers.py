@@ -135,3 +135,32 @@ def test_collector_legacy_compressed_file_is_detected_and_read(tmp_path):
         (1, "I'm a server span"),
         (2, "I'm a server span"),
     ]
+
+
+def test_collector_legacy_compressed_json_lines_are_read_line_by_line(tmp_path):
+    """The same framing around JSON log lines (one frame a line): read as JSON lines, and a
+    file cut inside its last frame keeps the whole frames and counts one `invalid_json`."""
+    compressor = zstandard.ZstdCompressor()
+    lines = [
+        f'{{"timestamp": "2026-11-24T08:00:0{n}Z", "user_id": "u", "thread_id": "t",'
+        f' "event": "e{n}"}}'.encode()
+        for n in range(3)
+    ]
+    frames = [compressor.compress(line) for line in lines]
+    data = b"".join(len(f).to_bytes(4, "big") + f for f in frames)
+    whole, cut = tmp_path / "logs.jsonl", tmp_path / "cut.jsonl"
+    whole.write_bytes(data)
+    cut.write_bytes(data[:-3])
+    for fmt in ("auto", "jsonl"):
+        frame = scan_sources(expand_inputs([str(whole)]), fmt, ReadOptions()).collect()
+        assert frame.select("line", "event", "reject_reason").rows() == [
+            (1, "e0", None),
+            (2, "e1", None),
+            (3, "e2", None),
+        ]
+    frame = scan_sources(expand_inputs([str(cut)]), "jsonl", ReadOptions()).collect()
+    assert frame.select("line", "event", "reject_reason").rows() == [
+        (1, "e0", None),
+        (2, "e1", None),
+        (3, None, "invalid_json"),
+    ]
