@@ -21,6 +21,7 @@ from auditor.lint.config import LintConfig
 from auditor.lint.fix import apply_fixes
 from auditor.lint.rules import Code, Finding
 
+_ERROR_AT = re.compile(r"\berror at (\d+):(\d+)")
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
 
 
@@ -152,7 +153,7 @@ def lint_source(
         module = cst.parse_module(raw)
     except cst.ParserSyntaxError as exc:
         message = f"syntax error: {exc.message}; the file was not checked"
-        return SourceResult((_unreadable(name, message, exc.editor_line, exc.editor_column),), raw)
+        return SourceResult((_unreadable(name, message, *_syntax_error_position(exc)),), raw)
     except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
         return SourceResult(
             (_unreadable(name, f"cannot decode: {exc}; the file was not checked"),), raw
@@ -187,6 +188,15 @@ def _suppressed(finding: Finding, lines: Sequence[str]) -> bool:
         return False
     codes = match.group("codes")
     return codes is None or finding.code.value in re.split(r"[\s,]+", codes.upper())
+
+
+def _syntax_error_position(exc: cst.ParserSyntaxError) -> tuple[int, int]:
+    """Where the parser stopped: the ``error at LINE:COLUMN`` its message names (libcst's
+    own position points at the start of the statement), else that position."""
+    found = _ERROR_AT.search(exc.message)
+    if found is None:
+        return exc.editor_line, exc.editor_column
+    return int(found.group(1)), max(int(found.group(2)), 1)
 
 
 def _unreadable(name: str, message: str, line: int = 1, column: int = 1) -> Finding:

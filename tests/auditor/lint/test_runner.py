@@ -43,7 +43,14 @@ def test_syntax_error_is_a_qc000_finding_with_its_position():
     assert finding.path == "bad.py"
     assert finding.message.startswith("syntax error: ")
     assert finding.message.endswith("; the file was not checked")
-    assert finding.line >= 1
+    assert (finding.line, finding.column) == (3, 1)  # "error at 3:0": the end of the file
+
+
+def test_a_syntax_error_is_reported_where_its_message_says():
+    """libcst's own position is the statement's start (2:1); its message names 2:7."""
+    (finding,) = lint_source("x = 1\ny = 2 2\n", "bad.py", LintConfig()).findings
+    assert "error at 2:7:" in finding.message
+    assert (finding.line, finding.column) == (2, 7)
 
 
 def test_noqa_and_select_never_hide_a_syntax_error():
