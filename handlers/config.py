@@ -33,6 +33,11 @@ def parse_strategy(value: str | Strategy | None) -> Strategy:
         raise ConfigError(f"unknown strategy {value!r}; use one of {names}") from None
 
 
+def chosen_strategy(option: str | None) -> Strategy:
+    """The strategy an option names, else `QUALITY_STRATEGY`, else `resume`."""
+    return parse_strategy(option or os.environ.get("QUALITY_STRATEGY"))
+
+
 def default_home() -> Path:
     """`QUALITY_HOME`, else the platform's user data directory for `quality`."""
     env = os.environ.get("QUALITY_HOME")
@@ -99,6 +104,6 @@ class Settings:
         return cls(
             home=(home or default_home()).expanduser(),
             user=chosen,
-            strategy=parse_strategy(strategy or os.environ.get("QUALITY_STRATEGY")),
+            strategy=chosen_strategy(strategy),
             session_ttl_s=ttl,
         )

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from handlers.config import chosen_strategy
 from quality_cli import alerts as _alerts
 from quality_cli import audit as _audit
 from quality_cli import chat as _chat
@@ -64,6 +65,7 @@ def _root(
     Example: quality --user alice chat "hello"
     """
     ctx.obj = CliState(home=home, user=user, strategy=strategy, debug=debug)
+    chosen_strategy(strategy)  # a bad name is an error for every command, not only those using it
 
 
 app.command("chat", help=_chat.HELP)(_chat.chat)

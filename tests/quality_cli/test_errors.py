@@ -40,6 +40,9 @@ def _one_line_exit_2(done: subprocess.CompletedProcess[str]) -> str:
         (["token", "--ttl-hours", "inf"], "Invalid value for '--ttl-hours'"),
         (["--user", "  ", "chat", "hi"], "the user ID must not be blank"),
         (["--user", "", "chat", "hi"], "the user ID must not be blank"),  # was the login name
+        # a bad global option is an error also for commands that do not use it (was exit 0)
+        (["--strategy", "bogus", "audit", "x.jsonl"], "unknown strategy 'bogus'"),
+        (["--strategy", "bogus", "lint", "."], "unknown strategy 'bogus'"),
     ],
 )
 def test_usage_errors_are_one_line(tmp_path, args, says):
