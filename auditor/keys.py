@@ -174,12 +174,18 @@ def frame_fetch(records: pl.DataFrame, compacted: pl.DataFrame) -> Fetch:
 def combined_fetch(parts: Sequence[tuple[Collection[int], Fetch]]) -> Fetch:
     """One fetch over parts that each hold some sources (by ``source_order``)."""
 
+    owner = {order: i for i, (orders, _) in enumerate(parts) for order in orders}
+
     def fetch(wanted: pl.DataFrame) -> pl.DataFrame:
         wanted = wanted_frame(wanted)
+        # one pass over the wanted records, whatever the number of parts (a part a file)
+        which = wanted.get_column("source_order").replace_strict(
+            owner, default=None, return_dtype=pl.UInt32
+        )
+        by_part = wanted.with_columns(__part=which).drop_nulls("__part")
         found = [
-            part(mine)
-            for orders, part in parts
-            if (mine := wanted.filter(pl.col("source_order").is_in(list(orders)))).height
+            parts[i][1](mine.drop("__part"))
+            for (i,), mine in sorted(by_part.partition_by("__part", as_dict=True).items())
         ]
         if not found:
             schema: dict[str, pl.DataType] = {

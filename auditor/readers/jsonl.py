@@ -59,6 +59,8 @@ from auditor.schema import RejectReason, empty_records
 from auditor.sources import Source
 
 _BATCH_LINES = 100_000
+#: Plain files smaller than this are decoded together when there are several (`_shared_decode`).
+_SMALL_FILE_BYTES = 4 << 20
 _READ_BLOCK = 1 << 20
 _SAMPLE_BYTES = 1 << 18
 _ANCHOR = 1 << 14
@@ -120,65 +122,70 @@ def _zstd_errors() -> tuple[type[BaseException], ...]:
     return (zstandard.ZstdError,)
 
 
-def _bytes_batches(source: Source, plan: DecodePlan) -> Iterator[pl.DataFrame]:
-    """Decode a stream line by line in batches; invalid UTF-8 lines become rejects.
+def _bytes_batches(sources: Sequence[Source], plan: DecodePlan) -> Iterator[pl.DataFrame]:
+    """Decode the sources' lines in batches of about ``_BATCH_LINES``, in input order (a
+    batch may hold lines of several sources: many small files share a decode); invalid
+    UTF-8 lines become rejects. Each batch has ``source``, ``line`` and the raw columns.
 
     A cut or corrupt compressed stream is one more `invalid_json` record: its last
     (partial) line when it has one, else a record at the line after the last one.
     """
     texts: list[str] = []
-    numbers: list[int] = []
-    bad_utf8: list[int] = []
-    cut_at: list[int] = []
+    where: list[tuple[int, int]] = []  # (source position, line) of each text
+    bad: list[tuple[int, int, str]] = []  # (source position, line, reason)
 
     def flush() -> pl.DataFrame:
+        positions, numbers = zip(*where, strict=True) if where else ((), ())
         good = decode_lines(pl.Series(texts, dtype=pl.String), plan).with_columns(
-            line=pl.Series(numbers, dtype=pl.Int64)
+            __s=pl.Series(positions, dtype=pl.UInt32), line=pl.Series(numbers, dtype=pl.Int64)
         )
-        bad = pl.DataFrame(
-            {
-                "line": [*bad_utf8, *cut_at],
-                "raw_reject": [RejectReason.INVALID_UTF8.value] * len(bad_utf8)
-                + [RejectReason.INVALID_JSON.value] * len(cut_at),
-            },
-            schema={"line": pl.Int64, "raw_reject": pl.String},
+        rejects = pl.DataFrame(
+            bad, schema={"__s": pl.UInt32, "line": pl.Int64, "raw_reject": pl.String}, orient="row"
         )
-        out = pl.concat([good, bad], how="diagonal_relaxed").sort("line")
+        names = pl.Series([s.name for s in sources], dtype=pl.String)
+        out = (
+            pl.concat([good, rejects], how="diagonal_relaxed")
+            .sort("__s", "line")
+            .with_columns(source=pl.lit(names).gather(pl.col("__s")))
+            .drop("__s")
+        )
         texts.clear()
-        numbers.clear()
-        bad_utf8.clear()
-        cut_at.clear()
+        where.clear()
+        bad.clear()
         return out
 
-    number = 0
-    partial = False
-    with source.open() as stream:
-        for raw in _stream_lines(stream):
-            if raw is None:
-                if partial:  # the cut record is the partial line itself: make it a reject
-                    if numbers and numbers[-1] == number:
-                        numbers.pop()
+    for position, source in enumerate(sources):
+        number = 0
+        partial = False
+        with source.open() as stream:
+            for raw in _stream_lines(stream):
+                if raw is None:
+                    # the cut record is the partial line itself (made a reject), else one after
+                    if partial and where and where[-1] == (position, number):
+                        where.pop()
                         texts.pop()
-                    elif bad_utf8 and bad_utf8[-1] == number:
-                        bad_utf8.pop()
-                    cut_at.append(number)
-                else:
-                    cut_at.append(number + 1)
-                break
-            if len(texts) + len(bad_utf8) >= _BATCH_LINES:
-                yield flush()  # before the line, so that a cut partial line is still held
-            number += 1
-            partial = not raw.endswith(b"\n")
-            progress.advance(len(raw))
-            if not raw.strip():
-                partial = False  # a blank partial line is no record: the cut is one after it
-                continue
-            try:
-                texts.append(raw.decode("utf-8"))
-                numbers.append(number)
-            except UnicodeDecodeError:
-                bad_utf8.append(number)
+                    elif partial and bad and bad[-1][:2] == (position, number):
+                        bad.pop()
+                    bad.append((position, number if partial else number + 1, _INVALID_JSON))
+                    break
+                if len(texts) + len(bad) >= _BATCH_LINES:
+                    yield flush()  # before the line, so that a cut partial line is still held
+                number += 1
+                partial = not raw.endswith(b"\n")
+                progress.advance(len(raw))
+                if not raw.strip():
+                    partial = False  # a blank partial line is no record: the cut is one after
+                    continue
+                try:
+                    texts.append(raw.decode("utf-8"))
+                    where.append((position, number))
+                except UnicodeDecodeError:
+                    bad.append((position, number, _INVALID_UTF8))
     yield flush()
+
+
+_INVALID_JSON = RejectReason.INVALID_JSON.value
+_INVALID_UTF8 = RejectReason.INVALID_UTF8.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,10 +422,10 @@ def _read_ndjson(
     return _patch(frame, positions, redone), index.result()
 
 
-def _raw_batch(source: Source, batch: pl.DataFrame) -> pl.LazyFrame:
-    """One decoded batch as raw columns with its source."""
+def _raw_batch(batch: pl.DataFrame) -> pl.LazyFrame:
+    """One decoded batch (:func:`_bytes_batches`) as raw columns with their source."""
     return batch.lazy().select(
-        pl.lit(source.name).alias("source"),
+        pl.col("source"),
         pl.col("line"),
         *(
             pl.col(c).cast(t) if c in batch.columns else pl.lit(None, t).alias(c)
@@ -428,10 +435,10 @@ def _raw_batch(source: Source, batch: pl.DataFrame) -> pl.LazyFrame:
 
 
 def _scan_bytes(source: Source, plan: DecodePlan) -> pl.LazyFrame:
-    frames = [f for f in _bytes_batches(source, plan) if f.height]
+    frames = [f for f in _bytes_batches([source], plan) if f.height]
     if not frames:
         return pl.LazyFrame(schema={"source": pl.String, "line": pl.Int64, **RAW_SCHEMA})
-    return _raw_batch(source, pl.concat(frames, how="diagonal_relaxed"))
+    return _raw_batch(pl.concat(frames, how="diagonal_relaxed"))
 
 
 def _stream_fetch(source: Source, plan: DecodePlan, options: ReadOptions, order: int) -> keys.Fetch:
@@ -518,13 +525,19 @@ def read_jsonl_compact(
 
     A plain file is compacted in the streaming pass that reads it, so its text is
     never held in memory; with ``spill`` (a directory and a partition count) its compact
-    rows are streamed to IPC files there, partitioned by session. Other inputs are read
-    whole (as :func:`scan_jsonl`) first, and held in memory.
+    rows are streamed to IPC files there, partitioned by session. Many small files, and
+    compressed files, are decoded together in shared batches (:func:`_shared_decode`).
+    Other inputs are read whole (as :func:`scan_jsonl`) first, and held in memory.
     """
     plan = build_plan(options)
     split = options.split_by is not None
     out: list[tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]] = []
+    shared = _shared_decode(sources)
+    if shared:
+        out.append(_read_shared(shared, plan, options, names, spill))
     for source in sources:
+        if source in shared:
+            continue
         order = names.index(source.name)
 
         def finish(frame: pl.LazyFrame, name: str = source.name) -> pl.LazyFrame:
@@ -544,8 +557,8 @@ def read_jsonl_compact(
             continue
         # a file that can be read again: only compact rows are kept, batch by batch
         batches = [
-            finish(finish_records(_raw_batch(source, batch), options)).collect()
-            for batch in _bytes_batches(source, plan)
+            finish(finish_records(_raw_batch(batch), options)).collect()
+            for batch in _bytes_batches([source], plan)
             if batch.height
         ]
         compacted = (
@@ -555,3 +568,55 @@ def read_jsonl_compact(
         )
         out.append(({order}, compacted, _stream_fetch(source, plan, options, order)))
     return out
+
+
+def _shared_decode(sources: Sequence[Source]) -> list[Source]:
+    """The files decoded together in shared batches, when there are two or more: compressed
+    files, and plain files under ``_SMALL_FILE_BYTES``. A file's own read has fixed costs
+    (a streaming pass, a spill, the decode of its flagged lines: about 50 ms) that a
+    directory of a thousand small logs would pay a thousand times."""
+    chosen = [s for s in sources if s.path is not None and (s.compression or _small(s.path))]
+    return chosen if len(chosen) > 1 else []
+
+
+def _small(path: Path) -> bool:
+    try:
+        return path.stat().st_size < _SMALL_FILE_BYTES
+    except OSError:
+        return False  # its own read says why it cannot be read
+
+
+def _read_shared(
+    sources: Sequence[Source],
+    plan: DecodePlan,
+    options: ReadOptions,
+    names: Sequence[str],
+    spill: Spill | None,
+) -> tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]:
+    """Files decoded together in batches of about ``_BATCH_LINES`` lines (exact, as the
+    bytes path is), compacted batch by batch; with ``spill`` each batch goes to IPC files
+    partitioned by session, so that memory does not grow with the files' total size."""
+    orders = [names.index(source.name) for source in sources]
+    fetch = keys.combined_fetch(
+        [({o}, _stream_fetch(s, plan, options, o)) for s, o in zip(sources, orders, strict=True)]
+    )
+    split = options.split_by is not None
+    batches = (
+        keys.compact(finish_records(_raw_batch(batch), options), names, split, one_per_line=True)
+        for batch in _bytes_batches(sources, plan)
+        if batch.height
+    )
+    if spill is None:
+        frames = [batch.collect() for batch in batches]
+        if not frames:
+            frames = [keys.compact(empty_records(), names, split, one_per_line=True).collect()]
+        return set(orders), pl.concat(frames), fetch
+    directory, count = spill[0] / "shared", spill[1]
+    files: list[list[Path]] = [[] for _ in range(count)]
+    for number, batch in enumerate(batches):
+        target = directory / str(number)
+        flagged = batch.with_columns(pl.lit(False).alias(partitions.NEEDS_RAW))  # as own reads
+        partitions.spill_sink(flagged, count).sink_ipc(partitions.spill_target(target), mkdir=True)
+        for k, written in enumerate(partitions.spilled_files(target, count)):
+            files[k].extend(written)
+    return set(orders), Partitions(count, files=files), fetch

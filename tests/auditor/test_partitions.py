@@ -55,17 +55,58 @@ def _instances(tmp_path: Path, seed: int = 3) -> list[Path]:
     return [a, b]
 
 
+def _own_reads(monkeypatch) -> None:
+    """No file counts as small: each plain file has its own (fast) read, as large ones do."""
+    monkeypatch.setattr("auditor.readers.jsonl._SMALL_FILE_BYTES", 0)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-decode", "own-reads"])
 @pytest.mark.parametrize("rows", [1, 7, 50, 10_000])
-def test_any_partition_count_gives_the_same_report(tmp_path, monkeypatch, rows):
+def test_any_partition_count_gives_the_same_report(tmp_path, monkeypatch, rows, shared):
     paths = [str(p) for p in _instances(tmp_path)]
+    if not shared:
+        _own_reads(monkeypatch)
     whole = audit(paths, AuditOptions(label="x"))
     assert whole["split_traces"] > 0 and whole["breaks"] > 0
     monkeypatch.setattr(continuity, "PARTITION_ROWS", rows)
     assert audit(paths, AuditOptions(label="x")) == whole
 
 
+def test_small_files_decoded_together_give_the_report_of_their_own_reads(tmp_path, monkeypatch):
+    """A directory of many small logs (and compressed ones) is decoded in shared batches,
+    spilled by session: the same report, examples and `source:line` included, as when each
+    file is read on its own; a cut .gz and a line of invalid UTF-8 keep their exact reasons."""
+    plain, packed = _instances(tmp_path)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = plain.read_text().splitlines()
+    for n in range(0, len(lines), 25):  # small files, several instances' pieces
+        (logs / f"part-{n:04d}.jsonl").write_text("\n".join(lines[n : n + 25]) + "\n")
+    packed.rename(logs / "packed.jsonl.gz")
+    (logs / "cut.jsonl.gz").write_bytes(
+        gzip.compress(("\n".join(lines[:10]) + "\n").encode())[:-30]
+    )
+    (logs / "bad.jsonl").write_bytes(lines[0].encode() + b"\n\xff\xfe\n\n" + lines[1].encode())
+    monkeypatch.setattr(continuity, "PARTITION_ROWS", 20)
+    shared = audit([str(logs)], AuditOptions(label="x"))
+    with tempfile.TemporaryDirectory() as spill:
+        stored = load([str(logs)], AuditOptions(), spill_dir=Path(spill)).records
+        assert isinstance(stored, Partitions)
+        assert not stored.frames  # every file went to the spill, in shared batches
+        assert all("shared" in str(f) for part in stored.files for f in part)
+    _own_reads(monkeypatch)
+    monkeypatch.setattr("auditor.readers.jsonl._BATCH_LINES", 7)  # and batches across files
+    own = audit([str(logs)], AuditOptions(label="x"))
+    assert shared == own
+    reasons = shared["rejected_by_reason"]
+    assert (reasons["invalid_json"], reasons["invalid_utf8"], reasons["wrong_type"]) == (1, 1, 5)
+    assert shared["lines"] > 240 + 3 and shared["breaks"] > 0  # some of the cut file, and bad.jsonl
+    assert {e["source"] for e in shared["break_examples"]} <= {str(p) for p in logs.iterdir()}
+
+
 def test_mixed_inputs_are_partitioned_files_and_frames(tmp_path, monkeypatch):
     paths = [str(p) for p in _instances(tmp_path)]
+    _own_reads(monkeypatch)
     monkeypatch.setattr(continuity, "PARTITION_ROWS", 20)
     with tempfile.TemporaryDirectory() as spill:
         stored = load(paths, AuditOptions(), spill_dir=Path(spill)).records
