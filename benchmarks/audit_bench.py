@@ -9,6 +9,7 @@ the RSS growth of `quality audit` when the input grows 4x. Checks that all three
 find the same number of breaks and run breaks.
 
 Usage: python benchmarks/audit_bench.py [--events 5000000] [--repeat 3] [--scaling] [--stages]
+       python benchmarks/audit_bench.py --events 1000000 --files 1000   (a directory of logs)
 """
 
 from __future__ import annotations
@@ -172,17 +173,20 @@ print(json.dumps(dict(zip(names, row))))
 """
 
 PYTHON_RUNNER = """
-import json, sys
+import glob, json, os, sys
 from collections import defaultdict
 sessions = defaultdict(list)
 lines = 0
-with open(sys.argv[1], encoding="utf-8") as fh:
+target = sys.argv[1]
+files = sorted(glob.glob(os.path.join(target, "*.jsonl"))) if os.path.isdir(target) else [target]
+for f, path in enumerate(files):
+  with open(path, encoding="utf-8") as fh:
     for n, text in enumerate(fh, 1):
         lines += 1
         r = json.loads(text)
         if r.get("user_id") and r.get("thread_id"):
             sessions[(r["user_id"], r.get("session_id") or "")].append(
-                (r["timestamp"], n, r["thread_id"], r.get("run_id") or None, r.get("event"),
+                (r["timestamp"], f, n, r["thread_id"], r.get("run_id") or None, r.get("event"),
                  r.get("trace_id")))
 breaks = run_breaks = 0
 per_thread = defaultdict(lambda: [0, 0])
@@ -190,7 +194,7 @@ trace_threads = defaultdict(set)
 for evs in sessions.values():
     evs.sort()
     cur = cur_run = None
-    for i, (ts, n, thread, run, event, trace) in enumerate(evs):
+    for i, (ts, f, n, thread, run, event, trace) in enumerate(evs):
         trans = event in ("thread.create", "thread.switch")
         if i == 0 or trans:
             cur, cur_run, brk = thread, run, False
@@ -244,10 +248,28 @@ def _run(argv: list[str]) -> tuple[float, float, dict[str, object], float]:
     return elapsed, usage.ru_maxrss / 1024, json.loads(output), usage.ru_utime + usage.ru_stime
 
 
+def split_dataset(path: Path, files: int) -> Path:
+    """The events of ``path`` in ``files`` files of consecutive lines (a directory of many
+    instances' or hours' logs), cached beside it."""
+    directory = path.with_name(f"{path.stem}_{files}files")
+    if directory.exists():
+        return directory
+    lines = path.read_bytes().splitlines(keepends=True)
+    size = -(-len(lines) // files)
+    tmp = directory.with_suffix(".tmp")
+    tmp.mkdir()
+    for k in range(files):
+        (tmp / f"part-{k:05d}.jsonl").write_bytes(b"".join(lines[k * size : (k + 1) * size]))
+    tmp.rename(directory)
+    return directory
+
+
 def commands(path: Path) -> dict[str, list[str]]:
-    """The three implementations as child-process command lines."""
+    """The three implementations as child-process command lines (``path``: a file, or a
+    directory of ``*.jsonl`` files)."""
     py = sys.executable
-    sql = DUCKDB_SQL.format(path=path, threads=os.cpu_count() or 2)
+    source = path / "*.jsonl" if path.is_dir() else path
+    sql = DUCKDB_SQL.format(path=source, threads=os.cpu_count() or 2)
     return {
         "quality audit": [py, "-m", "quality_cli", "audit", str(path), "--json", "--quiet"],
         "duckdb": [py, "-c", DUCKDB_RUNNER, sql],
@@ -264,12 +286,18 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="subset of implementations")
     parser.add_argument("--scaling", action="store_true", help="also audit a 4x input")
     parser.add_argument(
+        "--files", type=int, default=1, help="split the events into this many files (a directory)"
+    )
+    parser.add_argument(
         "--stages", action="store_true", help="also time reading vs analysis (in-process)"
     )
     args = parser.parse_args()
     path = dataset(args.events)
     size_gb = path.stat().st_size / 1e9
-    print(f"input: {path.name}, {args.events:,} events, {size_gb:.2f} GB; cpus={os.cpu_count()}")
+    if args.files > 1:
+        path = split_dataset(path, args.files)
+    shown = f"{path.name} ({args.files:,} files)" if args.files > 1 else path.name
+    print(f"input: {shown}, {args.events:,} events, {size_gb:.2f} GB; cpus={os.cpu_count()}")
     results: dict[str, tuple[float, float, dict[str, object], float]] = {}
     chosen = {n: a for n, a in commands(path).items() if not args.only or n in args.only}
     # round robin, so that a machine that slows down or speeds up during the run (shared

@@ -511,3 +511,46 @@ def test_an_escape_in_a_value_keeps_a_line_on_the_vectorized_decoder(monkeypatch
     frame = jsonl_plan.decode_lines(pl.Series([*lines, escaped_key]), plan)
     assert frame["thread_id"].to_list()[:3] == ["t", "t", "t"]
     assert calls == [escaped_key]
+
+
+_LINE_VARIANTS = [
+    b'{"timestamp": 1, "user_id": "u", "thread_id": "t"}',
+    b'{"timestamp": "2026-11-24T08:00:00Z", "msg": "caf\xc3\xa9"}',
+    b'{"timestamp": 2}\r',
+    b"",
+    b"  ",
+    b"\r",
+    b" \t\x0b\x0c",
+    b"\x1c",  # not ASCII whitespace: a record (invalid JSON), on every path
+    b"\xc2\x85",  # U+0085: whitespace to `str.strip`, not to `bytes.strip`
+    b"[1]",
+    b"not json",
+]
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(st.sampled_from([*_LINE_VARIANTS, b"\xff"]), max_size=25),
+    final_newline=st.booleans(),
+    bom=st.booleans(),
+)
+def test_a_plain_file_split_at_once_reads_as_the_line_loop(tmp_path, lines, final_newline, bom):
+    """Small plain files are split in one go (`_whole_lines`); compressed ones go through the
+    line loop: the same bytes give the same decoded batch, blank lines, line numbers, BOM,
+    invalid UTF-8 and a last line without newline included."""
+    from auditor.readers.jsonl import _bytes_batches, build_plan
+
+    data = (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines) + (b"\n" if final_newline else b"")
+    plain, packed = tmp_path / "split.jsonl", tmp_path / "split.jsonl.gz"
+    plain.write_bytes(data)
+    packed.write_bytes(gzip.compress(data))
+    plan = build_plan(build_read_options())
+    at_once = pl.concat(_bytes_batches([Source.for_path(plain)], plan), how="diagonal_relaxed")
+    looped = pl.concat(
+        _bytes_batches([Source.for_path(packed, name=str(plain))], plan), how="diagonal_relaxed"
+    )
+    assert at_once.equals(looped, null_equal=True)
+    records = [line for line in b"\n".join(lines).split(b"\n") if line.strip()]
+    assert at_once.height == len(records)  # one row a non-blank line

@@ -88,6 +88,7 @@ def test_small_files_decoded_together_give_the_report_of_their_own_reads(tmp_pat
     )
     (logs / "bad.jsonl").write_bytes(lines[0].encode() + b"\n\xff\xfe\n\n" + lines[1].encode())
     monkeypatch.setattr(continuity, "PARTITION_ROWS", 20)
+    monkeypatch.setattr("auditor.readers.jsonl._SHARED_BATCH_LINES", 7)  # batches across files
     shared = audit([str(logs)], AuditOptions(label="x"))
     with tempfile.TemporaryDirectory() as spill:
         stored = load([str(logs)], AuditOptions(), spill_dir=Path(spill)).records
@@ -95,8 +96,8 @@ def test_small_files_decoded_together_give_the_report_of_their_own_reads(tmp_pat
         assert not stored.frames  # every file went to the spill, in shared batches
         assert all("shared" in str(f) for part in stored.files for f in part)
     _own_reads(monkeypatch)
-    monkeypatch.setattr("auditor.readers.jsonl._BATCH_LINES", 7)  # and batches across files
-    own = audit([str(logs)], AuditOptions(label="x"))
+    monkeypatch.setattr("auditor.readers.jsonl._shared_decode", lambda sources: [])
+    own = audit([str(logs)], AuditOptions(label="x"))  # every file on its own
     assert shared == own
     reasons = shared["rejected_by_reason"]
     assert (reasons["invalid_json"], reasons["invalid_utf8"], reasons["wrong_type"]) == (1, 1, 5)
