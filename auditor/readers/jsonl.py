@@ -162,11 +162,11 @@ _BLANK_LINE = re.compile(r"^[ \t\r\x0b\x0c]*$", re.MULTILINE)
 
 
 def _whole_lines(source: Source) -> tuple[list[str], Sequence[int]] | None:
-    """A plain file's non-blank lines and their numbers, split at once (as the stream loop
-    of :func:`_line_batches` would, without its per-line work); None when the file is not
-    plain or not all UTF-8 (the loop then reads it, and says why)."""
-    if source.compression is not None or source.path is None:
-        return None
+    """A small plain file's non-blank lines and their numbers, split at once (as the stream
+    loop of :func:`_line_batches` would, without its per-line work); None when the file is
+    large, compressed or not all UTF-8 (the loop then reads it, and says why)."""
+    if source.compression is not None or source.path is None or not _small(source.path):
+        return None  # a large file is streamed: never held whole in memory
     try:
         data = source.path.read_bytes()
         text = data.removeprefix(_BOM).decode("utf-8")

@@ -554,3 +554,16 @@ def test_a_plain_file_split_at_once_reads_as_the_line_loop(tmp_path, lines, fina
     assert at_once.equals(looped, null_equal=True)
     records = [line for line in b"\n".join(lines).split(b"\n") if line.strip()]
     assert at_once.height == len(records)  # one row a non-blank line
+
+
+def test_a_large_file_with_a_bad_line_is_streamed_not_read_whole(tmp_path, monkeypatch):
+    """Only small files are split at once: a large one that leaves the fast path (a bad
+    line) is read line by line, never held whole in memory."""
+    path = write(tmp_path, [json.dumps(GOOD), "not json", json.dumps(GOOD)])
+    monkeypatch.setattr("auditor.readers.jsonl._SMALL_FILE_BYTES", 16)  # it counts as large
+
+    def whole(self: Path) -> bytes:
+        raise AssertionError(f"{self} was read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    assert reasons(read(path)) == [(1, None), (2, "invalid_json"), (3, None)]
