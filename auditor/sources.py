@@ -7,12 +7,29 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from auditor.errors import InputError
 
 
-class _ZstdFrames:
+class _Decompressing:
+    """A read-only decompressing stream over a raw file: closing it closes the file."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+
+    def close(self) -> None:
+        """Close the file."""
+        self._raw.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _ZstdFrames(_Decompressing):
     """A read-only stream of every zstd frame of a file, one after another.
 
     Unlike ``zstandard``'s stream reader, which ends quietly, a file cut inside a
@@ -25,8 +42,8 @@ class _ZstdFrames:
     def __init__(self, raw: BinaryIO) -> None:
         import zstandard
 
+        super().__init__(raw)
         self._zstd = zstandard
-        self._raw = raw
         self._worker = zstandard.ZstdDecompressor().decompressobj()
         self._started = False
         self._pending = b""
@@ -65,18 +82,8 @@ class _ZstdFrames:
         if pending:
             yield pending
 
-    def close(self) -> None:
-        """Close the file."""
-        self._raw.close()
 
-    def __enter__(self) -> _ZstdFrames:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class LengthPrefixedZstd:
+class LengthPrefixedZstd(_Decompressing):
     """The Collector file exporter's legacy `compression: zstd` output as one stream: each
     document is a zstd frame after its 4-byte big-endian length; documents come out one a
     line. A file cut inside a length or a frame returns what could be decompressed of its
@@ -86,8 +93,8 @@ class LengthPrefixedZstd:
     def __init__(self, raw: BinaryIO) -> None:
         import zstandard
 
+        super().__init__(raw)
         self._zstd = zstandard
-        self._raw = raw
         self._cut = False
 
     def read1(self, size: int = -1) -> bytes:
@@ -112,16 +119,6 @@ class LengthPrefixedZstd:
         raise EOFError("zstd file ended inside a length-prefixed frame")
 
     read = read1
-
-    def close(self) -> None:
-        """Close the file."""
-        self._raw.close()
-
-    def __enter__(self) -> LengthPrefixedZstd:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 @dataclass(frozen=True, slots=True)
