@@ -174,15 +174,16 @@ def frame_fetch(records: pl.DataFrame, compacted: pl.DataFrame) -> Fetch:
 def combined_fetch(parts: Sequence[tuple[Collection[int], Fetch]]) -> Fetch:
     """One fetch over parts that each hold some sources (by ``source_order``)."""
 
-    owner = {order: i for i, (orders, _) in enumerate(parts) for order in orders}
+    # which parts hold each source (two inputs of the same name are two parts of one order)
+    owners = pl.DataFrame(
+        [(order, i) for i, (orders, _) in enumerate(parts) for order in orders],
+        schema={"source_order": pl.UInt32, "__part": pl.UInt32},
+        orient="row",
+    )
 
     def fetch(wanted: pl.DataFrame) -> pl.DataFrame:
-        wanted = wanted_frame(wanted)
         # one pass over the wanted records, whatever the number of parts (a part a file)
-        which = wanted.get_column("source_order").replace_strict(
-            owner, default=None, return_dtype=pl.UInt32
-        )
-        by_part = wanted.with_columns(__part=which).drop_nulls("__part")
+        by_part = wanted_frame(wanted).join(owners, on="source_order")
         found = [
             parts[i][1](mine.drop("__part"))
             for (i,), mine in sorted(by_part.partition_by("__part", as_dict=True).items())

@@ -183,9 +183,6 @@ class SessionManager:
             outcome = Outcome.CREATED
         elif previous not in (None, thread.thread_id):
             outcome = Outcome.SWITCHED
-            # a switch, as `switch_thread` is: the thread is now the user's most recent
-            thread = replace(thread, updated_at=self._clock())
-            self.store.save_thread(thread)
         else:
             outcome = Outcome.RESUMED
         context = self._context(
@@ -195,6 +192,9 @@ class SessionManager:
             transitions.append((attr.THREAD_CREATE, context))
         elif outcome is Outcome.SWITCHED:
             transitions.append((attr.THREAD_SWITCH, context))
+            # a switch, as `switch_thread` is: the thread is now the user's most recent
+            # (only once the request is accepted: a refused run changes nothing)
+            self.store.save_thread(replace(thread, updated_at=self._clock()))
         self._remember(caller, self._live(stored), thread.thread_id)
         return Resolution(context, tuple(transitions))
 

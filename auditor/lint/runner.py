@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 import os
 import re
@@ -153,7 +154,7 @@ def lint_source(
         module = cst.parse_module(raw)
     except cst.ParserSyntaxError as exc:
         message = f"syntax error: {exc.message}; the file was not checked"
-        return SourceResult((_unreadable(name, message, *_syntax_error_position(exc)),), raw)
+        return SourceResult((_unreadable(name, message, *_syntax_error_position(raw, exc)),), raw)
     except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
         return SourceResult(
             (_unreadable(name, f"cannot decode: {exc}; the file was not checked"),), raw
@@ -190,13 +191,22 @@ def _suppressed(finding: Finding, lines: Sequence[str]) -> bool:
     return codes is None or finding.code.value in re.split(r"[\s,]+", codes.upper())
 
 
-def _syntax_error_position(exc: cst.ParserSyntaxError) -> tuple[int, int]:
-    """Where the parser stopped: the ``error at LINE:COLUMN`` its message names (libcst's
-    own position points at the start of the statement), else that position."""
+def _syntax_error_position(raw: bytes, exc: cst.ParserSyntaxError) -> tuple[int, int]:
+    """Where the syntax error is, as Python's own parser (and so the user's editor) says;
+    libcst's position is the statement's start, and its message's is 0-based and past the
+    offending token. When Python accepts what libcst does not (a newer syntax), libcst's
+    message position, made 1-based; else libcst's own."""
+    try:
+        compile(raw, "<lint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        if error.lineno is not None:
+            return error.lineno, max(error.offset or 1, 1)
+    except (ValueError, RecursionError, MemoryError):
+        pass  # null bytes, too deep: libcst's word below
     found = _ERROR_AT.search(exc.message)
     if found is None:
         return exc.editor_line, exc.editor_column
-    return int(found.group(1)), max(int(found.group(2)), 1)
+    return int(found.group(1)), int(found.group(2)) + 1
 
 
 def _unreadable(name: str, message: str, line: int = 1, column: int = 1) -> Finding:

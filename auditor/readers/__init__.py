@@ -123,6 +123,7 @@ def read_compact(
     the records are :class:`Partitions` (those files, and the frames held in memory).
     """
     split = options.split_by is not None
+    order_of = {name: order for order, name in enumerate(names)}  # names are distinct
     buckets = 1
     parts: list[tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]] = []
     for name, group in group_by_format(sources, fmt).items():
@@ -137,7 +138,7 @@ def read_compact(
         records = reader_for(name)(group, options).collect()
         compacted = keys.compact(records.lazy(), names, split).collect()
         parts.append(
-            ({names.index(s.name) for s in group}, compacted, keys.frame_fetch(records, compacted))
+            ({order_of[s.name] for s in group}, compacted, keys.frame_fetch(records, compacted))
         )
     fetch = keys.combined_fetch([(orders, fetch) for orders, _, fetch in parts])
     if not parts:

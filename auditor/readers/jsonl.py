@@ -61,10 +61,13 @@ from auditor.schema import RejectReason, empty_records
 from auditor.sources import Source
 
 _BATCH_LINES = 100_000
+#: ... or this many characters of text, whichever comes first (long lines: fewer of them).
+_BATCH_CHARS = 32 << 20
 #: Lines a shared batch holds, and how many batches are read and not yet decoded and
 #: compacted, at most (`_read_shared`): 1,000 files of 1,000 lines take 4.8 s and 543 MB
 #: (100,000 lines a batch: 4.7 s and 957 MB; 25,000: 5.2 s and 454 MB).
 _SHARED_BATCH_LINES = 50_000
+_SHARED_BATCH_CHARS = 16 << 20
 _SHARED_IN_FLIGHT = 3
 #: Plain files smaller than this are decoded together when there are several (`_shared_decode`).
 _SMALL_FILE_BYTES = 4 << 20
@@ -138,14 +141,19 @@ class _Lines:
     positions: list[int] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
     bad: list[tuple[int, int, str]] = field(default_factory=list)
+    chars: int = 0  # of the texts: a batch of long lines is cut by size, not only by count
 
     def __len__(self) -> int:
         return len(self.texts) + len(self.bad)
+
+    def full(self, lines: int, chars: int) -> bool:
+        return len(self) >= lines or self.chars >= chars
 
     def add(self, text: str, position: int, number: int) -> None:
         self.texts.append(text)
         self.positions.append(position)
         self.numbers.append(number)
+        self.chars += len(text)
 
     def last_is(self, position: int, number: int) -> bool:
         return bool(self.texts) and (self.positions[-1], self.numbers[-1]) == (position, number)
@@ -181,22 +189,23 @@ def _whole_lines(source: Source) -> tuple[list[str], Sequence[int]] | None:
     return [lines[n - 1] for n in numbers], numbers
 
 
-def _line_batches(sources: Sequence[Source], size: int = 0) -> Iterator[_Lines]:
-    """The sources' lines in batches of about ``size`` lines (default ``_BATCH_LINES``), in
-    input order (a batch may hold lines of several sources: many small files share a
+def _line_batches(sources: Sequence[Source], size: int = 0, chars: int = 0) -> Iterator[_Lines]:
+    """The sources' lines in batches of about ``size`` lines or ``chars`` characters, whichever
+    comes first (default ``_BATCH_LINES``, ``_BATCH_CHARS``), in input order (a batch may hold lines of several sources: many small files share a
     decode); invalid UTF-8 lines are rejects. A cut or corrupt compressed stream is one more `invalid_json` record: its
     last (partial) line when it has one, else a record at the line after the last one."""
-    size = size or _BATCH_LINES
+    size, chars = size or _BATCH_LINES, chars or _BATCH_CHARS
     batch = _Lines()
     for position, source in enumerate(sources):
         whole = _whole_lines(source)
         if whole is not None:
             texts, numbers = whole
             for start in range(0, len(texts), size):
-                if len(batch) >= size:
+                if batch.full(size, chars):
                     yield batch
                     batch = _Lines()
                 part = texts[start : start + size]
+                batch.chars += sum(map(len, part))
                 batch.texts.extend(part)
                 batch.positions.extend([position] * len(part))
                 batch.numbers.extend(numbers[start : start + size])
@@ -213,7 +222,7 @@ def _line_batches(sources: Sequence[Source], size: int = 0) -> Iterator[_Lines]:
                         batch.bad.pop()
                     batch.bad.append((position, number if partial else number + 1, _INVALID_JSON))
                     break
-                if len(batch) >= size:
+                if batch.full(size, chars):
                     yield batch  # before the line, so that a cut partial line is still held
                     batch = _Lines()
                 number += 1
@@ -606,10 +615,12 @@ def read_jsonl_compact(
     shared = _shared_decode(sources)
     if shared:
         out.append(_read_shared(shared, plan, options, names, spill))
+    apart = set(map(id, shared))
+    order_of = {name: order for order, name in enumerate(names)}  # names are distinct
     for source in sources:
-        if source in shared:
+        if id(source) in apart:
             continue
-        order = names.index(source.name)
+        order = order_of[source.name]
 
         def finish(frame: pl.LazyFrame, name: str = source.name) -> pl.LazyFrame:
             kept = ("needs_raw",) if "needs_raw" in frame.collect_schema() else ()
@@ -670,7 +681,8 @@ def _read_shared(
 
     Reading lines holds the GIL, decoding them does not: batches are decoded by two
     worker threads while the next ones are read (at most ``_SHARED_IN_FLIGHT`` held)."""
-    orders = [names.index(source.name) for source in sources]
+    order_of = {name: order for order, name in enumerate(names)}  # names are distinct
+    orders = [order_of[source.name] for source in sources]
     fetch = keys.combined_fetch(
         [({o}, _stream_fetch(s, plan, options, o)) for s, o in zip(sources, orders, strict=True)]
     )
@@ -691,7 +703,8 @@ def _read_shared(
     done: list[pl.DataFrame | list[list[Path]]] = []
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="jsonl-shared") as pool:
         pending: deque[Future[pl.DataFrame | list[list[Path]]]] = deque()
-        for number, lines in enumerate(_line_batches(sources, _SHARED_BATCH_LINES)):
+        batches = _line_batches(sources, _SHARED_BATCH_LINES, _SHARED_BATCH_CHARS)
+        for number, lines in enumerate(batches):
             if len(lines):
                 pending.append(pool.submit(work, number, lines))
             while len(pending) >= _SHARED_IN_FLIGHT:

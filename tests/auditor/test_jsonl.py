@@ -567,3 +567,19 @@ def test_a_large_file_with_a_bad_line_is_streamed_not_read_whole(tmp_path, monke
 
     monkeypatch.setattr(Path, "read_bytes", whole)
     assert reasons(read(path)) == [(1, None), (2, "invalid_json"), (3, None)]
+
+
+def test_batches_of_long_lines_are_cut_by_size_too(tmp_path, monkeypatch):
+    """A batch holds at most about `chars` characters (plus one small file): many small files
+    of long lines do not make one batch of their whole size."""
+    from auditor.readers.jsonl import _line_batches
+
+    line = json.dumps({**GOOD, "msg": "x" * 1000})
+    sources = []
+    for n in range(12):
+        path = write(tmp_path, [line] * 3, f"long-{n:02d}.jsonl")
+        sources.append(Source.for_path(path))
+    batches = list(_line_batches(sources, size=1000, chars=7000))
+    assert [len(b) for b in batches] == [9, 9, 9, 9]  # 3 files a batch: the cap after each
+    assert all(b.chars <= 7000 + 3 * len(line) for b in batches)
+    assert [n for b in batches for n in b.numbers] == [1, 2, 3] * 12

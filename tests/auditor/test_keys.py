@@ -92,6 +92,18 @@ def test_fetch_returns_the_text_of_wanted_records_across_parts():
     assert fetch(wanted.clear()).columns == [*keys.RECORD_ID, *keys.FETCHED]
 
 
+def test_fetch_asks_every_part_that_holds_a_source():
+    """Two inputs of the same name (`/dev/stdin` twice) are two parts of one source order:
+    each is asked for the wanted records, and what they hold is returned."""
+    first = records(("-", 1, "u1", "s1", "t1", None))
+    second = records(("-", 2, "u2", "s2", "t2", None))
+    names = ["-"]
+    fetch = keys.combined_fetch([({0}, _fetch_of(first, names)), ({0}, _fetch_of(second, names))])
+    wanted = pl.DataFrame({"source_order": [0, 0], "line": [1, 2], "item": [0, 0]})
+    got = fetch(wanted).sort("line")
+    assert got.select("line", "user_id").rows() == [(1, "u1"), (2, "u2")]
+
+
 def test_records_sharing_a_line_are_numbered_in_order_and_fetched_one_by_one():
     # the spans of one OTLP batch (one line) are distinct records: `item` tells them apart
     frame = records(

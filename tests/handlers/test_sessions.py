@@ -169,6 +169,21 @@ def test_a_switch_by_naming_a_thread_makes_it_the_users_most_recent(sessions, cl
     assert sessions.resume(sessions.open_session("alice")).context.thread_id == a
 
 
+def test_a_refused_switch_leaves_the_users_most_recent_thread(sessions, clock):
+    """Naming another thread with a run that is not its own is refused: nothing moves, the
+    thread does not become the user's most recent."""
+    caller = sessions.open_session("alice")
+    sessions.create_thread(caller, "B", Strategy.RESUME)
+    clock.advance(5)
+    a = sessions.create_thread(caller, "A", Strategy.RESUME).thread_id
+    run_of_a = sessions.start_run(caller, a, Strategy.RESUME).context.run_id
+    b = next(t.thread_id for t in sessions.threads("alice") if t.title == "B")
+    clock.advance(5)
+    with pytest.raises(RunNotFound):
+        sessions.resolve_quality(caller, Strategy.RESUME, b, run_of_a)
+    assert sessions.resume(sessions.open_session("alice")).context.thread_id == a
+
+
 def test_own_session_id_is_resumed(sessions):
     caller = sessions.open_session("alice")
     thread = sessions.resume(caller).context.thread_id

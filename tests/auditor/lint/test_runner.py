@@ -43,14 +43,18 @@ def test_syntax_error_is_a_qc000_finding_with_its_position():
     assert finding.path == "bad.py"
     assert finding.message.startswith("syntax error: ")
     assert finding.message.endswith("; the file was not checked")
-    assert (finding.line, finding.column) == (3, 1)  # "error at 3:0": the end of the file
+    assert finding.line == 1  # where the '(' that is never closed is, as Python says
 
 
-def test_a_syntax_error_is_reported_where_its_message_says():
-    """libcst's own position is the statement's start (2:1); its message names 2:7."""
-    (finding,) = lint_source("x = 1\ny = 2 2\n", "bad.py", LintConfig()).findings
-    assert "error at 2:7:" in finding.message
-    assert (finding.line, finding.column) == (2, 7)
+@pytest.mark.parametrize("source", ["x = 1\ny = 2 2\n", "foo(a b )\n", "x = (1,\ny = 2\n"])
+def test_a_syntax_error_is_reported_where_python_reports_it(source):
+    """Python's parser's position (the user's editor's), not libcst's: the statement's start
+    (2:1 for `y = 2 2`) or its message's, 0-based and past the offending token."""
+    (finding,) = lint_source(source, "bad.py", LintConfig()).findings
+    with pytest.raises(SyntaxError) as error:
+        compile(source, "bad.py", "exec")
+    assert (finding.line, finding.column) == (error.value.lineno, error.value.offset)
+    assert finding.column > 1
 
 
 def test_noqa_and_select_never_hide_a_syntax_error():
