@@ -354,14 +354,60 @@ def _first_wins(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return found
 
 
+#: A backslash escape in JSON text: ``\uXXXX`` (its hex digits captured) or another one.
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
+#: Polars' pattern for lines holding a UTF-16 surrogate escape, paired or not.
+SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+
+
+def _lone_surrogates_replaced(text: str) -> str:
+    """JSON text with every lone UTF-16 surrogate escape (``\ud83d`` without its pair, as
+    a JavaScript logger cutting a string writes) made ``\ufffd``, the replacement character.
+    RFC 8259 allows them, Python strings from them cannot be UTF-8: the line is kept."""
+    out: list[str] = []
+    last = 0
+    high: re.Match[str] | None = None  # a high surrogate waiting for its low half
+
+    def lone(escape: re.Match[str]) -> None:
+        nonlocal last
+        out.append(text[last : escape.start()])
+        out.append("\\ufffd")
+        last = escape.end()
+
+    for escape in _ESCAPE.finditer(text):
+        code = int(escape.group(1), 16) if escape.group(1) else -1
+        if high is not None:
+            if 0xDC00 <= code <= 0xDFFF and escape.start() == high.end():
+                high = None  # a pair: one character
+                continue
+            lone(high)
+            high = None
+        if 0xD800 <= code <= 0xDBFF:
+            high = escape
+        elif 0xDC00 <= code <= 0xDFFF:
+            lone(escape)
+    if high is not None:
+        lone(high)
+    out.append(text[last:])
+    return "".join(out)
+
+
 def load_line(text: str) -> object:
     """One JSON line, a repeated key keeping its first value, as Polars' readers do (orjson
-    keeps the last): so that a line reads the same on the fast path and off it.
+    keeps the last): so that a line reads the same on the fast path and off it. A lone
+    surrogate escape reads as U+FFFD (orjson refuses the line, Polars reads U+0000 or
+    refuses it too: :func:`decode_lines` sends such lines here).
 
     orjson parses; every key ends with ``"`` then ``:`` in the text, so when there are no
     more of those than keys in the result, no key repeated. Otherwise (a repeat, or a string
     holding ``\":``) the line is parsed again, keeping first values."""
-    value = orjson.loads(text)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        if "\\u" not in text or (mended := _lone_surrogates_replaced(text)) == text:
+            raise
+        value = orjson.loads(mended)
+        text = mended
     if len(_KEY_END.findall(text)) > _key_count(value):
         with contextlib.suppress(RecursionError):  # nested past Python's stack: orjson's value
             value = json.loads(text, object_pairs_hook=_first_wins)
@@ -478,5 +524,11 @@ def decode_lines(lines: pl.Series, plan: DecodePlan) -> pl.DataFrame:
     """
     if lines.len() == 0:
         return _slow(lines, plan)
-    shaped = lines.str.contains(r"^\s*\{") & lines.str.contains(r"\}\s*$")
+    # a surrogate escape goes one by one: Polars misreads a lone one (U+0000) or fails the
+    # whole batch on it, which would make other lines' decoding depend on their neighbours
+    shaped = (
+        lines.str.contains(r"^\s*\{")
+        & lines.str.contains(r"\}\s*$")
+        & ~lines.str.contains(SURROGATE_ESCAPE)
+    )
     return _in_order(lines, ~shaped, lambda part: _slow(part, plan), lambda part: _top(part, plan))

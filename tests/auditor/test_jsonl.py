@@ -583,3 +583,40 @@ def test_batches_of_long_lines_are_cut_by_size_too(tmp_path, monkeypatch):
     assert [len(b) for b in batches] == [9, 9, 9, 9]  # 3 files a batch: the cap after each
     assert all(b.chars <= 7000 + 3 * len(line) for b in batches)
     assert [n for b in batches for n in b.numbers] == [1, 2, 3] * 12
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (r'{"a": "u\ud800"}', "u\ufffd"),  # a lone high surrogate (Polars: U+0000)
+        (r'{"a": "a\udc00b"}', "a\ufffdb"),  # a lone low one (Polars: refused)
+        (r'{"a": "\ud83d\ude00"}', "\U0001f600"),  # a pair: one character
+        (r'{"a": "\ud83d\ud83d\ude00"}', "\ufffd\U0001f600"),
+        (r'{"a": "\ude00\ud83d"}', "\ufffd\ufffd"),
+        (r'{"a": "\\ud800"}', "\\ud800"),  # an escaped backslash, then text
+    ],
+)
+def test_a_lone_surrogate_escape_reads_as_the_replacement_character(text, value):
+    from auditor.readers.jsonl_plan import load_line
+
+    assert load_line(text) == {"a": value}
+
+
+def test_a_lines_decoding_does_not_depend_on_the_other_lines_of_its_batch():
+    """A line that fails the vectorized decode (a trailing comma) sends its batch line by
+    line; a lone surrogate escape (a JavaScript logger cutting an emoji) then still reads as
+    it does alone: the record is kept, U+FFFD in place of the half character."""
+    from auditor.readers.jsonl_plan import build_plan, decode_lines
+
+    plan = build_plan(build_read_options())
+    lines = [
+        r'{"timestamp": "2024-01-01T00:00:00Z", "user_id": "u\ud800", "thread_id": "t"}',
+        r'{"timestamp": "2024-01-01T00:00:01Z", "user_id": "v", "msg": "cut \ud83d"}',
+        '{"timestamp": "2024-01-01T00:00:02Z", "user_id": "w", "thread_id": "t",}',
+        '{"timestamp": "2024-01-01T00:00:03Z", "user_id": "x", "thread_id": "t"}',
+    ]
+    together = decode_lines(pl.Series(lines), plan)
+    alone = pl.concat([decode_lines(pl.Series([line]), plan) for line in lines])
+    assert together.equals(alone, null_equal=True)
+    assert together["user_id"].to_list() == ["u\ufffd", "v", None, "x"]
+    assert together["raw_reject"].to_list() == [None, None, "invalid_json", None]
