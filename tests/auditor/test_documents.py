@@ -296,3 +296,24 @@ def test_scan_documents_reports_progress_in_bytes_on_disk(tmp_path):
         )
     assert added == [{"a": 1}, [2], {"a": 1}, [2]]
     assert seen == [p.stat().st_size for p in paths]
+
+
+def test_documents_are_read_with_the_collector_run_rarely(tmp_path):
+    """The cyclic GC's first threshold is raised while documents are read, and restored."""
+    import gc
+
+    from auditor.fields import ReadOptions
+    from auditor.readers import documents
+    from auditor.sources import Source
+
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"a": 1}\n{"a": 2}\n')
+    seen: list[int] = []
+    before = gc.get_threshold()
+
+    def add(builder, where, value):
+        seen.append(gc.get_threshold()[0])
+
+    documents.scan_documents([Source.for_path(path)], ReadOptions(), add).collect()
+    assert seen == [100_000, 100_000]
+    assert gc.get_threshold() == before

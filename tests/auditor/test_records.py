@@ -294,3 +294,27 @@ def test_map_to_a_default_name_also_wins_over_natives():
     builder = RecordBuilder(build_read_options(maps=["event=operationName"]))
     builder.add("f", 1, [{"operationName": "op"}], {"ts": TS, "event": "native"})
     assert _frame(builder)["event"].to_list() == ["op"]
+
+
+def test_rows_turned_into_arrow_chunks_make_the_same_frame(monkeypatch):
+    """A builder turns its Python rows into Arrow columns every `_CHUNK_ROWS` rows (memory):
+    accepted and rejected rows across chunk boundaries make the frame one chunk makes."""
+    from auditor import records as module
+    from auditor.schema import RejectReason
+
+    def build() -> RecordBuilder:
+        builder = RecordBuilder(build_read_options(split_by="version"))
+        for n in range(10):
+            if n % 4 == 3:
+                builder.reject("f", n, RejectReason.INVALID_JSON)
+            else:
+                scope = {"user_id": f"u{n}", "thread_id": "t", "ts": TS, "version": n}
+                builder.add("f", n, [scope])
+        return builder
+
+    whole = _frame(build())
+    monkeypatch.setattr(module, "_CHUNK_ROWS", 3)
+    chunked = build()
+    assert len(chunked._chunks) == 3  # 9 rows turned into Arrow, the 10th still in Python
+    assert_frame_equal(_frame(chunked), whole)
+    assert whole.height == 10 and whole["reject_reason"].null_count() == 8  # 2 rejected
