@@ -31,12 +31,44 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+#: Options that take several inputs after one flag (`compare --before a b --after c d`).
+_MANY_INPUTS = ("--before", "--after")
+
+
+def spread_inputs(argv: list[str]) -> list[str]:
+    """``--before a b --after c`` as click reads repeated options: ``--before a --before b
+    --after c`` (DESIGN.md writes `compare --before PATH... --after PATH...`, and a shell
+    expands `--before old/*.jsonl` so). The inputs after a flag end at the next option;
+    ``-`` (stdin) is an input; ``--`` ends option parsing and is kept as it is."""
+    out: list[str] = []
+    flag: str | None = None  # the flag whose inputs are being read
+    for n, token in enumerate(argv):
+        if token == "--":
+            return out + argv[n:]
+        if token in _MANY_INPUTS:
+            flag = token
+            out.append(token)
+            continue
+        if flag is not None and (token == "-" or not token.startswith("-")):
+            if out and out[-1] == flag:
+                out.append(token)  # the flag's first input
+            else:
+                out += [flag, token]
+            continue
+        flag = None
+        out.append(token)
+    return out
+
+
 class QualityGroup(TyperGroup):
     """Root group: maps user errors to one line and exit 2, Ctrl-C to `cancelled`."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Usage errors (an unknown option, a bad value, a missing argument) as one line, exit
         2, instead of click's boxed usage text; the rest as click does it."""
+        argv = kwargs.pop("args", args[0] if args else None)
+        kwargs["args"] = spread_inputs(sys.argv[1:] if argv is None else list(argv))
+        args = args[1:]
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)

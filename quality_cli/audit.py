@@ -19,7 +19,7 @@ AUDIT_HELP = """Measure continuity breaks in traces and logs (files, dirs, globs
 Example: quality audit logs/quality.jsonl traces/ --json"""
 COMPARE_HELP = """Compare the break rates of two input sets (before and after a change).
 
-Example: quality compare --before old.jsonl --after new.jsonl --json"""
+Example: quality compare --before logs/v1/*.jsonl --after logs/v2/*.jsonl --json"""
 
 Format = Annotated[
     str,
@@ -130,10 +130,20 @@ def audit_command(
 
 def compare_command(
     before: Annotated[
-        list[str], typer.Option("--before", metavar="INPUT", help="Inputs before (repeatable).")
+        list[str],
+        typer.Option(
+            "--before",
+            metavar="INPUT",
+            help="Inputs before (several after one flag, or the flag repeated).",
+        ),
     ],
     after: Annotated[
-        list[str], typer.Option("--after", metavar="INPUT", help="Inputs after (repeatable).")
+        list[str],
+        typer.Option(
+            "--after",
+            metavar="INPUT",
+            help="Inputs after (several after one flag, or the flag repeated).",
+        ),
     ],
     fmt: Format = "auto",
     maps: Maps = [],  # noqa: B006

@@ -160,6 +160,53 @@ def test_compare_json(log, tmp_path):
     assert data["significant"] is False
 
 
+def test_compare_takes_several_inputs_after_one_flag(log, tmp_path):
+    """`--before a b --after c d`, as DESIGN.md writes it and a shell expands a glob: the
+    same comparison as each input after its own flag."""
+    parts = []
+    for n in range(4):
+        path = tmp_path / f"part-{n}.jsonl"
+        path.write_text(line(0, "t1", "thread.create") + "\n" + line(1, f"t{n % 2 + 1}") + "\n")
+        parts.append(str(path))
+    spread = runner.invoke(
+        app, ["compare", "--before", *parts[:2], "--after", *parts[2:], "--json"]
+    )
+    repeated = runner.invoke(
+        app,
+        [
+            *("compare", "--before", parts[0], "--before", parts[1]),
+            *("--after", parts[2], "--after", parts[3], "--json"),
+        ],
+    )
+    assert spread.exit_code == repeated.exit_code == 0, spread.output
+    assert json.loads(spread.stdout) == json.loads(repeated.stdout)
+    assert json.loads(spread.stdout)["before"]["events"] == 4
+
+
+@pytest.mark.parametrize(
+    ("argv", "spread"),
+    [
+        (
+            ["compare", "--before", "a", "b", "--after", "c"],
+            ["compare", "--before", "a", "--before", "b", "--after", "c"],
+        ),
+        (
+            ["compare", "--before", "a", "-", "--json", "x"],
+            ["compare", "--before", "a", "--before", "-", "--json", "x"],
+        ),
+        (["audit", "a", "b", "--json"], ["audit", "a", "b", "--json"]),
+        (
+            ["compare", "--before", "a", "--", "--after"],
+            ["compare", "--before", "a", "--", "--after"],
+        ),
+    ],
+)
+def test_inputs_after_one_flag_are_spread_over_repeated_flags(argv, spread):
+    from quality_cli._errors import spread_inputs
+
+    assert spread_inputs(argv) == spread
+
+
 def test_help_has_examples():
     for command in ("audit", "compare"):
         result = runner.invoke(app, [command, "--help"])
