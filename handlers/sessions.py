@@ -178,6 +178,8 @@ class SessionManager:
         """The user's active thread and run (`resume`); creates a thread only when the user has none."""
         stored, previous, thread = self._pick(caller, thread_id)
         transitions: list[tuple[str, ExecutionContext]] = []
+        if thread is None and run_id is not None:  # refused before anything is created
+            raise RunNotFound(f"run {run_id!r} is not a run of this user's threads")
         if thread is None:
             thread = self._new_thread(caller.user_id, None, ThreadKind.CHAT)
             outcome = Outcome.CREATED

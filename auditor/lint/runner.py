@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import difflib
+import io
 import os
 import re
+import tokenize
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -197,12 +199,14 @@ def _syntax_error_position(raw: bytes, exc: cst.ParserSyntaxError) -> tuple[int,
     offending token. When Python accepts what libcst does not (a newer syntax), libcst's
     message position, made 1-based; else libcst's own."""
     try:
-        compile(raw, "<lint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        # text, not bytes: Python counts a column of bytes in characters, as an editor does
+        encoding = tokenize.detect_encoding(io.BytesIO(raw).readline)[0]
+        compile(raw.decode(encoding), "<lint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as error:
         if error.lineno is not None:
             return error.lineno, max(error.offset or 1, 1)
-    except (ValueError, RecursionError, MemoryError):
-        pass  # null bytes, too deep: libcst's word below
+    except (ValueError, LookupError, RecursionError, MemoryError):
+        pass  # null bytes, an unknown coding, too deep: libcst's word below
     found = _ERROR_AT.search(exc.message)
     if found is None:
         return exc.editor_line, exc.editor_column

@@ -16,6 +16,7 @@ import gc
 import io
 import json
 import re
+import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import zstandard
 from auditor import progress
 from auditor.errors import InputError
 from auditor.fields import ReadOptions
+from auditor.readers.surrogates import lone_surrogates_replaced
 from auditor.records import RecordBuilder
 from auditor.schema import RejectReason
 from auditor.sources import LengthPrefixedZstd, Source
@@ -201,6 +203,8 @@ def _decode(cursor: _Cursor) -> tuple[object, int] | int:
         return exc.pos
     if end > eol and not _may_span(text, pos, eol, end):
         return eol
+    if "\\u" in (found := text[pos:end]) and (mended := lone_surrogates_replaced(found)) != found:
+        value = _DECODER.decode(mended)  # Python read the lone surrogates: Polars could not
     return value, end
 
 
@@ -329,17 +333,37 @@ def scan_documents(
     return builder.frame()
 
 
-@contextlib.contextmanager
-def _few_collections() -> Iterator[None]:
-    """The cyclic garbage collector run rarely: parsed documents make millions of dicts
-    and lists, none of them in a cycle, and each collection walks them all (2 of 15 s for a
-    million OTLP spans). Reference counting still frees them at once."""
-    before = gc.get_threshold()
-    gc.set_threshold(100_000, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
+class _FewCollections:
+    """The cyclic garbage collector run rarely while documents are parsed: they make
+    millions of dicts and lists, none of them in a cycle, and each collection walks them
+    all (2 of 15 s for a million OTLP spans); reference counting still frees them at once.
+    The threshold is process-wide: the first reader in raises it, the last one out puts
+    back what was there (a collector turned off stays off)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._readers = 0
+        self._before: tuple[int, int, int] = gc.get_threshold()
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._readers == 0:
+                self._before = gc.get_threshold()
+                first, *rest = self._before
+                if first:
+                    gc.set_threshold(max(first, 100_000), *rest)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._readers -= 1
+                if self._readers == 0:
+                    gc.set_threshold(*self._before)
+
+
+_few_collections = _FewCollections()
 
 
 def _read_source(

@@ -33,6 +33,7 @@ import orjson
 import polars as pl
 
 from auditor.fields import DEFAULT_CANDIDATES, STRING_FIELDS, ReadOptions, lookup
+from auditor.readers.surrogates import SURROGATE_ESCAPE, lone_surrogates_replaced
 from auditor.schema import RejectReason
 
 #: Containers searched (in this order) for the default candidates of the ID and event fields.
@@ -354,49 +355,10 @@ def _first_wins(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return found
 
 
-#: A backslash escape in JSON text: ``\uXXXX`` (its hex digits captured) or another one.
-_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
-#: Polars' pattern for lines holding a UTF-16 surrogate escape, paired or not.
-SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
-
-
-def _lone_surrogates_replaced(text: str) -> str:
-    """JSON text with every lone UTF-16 surrogate escape (``\ud83d`` without its pair, as
-    a JavaScript logger cutting a string writes) made ``\ufffd``, the replacement character.
-    RFC 8259 allows them, Python strings from them cannot be UTF-8: the line is kept."""
-    out: list[str] = []
-    last = 0
-    high: re.Match[str] | None = None  # a high surrogate waiting for its low half
-
-    def lone(escape: re.Match[str]) -> None:
-        nonlocal last
-        out.append(text[last : escape.start()])
-        out.append("\\ufffd")
-        last = escape.end()
-
-    for escape in _ESCAPE.finditer(text):
-        code = int(escape.group(1), 16) if escape.group(1) else -1
-        if high is not None:
-            if 0xDC00 <= code <= 0xDFFF and escape.start() == high.end():
-                high = None  # a pair: one character
-                continue
-            lone(high)
-            high = None
-        if 0xD800 <= code <= 0xDBFF:
-            high = escape
-        elif 0xDC00 <= code <= 0xDFFF:
-            lone(escape)
-    if high is not None:
-        lone(high)
-    out.append(text[last:])
-    return "".join(out)
-
-
 def load_line(text: str) -> object:
     """One JSON line, a repeated key keeping its first value, as Polars' readers do (orjson
     keeps the last): so that a line reads the same on the fast path and off it. A lone
-    surrogate escape reads as U+FFFD (orjson refuses the line, Polars reads U+0000 or
-    refuses it too: :func:`decode_lines` sends such lines here).
+    surrogate escape reads as Polars reads it (:mod:`auditor.readers.surrogates`).
 
     orjson parses; every key ends with ``"`` then ``:`` in the text, so when there are no
     more of those than keys in the result, no key repeated. Otherwise (a repeat, or a string
@@ -404,7 +366,7 @@ def load_line(text: str) -> object:
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
-        if "\\u" not in text or (mended := _lone_surrogates_replaced(text)) == text:
+        if "\\u" not in text or (mended := lone_surrogates_replaced(text)) == text:
             raise
         value = orjson.loads(mended)
         text = mended

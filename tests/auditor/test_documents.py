@@ -317,3 +317,43 @@ def test_documents_are_read_with_the_collector_run_rarely(tmp_path):
     documents.scan_documents([Source.for_path(path)], ReadOptions(), add).collect()
     assert seen == [100_000, 100_000]
     assert gc.get_threshold() == before
+
+
+def test_readers_in_two_threads_put_the_collector_threshold_back(tmp_path):
+    """The threshold is process-wide: when the first reader in is the first one out, the
+    second still reads with it raised, and the last one out puts back what was there (it
+    stayed raised for good)."""
+    import gc
+    import threading
+
+    from auditor.fields import ReadOptions
+    from auditor.readers import documents
+    from auditor.sources import Source
+
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"a": 1}\n')
+    entered = [threading.Event(), threading.Event()]
+    leave = [threading.Event(), threading.Event()]
+
+    def reader(k: int) -> threading.Thread:
+        def add(builder, where, value):
+            entered[k].set()
+            leave[k].wait(5)
+
+        def run() -> None:
+            documents.scan_documents([Source.for_path(path)], ReadOptions(), add)
+
+        return threading.Thread(target=run)
+
+    before = gc.get_threshold()
+    first, second = reader(0), reader(1)
+    first.start()
+    assert entered[0].wait(5)
+    second.start()
+    assert entered[1].wait(5)
+    leave[0].set()  # the first one in is the first one out
+    first.join()
+    assert gc.get_threshold()[0] == 100_000  # the second reader is still reading
+    leave[1].set()
+    second.join()
+    assert gc.get_threshold() == before

@@ -588,15 +588,16 @@ def test_batches_of_long_lines_are_cut_by_size_too(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        (r'{"a": "u\ud800"}', "u\ufffd"),  # a lone high surrogate (Polars: U+0000)
-        (r'{"a": "a\udc00b"}', "a\ufffdb"),  # a lone low one (Polars: refused)
+        (r'{"a": "u\ud800"}', "u\x00"),  # a lone high surrogate: as Polars reads it
+        (r'{"a": "u\ud800x\n"}', "u\x00x\n"),
+        (r'{"a": "a\udc00b"}', "a\ufffdb"),  # a lone low one (Polars refuses the line)
         (r'{"a": "\ud83d\ude00"}', "\U0001f600"),  # a pair: one character
-        (r'{"a": "\ud83d\ud83d\ude00"}', "\ufffd\U0001f600"),
-        (r'{"a": "\ude00\ud83d"}', "\ufffd\ufffd"),
+        (r'{"a": "\ud83d\ud83d\ude00"}', "\ufffd\U0001f600"),  # before a \u: refused
+        (r'{"a": "\ude00\ud83d"}', "\ufffd\x00"),
         (r'{"a": "\\ud800"}', "\\ud800"),  # an escaped backslash, then text
     ],
 )
-def test_a_lone_surrogate_escape_reads_as_the_replacement_character(text, value):
+def test_a_lone_surrogate_escape_reads_as_polars_reads_it(text, value):
     from auditor.readers.jsonl_plan import load_line
 
     assert load_line(text) == {"a": value}
@@ -618,5 +619,43 @@ def test_a_lines_decoding_does_not_depend_on_the_other_lines_of_its_batch():
     together = decode_lines(pl.Series(lines), plan)
     alone = pl.concat([decode_lines(pl.Series([line]), plan) for line in lines])
     assert together.equals(alone, null_equal=True)
-    assert together["user_id"].to_list() == ["u\ufffd", "v", None, "x"]
+    assert together["user_id"].to_list() == ["u\x00", "v", None, "x"]
     assert together["raw_reject"].to_list() == [None, None, "invalid_json", None]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [r"\ud83d", r"\ude00", r"\udbff", "x", r"\n", r"\\", r"\"", r"\u0041", "\u00e9"]
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_string_with_surrogate_escapes_reads_as_polars_reads_it(pieces):
+    """Wherever Polars' decoder reads a line, the per-line decoder reads the same value: a
+    line's values do not depend on which path decoded it."""
+    from auditor.readers.jsonl_plan import load_line
+
+    line = '{"a": "' + "".join(pieces) + '"}'
+    try:
+        polars = pl.Series([line]).str.json_decode(pl.Struct({"a": pl.String})).struct.field("a")
+    except pl.exceptions.ComputeError:
+        return  # Polars refuses the line: its file is read by the per-line decoder alone
+    assert load_line(line) == {"a": polars[0]}
+
+
+def test_a_redone_line_keeps_the_value_the_fast_path_read(tmp_path):
+    """A line decoded again from its text (an all-digit run ID) reads a lone surrogate as the
+    fast path read its neighbours: one thread, no break."""
+    from auditor.audit import AuditOptions, audit
+
+    thread = r'"thread_id": "t\ud83d"'  # a JSON escape, not a Python one
+    lines = [
+        f'{{"timestamp": "2026-11-24T08:00:0{n}Z", "user_id": "u", "session_id": "s", {thread}'
+        + (', "run_id": "123"}' if n == 1 else "}")
+        for n in range(3)
+    ]
+    report = audit([str(write(tmp_path, lines))], AuditOptions(label="x"))
+    assert (report["events"], report["threads"], report["breaks"]) == (3, 1, 0)

@@ -365,3 +365,20 @@ def test_protobuf_json_of_an_sdk_request_in_either_key_style(tmp_path, proto_nam
         (s.name, "u", "chat", s.trace_id.hex(), s.span_id.hex()) for s in spans
     ]
     assert frame["reject_reason"].null_count() == 2
+
+
+def test_a_lone_surrogate_escape_in_an_attribute_is_read_as_polars_reads_it(tmp_path):
+    """A span attribute cut in the middle of an emoji (`"t\\ud83d"`): orjson refuses the
+    line, Python's decoder reads a string Polars cannot hold (it was a traceback); it reads
+    as the JSON-lines reader reads it."""
+    span = (
+        r'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "ab", "spanId": "cd",'
+        r' "name": "quality.get_metrics", "startTimeUnixNano": "1700000000000000000",'
+        r' "attributes": [{"key": "user.id", "value": {"stringValue": "u"}},'
+        r' {"key": "thread.id", "value": {"stringValue": "t\ud83d"}},'
+        r' {"key": "note", "value": {"stringValue": "cut \udc00 here"}}]}]}]}]}'
+    )
+    path = tmp_path / "traces.jsonl"
+    path.write_text(span + "\n")
+    frame = scan_otlp([Source.for_path(path)], ReadOptions()).collect()
+    assert frame.select("user_id", "thread_id", "reject_reason").rows() == [("u", "t\x00", None)]

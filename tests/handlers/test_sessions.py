@@ -184,6 +184,15 @@ def test_a_refused_switch_leaves_the_users_most_recent_thread(sessions, clock):
     assert sessions.resume(sessions.open_session("alice")).context.thread_id == a
 
 
+def test_a_refused_run_creates_no_thread(sessions):
+    """A user without threads naming a run: refused before a thread is created (one was
+    stored, without its `thread.create`)."""
+    caller = sessions.open_session("alice")
+    with pytest.raises(RunNotFound):
+        sessions.resolve_quality(caller, Strategy.RESUME, None, "run_bogus")
+    assert sessions.threads("alice") == []
+
+
 def test_own_session_id_is_resumed(sessions):
     caller = sessions.open_session("alice")
     thread = sessions.resume(caller).context.thread_id

@@ -46,7 +46,10 @@ def test_syntax_error_is_a_qc000_finding_with_its_position():
     assert finding.line == 1  # where the '(' that is never closed is, as Python says
 
 
-@pytest.mark.parametrize("source", ["x = 1\ny = 2 2\n", "foo(a b )\n", "x = (1,\ny = 2\n"])
+@pytest.mark.parametrize(
+    "source",
+    ["x = 1\ny = 2 2\n", "foo(a b )\n", "x = (1,\ny = 2\n", "ééé = = 1\n", 'x = "é" + 1 2\n'],
+)
 def test_a_syntax_error_is_reported_where_python_reports_it(source):
     """Python's parser's position (the user's editor's), not libcst's: the statement's start
     (2:1 for `y = 2 2`) or its message's, 0-based and past the offending token."""
