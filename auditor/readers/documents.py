@@ -198,13 +198,20 @@ def _decode(cursor: _Cursor) -> tuple[object, int] | int:
     except orjson.JSONDecodeError:
         pass
     try:
-        value, end = _DECODER.raw_decode(text, pos)
+        value, end = _raw_decode(text, pos)
     except json.JSONDecodeError as exc:
         return exc.pos
     if end > eol and not _may_span(text, pos, eol, end):
         return eol
+    return value, end
+
+
+def _raw_decode(text: str, pos: int) -> tuple[object, int]:
+    """Python's decoder from ``pos`` (lenient where orjson is not), a lone surrogate escape
+    read as Polars reads it: Python's own reading of one cannot become a Polars string."""
+    value, end = _DECODER.raw_decode(text, pos)
     if "\\u" in (found := text[pos:end]) and (mended := lone_surrogates_replaced(found)) != found:
-        value = _DECODER.decode(mended)  # Python read the lone surrogates: Polars could not
+        value = _DECODER.decode(mended)
     return value, end
 
 
@@ -267,7 +274,7 @@ def _array_elements(text: Text, cursor: _Cursor) -> Iterator[Document]:
             continue
         if expect_value:
             try:
-                value, end = _DECODER.raw_decode(source, cursor.pos)
+                value, end = _raw_decode(source, cursor.pos)
             except json.JSONDecodeError:
                 pass
             else:

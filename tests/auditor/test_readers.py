@@ -164,3 +164,45 @@ def test_collector_legacy_compressed_json_lines_are_read_line_by_line(tmp_path):
         (2, "e1", None),
         (3, None, "invalid_json"),
     ]
+
+
+_CUT_EMOJI = r'"t\ud83d"'  # a JSON escape: the high half of an emoji, alone
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "zipkin.json",  # an array, as Zipkin's API writes spans
+            r'[{"traceId": "0000000000000001", "id": "0000000000000001", "name": "e",'
+            r' "timestamp": 1795507200000000,'
+            r' "tags": {"user.id": "u", "thread.id": ' + _CUT_EMOJI + "}}]",
+        ),
+        (
+            "gcp.json",  # an array, as `gcloud logging read --format=json` writes entries
+            r'[{"logName": "projects/p/logs/app", "timestamp": "2026-11-24T08:00:00Z",'
+            r' "jsonPayload": {"user_id": "u", "thread_id": ' + _CUT_EMOJI + "}}]",
+        ),
+        (
+            "spans.jsonl",  # OTLP, a document a line
+            r'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "01", "spanId": "02",'
+            r' "name": "e", "startTimeUnixNano": "1795507200000000000", "attributes":'
+            r' [{"key": "user.id", "value": {"stringValue": "u"}},'
+            r' {"key": "thread.id", "value": {"stringValue": ' + _CUT_EMOJI + "}}]}]}]}]}",
+        ),
+        (
+            "log.jsonl",  # JSON lines
+            r'{"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "thread_id": '
+            + _CUT_EMOJI
+            + "}",
+        ),
+    ],
+)
+def test_a_lone_surrogate_reads_the_same_in_every_format(tmp_path, name, text):
+    """Python's decoder reads a lone surrogate escape into a string no Polars column can
+    hold (arrays of Zipkin spans or Cloud Logging entries were a traceback): every format
+    reads it as Polars' JSON readers do."""
+    path = tmp_path / name
+    path.write_text(text + "\n")
+    frame = scan_sources(expand_inputs([str(path)]), "auto", ReadOptions()).collect()
+    assert frame.select("user_id", "thread_id", "reject_reason").rows() == [("u", "t\x00", None)]
