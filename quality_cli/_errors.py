@@ -49,6 +49,11 @@ def spread_inputs(argv: list[str]) -> list[str]:
             flag = token
             out.append(token)
             continue
+        name, equals, _ = token.partition("=")
+        if equals and name in _MANY_INPUTS:  # `--before=a b`: a is the flag's first input
+            flag = name
+            out.append(token)
+            continue
         if flag is not None and (token == "-" or not token.startswith("-")):
             if out and out[-1] == flag:
                 out.append(token)  # the flag's first input

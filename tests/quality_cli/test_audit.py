@@ -196,6 +196,10 @@ def test_compare_takes_several_inputs_after_one_flag(log, tmp_path):
         ),
         (["audit", "a", "b", "--json"], ["audit", "a", "b", "--json"]),
         (
+            ["compare", "--before=a", "b", "--after=c"],
+            ["compare", "--before=a", "--before", "b", "--after=c"],
+        ),
+        (
             ["compare", "--before", "a", "--", "--after"],
             ["compare", "--before", "a", "--", "--after"],
         ),
