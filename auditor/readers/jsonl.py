@@ -20,7 +20,9 @@ Two ways in, one result (:mod:`auditor.readers.jsonl_plan` decides the fields,
    inputs, stdin): lines are read as bytes and decoded in batches of 100,000 by
    ``str.json_decode`` (top-level keys first, nested paths only where needed) and,
    for lines that are not ``{...}`` or a batch that fails, one by one with orjson,
-   so every line gets its exact reject reason.
+   so every line gets its exact reject reason. Many small files (and compressed ones)
+   share those batches (:func:`_read_shared`): a file's own read has fixed costs that
+   a directory of a thousand rotated logs would pay a thousand times.
 """
 
 from __future__ import annotations
