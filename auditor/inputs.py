@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import glob
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,21 +59,27 @@ def _walk_error(error: OSError) -> None:
     raise InputError(f"cannot read directory {error.filename}: {error.strerror or error}")
 
 
-def _walk(directory: Path) -> Iterator[Path]:
+def _walk(
+    directory: Path, descend: Callable[[tuple[str, ...]], bool] | None = None
+) -> Iterator[Path]:
     """Files under a directory, recursively, hidden files and directories skipped, and so are
     FIFOs, sockets and devices (reading a FIFO would wait for a writer forever).
 
     Symbolic links to directories are followed (log directories are often built
     of them), each real directory once, so a link loop ends. A dangling link is kept: it
-    is reported as unreadable, not silently dropped.
+    is reported as unreadable, not silently dropped. ``descend`` (the path of a
+    subdirectory, in components below ``directory``) prunes the walk.
     """
     seen: set[str] = set()
     for root, dirs, files in os.walk(directory, onerror=_walk_error, followlinks=True):
         seen.add(os.path.realpath(root))
+        below = Path(root).relative_to(directory).parts
         dirs[:] = [
             d
             for d in sorted(dirs)
-            if not _is_hidden(d) and os.path.realpath(os.path.join(root, d)) not in seen
+            if not _is_hidden(d)
+            and os.path.realpath(os.path.join(root, d)) not in seen
+            and (descend is None or descend((*below, d)))
         ]
         for name in sorted(files):
             path = Path(root, name)
@@ -96,17 +102,46 @@ def _directory_sources(directory: Path, shown: str) -> list[Source]:
 
 
 def _glob_sources(pattern: str) -> list[Source]:
-    matches = sorted(glob.glob(pattern, recursive=True))
+    """The files a glob matches (``**``: any number of directories; a matched directory:
+    every file in it), found by walking its fixed leading directory as a named directory
+    is walked: each real directory once (a link loop ends), hidden names, FIFOs and
+    devices skipped, a dangling link kept (an error when read), an unreadable directory
+    an error. `glob.glob` followed link loops without end and dropped those silently."""
+    parts = pattern.split("/")
+    fixed = 0
+    while fixed < len(parts) - 1 and not _GLOB_CHARS & set(parts[fixed]):
+        fixed += 1
+    rest = tuple(parts[fixed:])
+    dir_only = rest[-1] == ""  # `logs/*/`: directories only
+    rest = tuple(p for p in rest if p)
+    base = Path("/".join(parts[:fixed]) or ("/" if fixed else "."))
     sources: list[Source] = []
-    for match in matches:
-        path = Path(match)
-        if path.is_dir():
-            sources.extend(_file_source(p, str(p)) for p in sorted(_walk(path), key=_parts))
-        elif path.is_file():
-            sources.append(_file_source(path, match))
+    if base.is_dir():
+        for path in sorted(_walk(base, lambda below: _reachable(rest, below)), key=_parts):
+            below = path.relative_to(base).parts
+            if _glob_match(rest, below, dir_only):  # named as the pattern is written
+                sources.append(_file_source(path, "/".join((*parts[:fixed], *below))))
     if not sources:
         raise InputError(f"no files match {pattern}")
     return sources
+
+
+def _glob_match(pattern: tuple[str, ...], parts: tuple[str, ...], dir_only: bool) -> bool:
+    """Whether a file's path components match the glob's: all of them, or a leading part
+    (the file is inside a matched directory; the only match ``dir_only`` allows)."""
+    if not pattern:
+        return bool(parts) or not dir_only
+    head, tail = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_glob_match(tail, parts[i:], dir_only) for i in range(len(parts) + 1))
+    return bool(parts) and fnmatchcase(parts[0], head) and _glob_match(tail, parts[1:], dir_only)
+
+
+def _reachable(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    """Whether a directory's path components can lead to a match (or are inside one)."""
+    if not parts or not pattern or pattern[0] == "**":
+        return True
+    return fnmatchcase(parts[0], pattern[0]) and _reachable(pattern[1:], parts[1:])
 
 
 def spool(stream: BinaryIO, shown: str) -> Source:

@@ -72,6 +72,44 @@ def test_globs(tree, pattern, names):
     assert _names(expand_inputs([pattern])) == names
 
 
+@pytest.mark.parametrize(
+    ("pattern", "names"),
+    [
+        ("logs/*/", ["logs/sub/c.jsonl.gz"]),  # directories only
+        ("logs/**", ["logs/a.jsonl", "logs/b.jsonl", "logs/notes.txt", "logs/sub/c.jsonl.gz"]),
+        ("l*/sub", ["logs/sub/c.jsonl.gz"]),  # a matched directory: every file in it
+        ("*/*.jsonl", ["logs/a.jsonl", "logs/b.jsonl"]),
+    ],
+)
+def test_globs_match_as_glob_does(tree, pattern, names):
+    assert _names(expand_inputs([pattern])) == names
+
+
+def test_an_absolute_glob_keeps_its_written_names(tree):
+    pattern = f"{tree}/**/c.jsonl.gz"
+    assert _names(expand_inputs([pattern])) == [f"{tree}/sub/c.jsonl.gz"]
+
+
+def test_a_glob_ends_on_link_loops_and_names_each_file_once(tree):
+    """Two links up (`sub/up -> ..`, `sub2/up -> ..`): `glob.glob` ran until memory ran
+    out; the walk visits each real directory once, under its shortest name."""
+    (tree / "sub2").mkdir()
+    (tree / "sub" / "up").symlink_to("..")
+    (tree / "sub2" / "up").symlink_to("..")
+    assert _names(expand_inputs(["logs/**/*.jsonl*"])) == [
+        "logs/a.jsonl",
+        "logs/b.jsonl",
+        "logs/sub/c.jsonl.gz",
+    ]
+
+
+def test_a_glob_does_not_skip_a_dangling_link(tree):
+    """As in a named directory: a matched dangling link is an error, never a silent skip."""
+    (tree / "gone.jsonl").symlink_to(tree / "nowhere.jsonl")
+    with pytest.raises(InputError, match=r"cannot read logs/gone\.jsonl"):
+        expand_inputs(["logs/*.jsonl"])
+
+
 def test_many_inputs_keep_their_order_and_each_file_is_read_once(tree):
     names = _names(expand_inputs(["logs/b.jsonl", "logs", "logs/*.jsonl"]))
     assert names == ["logs/b.jsonl", "logs/a.jsonl", "logs/notes.txt", "logs/sub/c.jsonl.gz"]
