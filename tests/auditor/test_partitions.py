@@ -89,7 +89,8 @@ def test_small_files_decoded_together_give_the_report_of_their_own_reads(tmp_pat
     (logs / "bad.jsonl").write_bytes(lines[0].encode() + b"\n\xff\xfe\n\n" + lines[1].encode())
     monkeypatch.setattr(continuity, "PARTITION_ROWS", 20)
     monkeypatch.setattr("auditor.readers.jsonl._SHARED_BATCH_LINES", 7)  # batches across files
-    shared = audit([str(logs)], AuditOptions(label="x"))
+    shared_csv, own_csv = tmp_path / "shared.csv", tmp_path / "own.csv"
+    shared = audit([str(logs)], AuditOptions(label="x", export_breaks=shared_csv))
     with tempfile.TemporaryDirectory() as spill:
         stored = load([str(logs)], AuditOptions(), spill_dir=Path(spill)).records
         assert isinstance(stored, Partitions)
@@ -97,8 +98,11 @@ def test_small_files_decoded_together_give_the_report_of_their_own_reads(tmp_pat
         assert all("shared" in str(f) for part in stored.files for f in part)
     _own_reads(monkeypatch)
     monkeypatch.setattr("auditor.readers.jsonl._shared_decode", lambda sources: [])
-    own = audit([str(logs)], AuditOptions(label="x"))  # every file on its own
+    own = audit([str(logs)], AuditOptions(label="x", export_breaks=own_csv))  # one by one
     assert shared == own
+    # every break exported, its text fetched with one decode for all the files
+    assert shared_csv.read_text() == own_csv.read_text()
+    assert len(shared_csv.read_text().splitlines()) == shared["breaks"] + 1
     reasons = shared["rejected_by_reason"]
     assert (reasons["invalid_json"], reasons["invalid_utf8"], reasons["wrong_type"]) == (1, 1, 5)
     assert shared["lines"] > 240 + 3 and shared["breaks"] > 0  # some of the cut file, and bad.jsonl
