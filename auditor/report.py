@@ -337,7 +337,9 @@ def analyse(
         "rejected_by_reason": {r: int(n) for r, n in reasons.iter_rows() if n},
         "label": label,
         "inputs": list(inputs),
-        "break_rate_ci": list(wilson_interval(breaks_count, events)),
+        "break_rate_ci": (
+            list(interval) if (interval := wilson_interval(breaks_count, events)) else None
+        ),
         "run_break_rate": run_breaks / events if events else 0.0,
         "time_range": {"start": _rfc3339(tot["start"]), "end": _rfc3339(tot["end"])},
         "breaks_per_minute": per_minute.to_dicts(),

@@ -8,10 +8,11 @@ import math
 Z95 = 1.959963984540054
 
 
-def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of ``successes / trials`` (``(0.0, 0.0)`` when there are no trials)."""
+def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval of ``successes / trials``; None without trials (no rate to
+    bound: an interval of ``[0, 0]`` would claim a certainty no data gives)."""
     if trials <= 0:
-        return (0.0, 0.0)
+        return None
     p = successes / trials
     z2 = z * z
     denominator = 1 + z2 / trials

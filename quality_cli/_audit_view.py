@@ -66,9 +66,10 @@ def print_report(report: dict[str, Any]) -> None:
     """The summary of one report: headline, top break events, sessions, examples."""
     inputs = len(report["inputs"])
     console.print(Text.assemble((report["label"], "bold"), f"  ({inputs} input(s))"))
-    low, high = report["break_rate_ci"]
+    interval = report["break_rate_ci"]
+    shown = f"{interval[0]:.4%} - {interval[1]:.4%}" if interval else "n/a (no events)"
     rows = [(k, _fmt(report[k])) for k in (*_HEADLINE, *_CONTINUITY)]
-    rows.insert(_HEADLINE.__len__() + 3, ("break_rate 95% CI", f"{low:.4%} - {high:.4%}"))
+    rows.insert(_HEADLINE.__len__() + 3, ("break_rate 95% CI", shown))
     print_table("Continuity", ("measure", "value"), rows)
     events = [e for e in report["by_event"] if e["breaks"]][:10]
     if events:

@@ -48,7 +48,7 @@ def log(tmp_path: Path) -> Path:
 def test_wilson_interval_known_value():
     low, high = wilson_interval(5, 10)
     assert (round(low, 4), round(high, 4)) == (0.2366, 0.7634)
-    assert wilson_interval(0, 0) == (0.0, 0.0)
+    assert wilson_interval(0, 0) is None  # no events: no interval to claim
     # exact at the edges (rounding left 5.6e-17 for 0 of 7)
     assert wilson_interval(0, 7)[0] == 0.0 and round(wilson_interval(0, 7)[1], 4) == 0.3543
     assert wilson_interval(7, 7)[1] == 1.0

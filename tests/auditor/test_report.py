@@ -152,7 +152,7 @@ def test_label_option_and_empty_input(tmp_path):
     report = audit([str(empty)], AuditOptions(label="nightly"))
     assert report["label"] == "nightly"
     assert (report["lines"], report["events"], report["break_rate"]) == (0, 0, 0.0)
-    assert report["break_rate_ci"] == [0.0, 0.0]
+    assert report["break_rate_ci"] is None  # no events: no interval (p_value is null alike)
     assert report["time_range"] == {"start": None, "end": None}
     assert report["by_event"] == [] and report["rejected_by_reason"] == {}
 
