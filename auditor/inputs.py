@@ -172,6 +172,12 @@ def _remove(name: str) -> None:
 
 def _sources_for(arg: str) -> list[Source]:
     path = Path(arg)
+    try:
+        path.stat()  # a directory on the way without search permission: say so, as reads do
+    except PermissionError as exc:
+        raise InputError(f"cannot read {arg}: {exc.strerror or exc}") from None
+    except OSError:
+        pass  # missing (a glob, perhaps): told below
     if path.is_dir():
         return _directory_sources(path, arg)
     if path.is_file():

@@ -225,3 +225,18 @@ def test_unreadable_subdirectory_raises(tree, monkeypatch):
     with pytest.raises(InputError) as info:
         expand_inputs(["logs"])
     assert str(info.value) == "cannot read directory logs/sub: Permission denied"
+
+
+def test_a_path_under_a_directory_without_permission_is_said_as_unreadable(tree, monkeypatch):
+    """`stat` refused (a directory on the way without the x bit; root is not refused, so
+    the refusal is simulated): the documented `cannot read` line, not a bare OSError."""
+    real = Path.stat
+
+    def stat(self: Path, **kwargs: object) -> os.stat_result:
+        if self.name == "b.jsonl":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    with pytest.raises(InputError, match=r"^cannot read logs/b\.jsonl: Permission denied$"):
+        expand_inputs(["logs/b.jsonl"])
