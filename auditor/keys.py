@@ -68,6 +68,11 @@ def session_key() -> pl.Expr:
     return pl.when(user.is_not_null()).then(high * _HIGH + low).alias("session_key")
 
 
+def source_orders(names: Sequence[str]) -> dict[str, int]:
+    """Each source name's ``source_order`` (its position among ``names``, which are distinct)."""
+    return {name: order for order, name in enumerate(names)}
+
+
 def source_columns(names: Sequence[str], source: str | None = None) -> list[pl.Expr]:
     """``source_order`` (position among ``names``) and ``source_rank`` (rank in name order);
     literals when every record comes from one known ``source`` (they stream, where

@@ -75,6 +75,13 @@ def spill_target(directory: Path, file_bytes: int = 2_000_000) -> pl.PartitionBy
     )
 
 
+def spill(frame: pl.LazyFrame, directory: Path, count: int) -> list[list[Path]]:
+    """Stream a compact frame to IPC files under ``directory``, one directory per session
+    partition (:func:`spill_sink`, :func:`spill_target`); the files of each partition."""
+    spill_sink(frame, count).sink_ipc(spill_target(directory), mkdir=True)
+    return spilled_files(directory, count)
+
+
 def spilled_files(directory: Path, count: int) -> list[list[Path]]:
     """The IPC files of each session partition written under ``directory``."""
     return [sorted(directory.glob(f"{_PART}={k}/*.ipc")) for k in range(count)]

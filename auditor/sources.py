@@ -126,8 +126,9 @@ class Source:
     """One input. ``name`` is what reports print in ``source:line``.
 
     ``path`` is the file on disk, or None for stdin. ``compression`` is None,
-    ``"gzip"``, ``"zstd"`` or ``"zstd-framed"`` (:class:`LengthPrefixedZstd`). Readers that can scan a plain file natively
-    (Polars) check ``is_plain_file``; everything else reads ``open()``.
+    ``"gzip"``, ``"zstd"`` or ``"zstd-framed"`` (:class:`LengthPrefixedZstd`). Readers
+    that can scan a plain file natively (Polars) check ``is_plain_file``; everything else
+    reads ``open()``.
     """
 
     name: str

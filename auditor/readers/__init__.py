@@ -123,7 +123,7 @@ def read_compact(
     the records are :class:`Partitions` (those files, and the frames held in memory).
     """
     split = options.split_by is not None
-    order_of = {name: order for order, name in enumerate(names)}  # names are distinct
+    order_of = keys.source_orders(names)
     buckets = 1
     parts: list[tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]] = []
     for name, group in group_by_format(sources, fmt).items():

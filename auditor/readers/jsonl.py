@@ -193,8 +193,9 @@ def _whole_lines(source: Source) -> tuple[list[str], Sequence[int]] | None:
 
 def _line_batches(sources: Sequence[Source], size: int = 0, chars: int = 0) -> Iterator[_Lines]:
     """The sources' lines in batches of about ``size`` lines or ``chars`` characters, whichever
-    comes first (default ``_BATCH_LINES``, ``_BATCH_CHARS``), in input order (a batch may hold lines of several sources: many small files share a
-    decode); invalid UTF-8 lines are rejects. A cut or corrupt compressed stream is one more `invalid_json` record: its
+    comes first (default ``_BATCH_LINES``, ``_BATCH_CHARS``), in input order (a batch may
+    hold lines of several sources: many small files share a decode); invalid UTF-8 lines
+    are rejects. A cut or corrupt compressed stream is one more `invalid_json` record: its
     last (partial) line when it has one, else a record at the line after the last one."""
     size, chars = size or _BATCH_LINES, chars or _BATCH_CHARS
     batch = _Lines()
@@ -426,8 +427,7 @@ def _run_read(lazy: pl.LazyFrame, spill: Spill | None) -> tuple[int, pl.DataFram
         return frame.height, frame
     directory, count = spill
     shutil.rmtree(directory, ignore_errors=True)  # what a failed first attempt left
-    partitions.spill_sink(lazy, count).sink_ipc(partitions.spill_target(directory), mkdir=True)
-    files = partitions.spilled_files(directory, count)
+    files = partitions.spill(lazy, directory, count)
     every = [f for part in files for f in part]
     rows = int(pl.scan_ipc(every).select(pl.len()).collect().item()) if every else 0
     return rows, Partitions(count, files=files)
@@ -647,7 +647,7 @@ def read_jsonl_compact(
     if shared:
         out.append(_read_shared(shared, plan, options, names, spill))
     apart = set(map(id, shared))
-    order_of = {name: order for order, name in enumerate(names)}  # names are distinct
+    order_of = keys.source_orders(names)
     for source in sources:
         if id(source) in apart:
             continue
@@ -674,13 +674,14 @@ def read_jsonl_compact(
             for batch in _bytes_batches([source], plan)
             if batch.height
         ]
-        compacted = (
-            pl.concat(batches)
-            if batches
-            else keys.compact(empty_records(), names, split, one_per_line=True).collect()
-        )
+        compacted = pl.concat(batches) if batches else _no_records(names, split)
         out.append(({order}, compacted, _stream_fetch(source, plan, options, order)))
     return out
+
+
+def _no_records(names: Sequence[str], split: bool) -> pl.DataFrame:
+    """The compact frame of inputs without a record."""
+    return keys.compact(empty_records(), names, split, one_per_line=True).collect()
 
 
 def _shared_decode(sources: Sequence[Source]) -> list[Source]:
@@ -706,13 +707,14 @@ def _read_shared(
     names: Sequence[str],
     spill: Spill | None,
 ) -> tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]:
-    """Files decoded together in batches of about ``_BATCH_LINES`` lines (exact, as the
-    bytes path is), compacted batch by batch; with ``spill`` each batch goes to IPC files
-    partitioned by session, so that memory does not grow with the files' total size.
+    """Files decoded together in batches of about ``_SHARED_BATCH_LINES`` lines or
+    ``_SHARED_BATCH_CHARS`` characters (exact, as the bytes path is), compacted batch by
+    batch; with ``spill`` each batch goes to IPC files partitioned by session, so that
+    memory does not grow with the files' total size.
 
     Reading lines holds the GIL, decoding them does not: batches are decoded by two
     worker threads while the next ones are read (at most ``_SHARED_IN_FLIGHT`` held)."""
-    order_of = {name: order for order, name in enumerate(names)}  # names are distinct
+    order_of = keys.source_orders(names)
     orders = [order_of[source.name] for source in sources]
     fetch = _shared_fetch(sources, orders, plan, options)
     split = options.split_by is not None
@@ -722,12 +724,8 @@ def _read_shared(
         batch = keys.compact(finish_records(raw, options), names, split, one_per_line=True)
         if spill is None:
             return batch.collect()
-        target = spill[0] / "shared" / str(number)
         flagged = batch.with_columns(pl.lit(False).alias(partitions.NEEDS_RAW))  # as own reads
-        partitions.spill_sink(flagged, spill[1]).sink_ipc(
-            partitions.spill_target(target), mkdir=True
-        )
-        return partitions.spilled_files(target, spill[1])
+        return partitions.spill(flagged, spill[0] / "shared" / str(number), spill[1])
 
     done: list[pl.DataFrame | list[list[Path]]] = []
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="jsonl-shared") as pool:
@@ -742,7 +740,7 @@ def _read_shared(
     if spill is None:
         frames = [f for f in done if isinstance(f, pl.DataFrame)]
         if not frames:
-            frames = [keys.compact(empty_records(), names, split, one_per_line=True).collect()]
+            frames = [_no_records(names, split)]
         return set(orders), pl.concat(frames), fetch
     files: list[list[Path]] = [[] for _ in range(spill[1])]
     for written in done:
