@@ -36,6 +36,8 @@ from auditor.sources import LengthPrefixedZstd, Source
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 _NEXT_DOCUMENT = re.compile(r"\n(?=[\[{])")
+#: What may follow an array element: a comma, the closing bracket, or the end of the input.
+_NEXT_ELEMENT = re.compile(r"[ \t\r\n]*(?:[,\]]|\Z)")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _DECODER = json.JSONDecoder()
 
@@ -203,7 +205,17 @@ def _decode(cursor: _Cursor) -> tuple[object, int] | int:
         return exc.pos
     if end > eol and not _may_span(text, pos, eol, end):
         return eol
+    if end < eol and not _ends_value(text, end, eol, value):
+        return eol  # `2026-11-24 INFO ...` is one bad line, not the number 2026 and more
     return value, end
+
+
+def _ends_value(text: str, end: int, eol: int, value: object) -> bool:
+    """Whether a value that ends at ``end``, before its line does, is a document of its
+    own: nothing but whitespace follows on its line, or it is an object or array that
+    another one follows (documents written one after another without a newline)."""
+    rest = text[end:eol].lstrip(" \t\r")
+    return not rest or (isinstance(value, dict | list) and rest[0] in "{[")
 
 
 def _raw_decode(text: str, pos: int) -> tuple[object, int]:
@@ -278,6 +290,12 @@ def _array_elements(text: Text, cursor: _Cursor) -> Iterator[Document]:
             except json.JSONDecodeError:
                 pass
             else:
+                if not isinstance(value, dict | list) and not _NEXT_ELEMENT.match(source, end):
+                    # `2024-05-06 x,` is one broken element, not the number 2024 and more
+                    yield _failed_element(text, cursor)
+                    if cursor.pos >= len(source):
+                        return
+                    continue
                 line, start = cursor.line, cursor.pos
                 cursor.move(end)
                 yield _document(text, line, start, end, value)

@@ -191,11 +191,27 @@ _json_values = st.recursive(
 )
 
 
+#: Bad lines, some of which start with a JSON value: a line that cannot be parsed at all is
+#: one record, not the number or string its start reads as (a logging line, a fragment of a
+#: pretty-printed document cut by `kubectl logs --tail`).
+_BAD = [
+    '{"cut": ',
+    "plain text",
+    "}",
+    '{"a": 1,,}',
+    "2026-11-24 08:28:50,001 INFO quality: server started",
+    '"service.name": "quality",',
+    "127.0.0.1 - - [06/May/2024 07:08:09] \"GET / HTTP/1.1\" 200 -",
+    "true story",
+    '"x" {"a": 1}',
+]
+
+
 @given(
     lines=st.lists(
         st.one_of(
             st.dictionaries(st.text(max_size=4), _json_values, max_size=3).map(lambda d: ("ok", d)),
-            st.sampled_from(['{"cut": ', "plain text", "}", '{"a": 1,,}']).map(
+            st.sampled_from(_BAD).map(
                 lambda g: ("bad", g)
             ),
         ),
@@ -224,7 +240,7 @@ def test_every_line_or_document_is_accounted_for(lines, pretty):
     elements=st.lists(
         st.one_of(
             st.dictionaries(st.text(max_size=4), _json_values, max_size=3).map(lambda d: ("ok", d)),
-            st.sampled_from(['{"cut": ', "plain text", "}", '{"a": 1,,}']).map(
+            st.sampled_from(_BAD).map(
                 lambda g: ("bad", g)
             ),
         ),
