@@ -13,13 +13,32 @@ import re
 
 import orjson
 
-from auditor.readers.documents import decompress
+from auditor.readers.documents import decompress, ends_value
 from auditor.sources import Source
 
 _HEAD_BYTES = 1 << 20
 _HEAD_LINES = 20
-#: An OTLP document's roots, in lowerCamelCase or as protobuf's field names.
-_OTLP_ROOTS = frozenset({"resourceSpans", "resourceLogs", "resource_spans", "resource_logs"})
+#: An OTLP document's roots, in lowerCamelCase or as protobuf's field names (a Collector
+#: file exporter shared by pipelines writes metrics and profiles documents too).
+_OTLP_ROOTS = frozenset(
+    {
+        "resourceSpans",
+        "resourceLogs",
+        "resourceMetrics",
+        "resourceProfiles",
+        "resource_spans",
+        "resource_logs",
+        "resource_metrics",
+        "resource_profiles",
+    }
+)
+#: The scope groups of one ``ResourceSpans``/``ResourceLogs`` (a document of Java's OTLP
+#: JSON logging exporters, and each element of Tempo's ``{"batches": [...]}``)...
+_OTLP_GROUP_ITEMS = frozenset(
+    {"scopeSpans", "scopeLogs", "instrumentationLibrarySpans", "instrumentationLibraryLogs"}
+)
+#: ... and every key one may have.
+_OTLP_GROUP_KEYS = _OTLP_GROUP_ITEMS | {"resource", "schemaUrl"}
 _GCP_ONLY_KEYS = frozenset({"logName", "insertId", "receiveTimestamp"})
 _GCP_PAYLOADS = frozenset({"jsonPayload", "textPayload", "protoPayload"})
 _GCP_COMPANIONS = frozenset({"timestamp", "severity", "resource", "labels", "trace"})
@@ -61,7 +80,12 @@ _CONSOLE_SPAN_KEYS = frozenset(
 _JAEGER_RESPONSE_KEYS = frozenset({"data", "total", "limit", "offset", "errors"})
 _PLAIN_DOCUMENT = re.compile(r"\[\s*\{|\{[ \t]*\r?\n")
 _SNIFFS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("otlp", re.compile(r'"resource(?:Spans|Logs|_spans|_logs)"\s*:')),
+    (
+        "otlp",
+        re.compile(
+            r'"resource(?:Spans|Logs|Metrics|Profiles|_spans|_logs|_metrics|_profiles)"\s*:'
+        ),
+    ),
     ("gcp", re.compile(r'"(?:logName|insertId|receiveTimestamp)"\s*:')),
     ("jaeger", re.compile(r'"traceID"\s*:[^{}]*?"spans"\s*:|"spans"\s*:\s*\[\s*\{\s*"traceID"')),
     ("zipkin", re.compile(r'"localEndpoint"\s*:')),
@@ -71,10 +95,14 @@ _SNIFFS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def _classify_object(record: dict[str, object]) -> str | None:
     keys = record.keys()
-    if keys & _OTLP_ROOTS:
+    if keys & _OTLP_ROOTS or _is_otlp_group(record):
         return "otlp"
-    result = record.get("result")  # Jaeger v2 /api/v3: OTLP wrapped in {"result": ...}
-    if isinstance(result, dict) and result.keys() & _OTLP_ROOTS:
+    for wrapper in ("result", "trace"):  # Jaeger v2's /api/v3, Tempo's /api/v2/traces
+        wrapped = record.get(wrapper)
+        if isinstance(wrapped, dict) and wrapped.keys() & _OTLP_ROOTS:
+            return "otlp"
+    batches = record.get("batches")  # Tempo's /api/traces: ResourceSpans as "batches"
+    if isinstance(batches, list) and batches and all(map(_is_otlp_group, batches)):
         return "otlp"
     data = record.get("data")
     if isinstance(data, list) and data:
@@ -93,6 +121,15 @@ def _classify_object(record: dict[str, object]) -> str | None:
     if _is_zipkin_span(record):
         return "zipkin"
     return None
+
+
+def _is_otlp_group(value: object) -> bool:
+    """One ``ResourceSpans``/``ResourceLogs`` on its own: its scope groups, and no other key."""
+    return (
+        isinstance(value, dict)
+        and bool(value.keys() & _OTLP_GROUP_ITEMS)
+        and value.keys() <= _OTLP_GROUP_KEYS
+    )
 
 
 def _is_console_span(record: dict[str, object]) -> bool:
@@ -136,25 +173,62 @@ def detect_text(head: str) -> str:
     stripped = head.lstrip("\ufeff \t\r\n")
     if not stripped:
         return "jsonl"
-    try:
-        value, end = json.JSONDecoder().raw_decode(stripped)
-    except json.JSONDecodeError:
-        pass
-    else:
-        return classify(value) or _plain(value, "\n" in stripped[:end])
+    first = _first_value(stripped)
+    if first is not None:
+        value, multiline = first
+        found = classify(value)
+        if found is None and not multiline:
+            # JSON log lines first, pretty-printed documents after (a service's stdout)
+            found = _after_pretty_document(stripped)
+        return found or _plain(value, multiline)
     for line in stripped.splitlines()[:_HEAD_LINES]:
+        if line[:1].isspace():
+            continue  # inside a pretty-printed document: `{}` there says nothing of the file
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue
-        if isinstance(value, dict | list):
+        if isinstance(value, dict | list) and value:
             return classify(value) or "jsonl"
+    found = _after_pretty_document(stripped)
+    if found is not None:
+        return found
     for fmt, pattern in _SNIFFS:
         if pattern.search(stripped):
             return fmt
     # a document of plain records longer than the head: an array of objects, or an object
     # whose first line opens it and nothing more
     return "json" if _PLAIN_DOCUMENT.match(stripped) else "jsonl"
+
+
+def _first_value(text: str) -> tuple[object, bool] | None:
+    """The text's first JSON value and whether it spans lines; None when the text does not
+    start with a document of its own (a logging line's date is not the number it starts
+    with: see :func:`auditor.readers.documents.ends_value`)."""
+    try:
+        value, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError:
+        return None
+    eol = text.find("\n", end)
+    if not ends_value(text, end, len(text) if eol < 0 else eol, value):
+        return None
+    return value, "\n" in text[:end]
+
+
+_PRETTY_OPENING = re.compile(r"^[\[{][ \t\r]*$", re.MULTILINE)
+
+
+def _after_pretty_document(text: str) -> str | None:
+    """The format of the first pretty-printed document that the head holds whole (opened by
+    a line holding only ``{`` or ``[``): ``json`` when it is no known format's."""
+    opening = _PRETTY_OPENING.search(text)
+    if opening is None:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, opening.start())
+    except json.JSONDecodeError:
+        return None  # cut by the head: the telltale keys decide
+    return classify(value) or _plain(value, multiline=True)
 
 
 def _plain(value: object, multiline: bool) -> str:

@@ -205,12 +205,12 @@ def _decode(cursor: _Cursor) -> tuple[object, int] | int:
         return exc.pos
     if end > eol and not _may_span(text, pos, eol, end):
         return eol
-    if end < eol and not _ends_value(text, end, eol, value):
+    if end < eol and not ends_value(text, end, eol, value):
         return eol  # `2026-11-24 INFO ...` is one bad line, not the number 2026 and more
     return value, end
 
 
-def _ends_value(text: str, end: int, eol: int, value: object) -> bool:
+def ends_value(text: str, end: int, eol: int, value: object) -> bool:
     """Whether a value that ends at ``end``, before its line does, is a document of its
     own: nothing but whitespace follows on its line, or it is an object or array that
     another one follows (documents written one after another without a newline)."""

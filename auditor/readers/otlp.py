@@ -23,7 +23,16 @@ from auditor.sources import Source
 _SCOPE_SPANS = ("scopeSpans", "instrumentationLibrarySpans")
 _SCOPE_LOGS = ("scopeLogs", "instrumentationLibraryLogs")
 #: The roots of a document written with protobuf's field names instead of lowerCamelCase.
-_SNAKE_ROOTS = frozenset({"resource_spans", "resource_logs"})
+_SNAKE_ROOTS = frozenset(
+    {"resource_spans", "resource_logs", "resource_metrics", "resource_profiles"}
+    | {"scope_spans", "scope_logs", "instrumentation_library_spans", "batches"}
+)
+_ROOTS = frozenset({"resourceSpans", "resourceLogs"})
+#: Roots of documents that hold no span and no log record: they add no record.
+_OTHER_SIGNALS = frozenset({"resourceMetrics", "resourceProfiles"})
+#: Wrappers of a ``TracesData``: Jaeger v2's ``/api/v3`` (``{"result": ...}``), Tempo's
+#: ``/api/v2/traces`` (``{"trace": ..., "status": ...}``).
+_WRAPPERS = ("result", "trace")
 
 
 class _Malformed(Exception):
@@ -188,27 +197,47 @@ def camel_keys(value: object) -> object:
     return value
 
 
+def _unwrapped(document: dict[str, object]) -> dict[str, object]:
+    """A ``TracesData``/``LogsData`` out of the shapes other tools wrap it in, in
+    lowerCamelCase (:func:`camel_keys`)."""
+    for wrapper in _WRAPPERS:
+        inner = document.get(wrapper)
+        if isinstance(inner, dict):
+            document = inner
+            break
+    if document.keys() & _SNAKE_ROOTS:
+        camel = camel_keys(document)
+        assert isinstance(camel, dict)
+        document = camel
+    if "batches" in document and "resourceSpans" not in document:  # Tempo's /api/traces
+        document = {"resourceSpans": document["batches"]}
+    elif document.keys() & {*_SCOPE_SPANS, *_SCOPE_LOGS} and not document.keys() & _ROOTS:
+        # one ResourceSpans/ResourceLogs on its own (Java's OTLP JSON logging exporters)
+        kind = "resourceSpans" if document.keys() & set(_SCOPE_SPANS) else "resourceLogs"
+        document = {kind: [document]}
+    return document
+
+
 def add_document(builder: RecordBuilder, where: tuple[str, int], document: object) -> None:
     """Add every span and log record of one ``TracesData``/``LogsData`` document.
 
-    Jaeger v2's ``/api/v3`` wraps each one as ``{"result": {...}}``. The OTLP spec wants
-    lowerCamelCase keys, but the Collector also reads protobuf's own field names, and so
-    does this reader (:func:`camel_keys`).
+    The OTLP spec wants lowerCamelCase keys, but the Collector also reads protobuf's own
+    field names, and so does this reader; Jaeger's and Tempo's wrappers, Tempo's
+    ``batches`` and a lone ``ResourceSpans`` are read too (:func:`_unwrapped`). Metrics
+    and profiles documents (a file exporter shared by pipelines) hold no record.
     """
-    if isinstance(document, dict) and isinstance(document.get("result"), dict):
-        document = document["result"]
-    if isinstance(document, dict) and document.keys() & _SNAKE_ROOTS:
-        document = camel_keys(document)
     if not isinstance(document, dict):
         builder.reject(*where, RejectReason.NOT_AN_OBJECT)
         return
+    document = _unwrapped(document)
     kinds = [
         (key, kind)
         for key, kind in (("resourceSpans", "spans"), ("resourceLogs", "logs"))
         if key in document
     ]
     if not kinds:
-        builder.reject(*where, RejectReason.INVALID_RECORD)
+        if not document.keys() & _OTHER_SIGNALS:
+            builder.reject(*where, RejectReason.INVALID_RECORD)
         return
     for key, kind in kinds:
         groups = document[key]

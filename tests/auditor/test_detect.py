@@ -75,6 +75,14 @@ def _console_output() -> str:
         (json.dumps({"data": [], "total": 0, "limit": 0, "offset": 0, "errors": None}), "jaeger"),
         (json.dumps({"data": None, "errors": [{"code": 404, "msg": "trace not found"}]}), "jaeger"),
         ("garbage\n" + OTLP_LINE + "\n", "otlp"),
+        # a Collector file exporter shared by a metrics pipeline; Tempo's and Java's shapes
+        (json.dumps({"resourceMetrics": []}) + "\n" + OTLP_LINE + "\n", "otlp"),
+        (json.dumps({"batches": json.loads(OTLP_LINE)["resourceSpans"]}), "otlp"),
+        (json.dumps({"trace": json.loads(OTLP_LINE), "status": "COMPLETE"}), "otlp"),
+        (json.dumps(json.loads(OTLP_LINE)["resourceSpans"][0]) + "\n", "otlp"),
+        # a log line that starts like a number, then JSON lines
+        ("2026-11-24 08:28:50,001 INFO started\n" + json.dumps(GCP_ENTRY) + "\n", "gcp"),
+        ('2026-11-24 08:28:50,001 INFO started\n{"event": "e"}\n', "jsonl"),
         ("", "jsonl"),
         ("\n\n  \n", "jsonl"),
         ("nothing json here\n", "jsonl"),
@@ -96,6 +104,32 @@ def test_head_cut_inside_a_pretty_document_is_sniffed(fixture, fmt):
 
 def test_console_output_after_a_banner():
     assert detect_text("Serving on :8080\nready\n" + _console_output()) == "console"
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "2026-11-24 08:28:50,001 INFO quality: server started",  # logging's asctime
+        '{"event": "server started", "timestamp": "2026-11-24T08:28:50.000001Z"}',  # structlog
+        '127.0.0.1 - - [06/May/2024 07:08:09] "GET / HTTP/1.1" 200 -',
+        '            "service.name": "quality",',  # `kubectl logs --tail` cut inside a span
+    ],
+)
+def test_console_output_after_log_lines(first):
+    """A service's stdout: log lines (JSON or not) before the spans it printed."""
+    assert detect_text(first + "\n" + _console_output()) == "console"
+
+
+def test_json_lines_then_a_pretty_document_of_plain_records():
+    assert detect_text('{"event": "a"}\n{\n  "event": "b"\n}\n') == "json"
+
+
+def test_empty_objects_inside_a_cut_pretty_document_say_nothing():
+    """A gcloud export longer than the head: its `{}` lines are nested values, not JSON lines."""
+    entry = {**GCP_ENTRY, "jsonPayload": {"nested": [{}], "event": "e"}}
+    text = json.dumps([entry] * 40, indent=2)
+    assert text.splitlines()[6] == "        {}"  # among the lines the detection tries
+    assert detect_text(text[: len(text) // 2]) == "gcp"
 
 
 def test_head_cut_inside_console_output_is_sniffed():

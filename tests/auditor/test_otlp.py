@@ -330,6 +330,42 @@ def test_jaeger_v2_result_wrapper(tmp_path):
     assert _scan(tmp_path, [{"result": _traces(span)}])["event"].to_list() == ["wrapped"]
 
 
+def test_other_tools_shapes_of_the_same_spans(tmp_path):
+    """Tempo's /api/traces (`batches`) and /api/v2/traces (`{"trace": ...}`), and a lone
+    ResourceSpans a line (Java's OtlpJsonLoggingSpanExporter), in either key style."""
+    span = {"name": "e", "startTimeUnixNano": T, "attributes": [_kv("user.id", stringValue="u")]}
+    group = _traces(span)["resourceSpans"][0]
+    snake = {"scope_spans": [{"spans": [{"name": "e", "start_time_unix_nano": T}]}]}
+    lines = [
+        {"batches": [group, group]},
+        {"trace": _traces(span), "status": "PARTIAL", "message": "trace too large"},
+        group,
+        snake,
+    ]
+    frame = _scan(tmp_path, lines)
+    assert frame.select("line", "event", "reject_reason").rows() == [
+        (1, "e", None),
+        (1, "e", None),
+        (2, "e", None),
+        (3, "e", None),
+        (4, "e", None),
+    ]
+    assert frame["user_id"].to_list() == ["u", "u", "u", "u", None]
+
+
+def test_metrics_and_profiles_documents_hold_no_record(tmp_path):
+    """A Collector file exporter shared by pipelines writes metrics next to spans."""
+    metric = {"name": "requests", "sum": {"dataPoints": [{"timeUnixNano": T, "asInt": "3"}]}}
+    lines = [
+        {"resourceMetrics": [{"resource": {}, "scopeMetrics": [{"metrics": [metric]}]}]},
+        {"resourceProfiles": []},
+        {"resource_metrics": []},
+        _traces({"name": "e", "startTimeUnixNano": T}),
+    ]
+    frame = _scan(tmp_path, lines)
+    assert frame.select("line", "event", "reject_reason").rows() == [(4, "e", None)]
+
+
 def _sdk_request():
     """An ExportTraceServiceRequest the OpenTelemetry SDK's own encoder makes of two spans."""
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
