@@ -8,11 +8,14 @@ its own fields: ``name``, ``start_time`` (ISO 8601), ``context.trace_id`` and
 ``observed_timestamp``), ``trace_id``/``span_id`` (all zeros: none),
 ``event_name`` or the
 ``event.name`` attribute, and ``body`` as the message. Attribute numbers and bools
-read as text, as OTLP's typed values do; a list in an ID field is ``wrong_type``.
+read as text, as OTLP's typed values do; a list in an ID field is ``wrong_type``. A
+``resource`` that is neither an object nor the Python literal older SDKs printed makes
+the record ``invalid_record``.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping, Sequence
 
 import polars as pl
@@ -37,14 +40,35 @@ def _attributes(value: object) -> Mapping[str, object] | None:
     return None if found is None else {k: scalar_text(v) for k, v in found.items()}
 
 
+#: Longest resource text read as a Python literal (:func:`_resource_attributes`).
+_REPR_CHARS = 1 << 16
+
+
+def _resource_attributes(resource: object) -> Mapping[str, object] | None:
+    """``resource.attributes``; None when it is not a mapping. ConsoleLogExporter of SDKs up
+    to 1.25 printed a record's resource as the Python ``repr`` of its attributes
+    (``"{'service.name': 'quality', 'session.id': 'ws-1'}"``), read here as the literal."""
+    if not isinstance(resource, str):
+        found = _mapping(resource)
+        return None if found is None else _attributes(found.get("attributes"))
+    if not resource.strip():
+        return {}
+    if len(resource) > _REPR_CHARS:
+        return None
+    try:
+        value = ast.literal_eval(resource)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return _attributes(value)
+
+
 def add_document(builder: RecordBuilder, where: tuple[str, int], document: object) -> None:
     """Add one exported span or log record."""
     if not isinstance(document, dict):
         builder.reject(*where, RejectReason.NOT_AN_OBJECT)
         return
     attributes = _attributes(document.get("attributes"))
-    resource = _mapping(document.get("resource"))
-    resource_attributes = _attributes((resource or {}).get("attributes"))
+    resource_attributes = _resource_attributes(document.get("resource"))
     context = _mapping(document.get("context"))
     if attributes is None or resource_attributes is None or context is None:
         builder.reject(*where, RejectReason.INVALID_RECORD)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import warnings
 from datetime import datetime
@@ -156,3 +157,34 @@ def test_real_console_log_exporter_output(tmp_path):
         "reject_reason": None,
     }
     assert frame["ts"].null_count() == 0
+
+
+def test_log_records_of_sdks_up_to_1_25_print_their_resource_as_a_python_repr(tmp_path):
+    """opentelemetry-sdk <= 1.25's ConsoleLogExporter: `"resource": repr(attributes)`; the
+    IDs it holds are read (they were silently lost: two sessions read as one)."""
+
+    def record(session: str, thread: str) -> str:
+        attributes = {"service.name": "quality", "session.id": session, "tags": ("a", "b")}
+        return json.dumps(
+            {
+                "body": "quality op",
+                "severity_number": "<SeverityNumber.INFO: 9>",
+                "timestamp": "2024-05-06T07:08:09.000000Z",
+                "observed_timestamp": "2024-05-06T07:08:09.000001Z",
+                "trace_id": "0x00000000000000000000000000000000",
+                "attributes": {"user.id": "u1", "thread.id": thread, "event": "chat.user_message"},
+                "resource": repr(attributes),
+            },
+            indent=4,
+        )
+
+    bad = json.dumps({"body": "x", "timestamp": "2024-05-06T07:08:09Z", "resource": "{'a': "})
+    empty = json.dumps({"body": "y", "timestamp": "2024-05-06T07:08:09Z", "resource": ""})
+    text = "\n".join([record("ws-1", "t1"), record("ws-2", "t2"), bad, empty]) + "\n"
+    frame = _scan(tmp_path, text)
+    assert frame.select("session_id", "thread_id", "reject_reason").rows() == [
+        ("ws-1", "t1", None),
+        ("ws-2", "t2", None),
+        (None, None, "invalid_record"),
+        (None, None, None),
+    ]
