@@ -1,5 +1,9 @@
 """The handlers' exception family. Each carries a stable ``code`` for `error` replies."""
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
 
 class HandlerError(Exception):
     """Base of every error the handlers raise on purpose. ``code`` goes into the reply."""
@@ -20,10 +24,12 @@ class HandlerError(Exception):
 class MalformedMessage(HandlerError):
     """The inbound message is not a valid protocol message (bad JSON, missing type, bad field).
 
-    ``message_type`` is its ``type`` when that was read before the error (else None).
+    ``message_type`` is its ``type`` when that was read before the error (else None), and
+    ``payload`` its payload when that was an object (an unsubscribe is its own event).
     """
 
     message_type: str | None = None
+    payload: Mapping[str, Any] = MappingProxyType({})
 
     code = "invalid_payload"  # a field of the right type with a value out of range, by default
 

@@ -159,6 +159,8 @@ def parse_envelope(raw: str | bytes | Mapping[str, Any]) -> Envelope:
         )
     except MalformedMessage as exc:
         exc.message_type = kind  # known by now: a chat message's error resolves as chat
+        if isinstance(payload, Mapping):
+            exc.payload = payload
         raise
 
 

@@ -113,10 +113,17 @@ class Router:
         except HandlerError as exc:
             early = getattr(exc, "message_type", None)  # a bad envelope of a known type
             if early is not None and (known := _KNOWN.get(early)) is not None:
-                message_type, event = early, event_name(known, {})
+                message_type, event = early, event_name(known, getattr(exc, "payload", {}))
                 if known not in QUALITY_TYPES:  # chat and thread messages resolve as resume
                     strategy = Strategy.RESUME
             return await self._refuse(caller, strategy, event, message_type, request_id, exc, send)
+        except Exception as exc:  # the store failed (a locked database): answer all the same
+            self._log.exception("resolving %s failed", event)
+            failed = HandlerError(_INTERNAL_ERROR, code="internal_error")
+            failed.__cause__ = exc
+            return await self._refuse(
+                caller, strategy, event, message_type, request_id, failed, send
+            )
 
         for name, transition_ctx in resolution.transitions:
             self._recorder.transition(name, transition_ctx, message_type, request_id)
@@ -153,14 +160,16 @@ class Router:
                 out = reply(
                     handled.reply_type, ctx.thread_id, ctx.run_id, request_id, handled.payload
                 )
-            if send is not None:
-                await send(out)
-            if handled is not None and handled.after is not None:
-                try:
-                    await handled.after()
-                except Exception as exc:  # follow-up work never changes the reply already sent
-                    span.record_exception(exc)
-                    self._log.exception("follow-up of %s failed", event)
+            try:
+                if send is not None:
+                    await send(out)
+            finally:  # the requester's socket closing must not cancel what others are owed
+                if handled is not None and handled.after is not None:
+                    try:
+                        await handled.after()
+                    except Exception as exc:  # follow-up work never changes the reply sent
+                        span.record_exception(exc)
+                        self._log.exception("follow-up of %s failed", event)
         return out
 
     def _resolve(
@@ -220,7 +229,7 @@ class Router:
                     name, replace(moved, strategy=self.strategy), message_type, request_id
                 )
             ctx = replace(resolution.context, strategy=self.strategy)
-        except HandlerError:
+        except Exception:  # a refused session, or a store that failed: no context to name
             ctx = ExecutionContext(
                 caller.user_id, caller.session_id, None, None, Outcome.RESUMED, self.strategy
             )

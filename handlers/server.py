@@ -51,7 +51,6 @@ class QualityServer:
     def __init__(self, app: QualityApp, secret: bytes) -> None:
         self.app = app
         self._secret = secret
-        self._users: dict[int, str] = {}
 
     def _authenticate(self, connection: ServerConnection, request: Request) -> Response | None:
         if urlsplit(request.path).path != PATH:
@@ -60,13 +59,15 @@ class QualityServer:
         if token is None:
             return connection.respond(HTTPStatus.UNAUTHORIZED, "missing bearer token\n")
         try:
-            self._users[id(connection)] = verify_token(self._secret, token)
+            # websockets' own place for who authenticated (its basic_auth sets it too): it
+            # goes with the connection, also when the handshake fails after this
+            connection.username = verify_token(self._secret, token)
         except AuthError as exc:
             return connection.respond(HTTPStatus.UNAUTHORIZED, f"{exc.message}\n")
         return None
 
     async def _session(self, connection: ServerConnection) -> None:
-        user = self._users.pop(id(connection))
+        user = connection.username
         requested = _query(connection.request).get("session_id") if connection.request else None
         try:
             caller = self.app.sessions.open_session(user, requested)

@@ -203,9 +203,19 @@ class SessionManager:
     def mint(
         self, caller: Caller, thread_id: str | None = None, run_id: str | None = None
     ) -> Resolution:
-        """`mint`: fresh IDs for whatever the message lacks, an isolated context (the old defect)."""
+        """`mint`: fresh IDs for whatever the message lacks, an isolated context (the old defect).
+
+        IDs the client names are checked as under every strategy: the thread is the user's,
+        the run is a run of that thread, or of one of the user's threads when no thread is
+        named (the minted thread is then paired with it, as the old handlers did)."""
         if thread_id is not None:
-            self._owned_thread(caller.user_id, thread_id)
+            thread = self._owned_thread(caller.user_id, thread_id)
+            if run_id is not None:
+                self._run_of(thread, run_id)
+        elif run_id is not None:
+            run = self.store.get_run(run_id)
+            if run is None or run.user_id != caller.user_id:
+                raise RunNotFound(f"run {run_id!r} is not a run of this user's threads")
         minted = thread_id is None or run_id is None
         context = self._context(
             caller,

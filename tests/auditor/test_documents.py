@@ -201,7 +201,7 @@ _BAD = [
     '{"a": 1,,}',
     "2026-11-24 08:28:50,001 INFO quality: server started",
     '"service.name": "quality",',
-    "127.0.0.1 - - [06/May/2024 07:08:09] \"GET / HTTP/1.1\" 200 -",
+    '127.0.0.1 - - [06/May/2024 07:08:09] "GET / HTTP/1.1" 200 -',
     "true story",
     '"x" {"a": 1}',
 ]
@@ -211,9 +211,7 @@ _BAD = [
     lines=st.lists(
         st.one_of(
             st.dictionaries(st.text(max_size=4), _json_values, max_size=3).map(lambda d: ("ok", d)),
-            st.sampled_from(_BAD).map(
-                lambda g: ("bad", g)
-            ),
+            st.sampled_from(_BAD).map(lambda g: ("bad", g)),
         ),
         max_size=12,
     ),
@@ -240,9 +238,7 @@ def test_every_line_or_document_is_accounted_for(lines, pretty):
     elements=st.lists(
         st.one_of(
             st.dictionaries(st.text(max_size=4), _json_values, max_size=3).map(lambda d: ("ok", d)),
-            st.sampled_from(_BAD).map(
-                lambda g: ("bad", g)
-            ),
+            st.sampled_from(_BAD).map(lambda g: ("bad", g)),
         ),
         max_size=10,
     )

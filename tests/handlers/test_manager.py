@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from handlers import attributes as attr
@@ -219,6 +220,20 @@ async def test_dead_connection_is_counted_and_disconnected_and_the_reply_succeed
     assert again["type"] == "content_validation_result"
     assert (dead.attempts, app.manager.delivery_failures) == (1, 1)
     assert inbox.types() == ["quality_update", "quality_alert"] * 2
+
+
+async def test_a_requester_closing_before_its_reply_does_not_cancel_the_broadcasts(app):
+    """The reply's send fails (the tab was closed right after sending): the validation's
+    broadcasts to the user's other sessions still go out, then the failure is raised."""
+    closing, _, _, _ = await _live(app, "alice")
+    other, inbox, thread, run = await _live(app, "alice", new_thread=True)
+    await app.handle(other, _subscribe(0.99))
+
+    with pytest.raises(ConnectionResetError):
+        await app.router.handle(closing, _validate(LOW), DeadSocket())
+
+    assert inbox.types() == ["quality_update", "quality_alert"]
+    assert {(m["thread_id"], m["run_id"]) for m in inbox.messages} == {(thread, run)}
 
 
 async def test_broadcast_spans_are_roots_linked_to_the_request(app_and_spans):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 
 import orjson
 import pytest
@@ -131,6 +132,13 @@ CASES = [
         "message_too_large",
         attr.UNKNOWN_MESSAGE,
         "unknown",
+    ),
+    (
+        "unsubscribe_with_a_bad_envelope",
+        {"type": "subscribe_quality_alerts", "thread_id": 42, "payload": {"action": "unsubscribe"}},
+        "invalid_message",
+        attr.UNSUBSCRIBE_ALERTS,
+        "subscribe_quality_alerts",
     ),
     (
         "switch_without_thread",
@@ -383,6 +391,36 @@ async def test_unexpected_handler_exception_gives_internal_error_and_serving_goe
     assert (ok["thread_id"], ok["run_id"]) == (thread, run)
     assert chat["type"] == "agent_reply" and chat["thread_id"] == thread
     assert flaky.calls == 2
+
+
+async def test_a_store_failing_while_resolving_gives_internal_error_in_the_session(
+    app_and_spans, monkeypatch
+):
+    """A locked SQLite database (another process holds a write lock past the busy timeout)
+    while the context is resolved: an `error` reply, its span and log line, and serving goes
+    on; the connection is not dropped."""
+    app, exporter = app_and_spans
+    caller, thread, run = await _chatting(app)
+    real = app.sessions.resolve_quality
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(app.sessions, "resolve_quality", locked)
+    failed = await app.handle(caller, METRICS)
+
+    assert (failed["type"], failed["code"]) == ("error", "internal_error")
+    assert "locked" not in failed["message"]  # internals stay in the logs
+    assert (failed["thread_id"], failed["run_id"]) == (thread, run)
+    span = _request_span(exporter, failed["request_id"])
+    assert (span.name, span.attributes[attr.ERROR_CODE]) == (attr.GET_METRICS, "internal_error")
+    app.telemetry.flush()
+    lines = [orjson.loads(x) for x in app.settings.log_path.read_text().splitlines()]
+    assert any(x["request_id"] == failed["request_id"] for x in lines)
+
+    monkeypatch.setattr(app.sessions, "resolve_quality", real)
+    ok = await app.handle(caller, METRICS)
+    assert (ok["type"], ok["thread_id"], ok["run_id"]) == ("quality_metrics", thread, run)
 
 
 # -- replies and spans ----------------------------------------------------------------------

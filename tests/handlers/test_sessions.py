@@ -426,6 +426,27 @@ def test_mint_keeps_what_the_client_sent(sessions):
     )
 
 
+def test_mint_checks_the_run_a_client_names_as_every_strategy_does(sessions):
+    """The old handlers' isolated contexts, not another user's: a run must be the user's,
+    and a run of the thread when one is named too."""
+    alice, bob = sessions.open_session("alice"), sessions.open_session("bob")
+    first = sessions.start_run(alice, None, Strategy.RESUME).context
+    other = sessions.start_run(alice, None, Strategy.RESUME).context  # same thread, new run
+    second = sessions.create_thread(alice, "second", Strategy.RESUME)
+    bobs = sessions.start_run(bob, None, Strategy.RESUME).context
+    with pytest.raises(RunNotFound):
+        sessions.mint(alice, None, bobs.run_id)
+    with pytest.raises(RunNotFound):
+        sessions.mint(alice, first.thread_id, bobs.run_id)
+    with pytest.raises(RunNotFound):
+        sessions.mint(alice, second.thread_id, first.run_id)  # her run, another thread's
+    with pytest.raises(RunNotFound):
+        sessions.mint(alice, None, "run_0_0_00000000")
+    alone = sessions.mint(alice, None, other.run_id).context  # her own run, no thread named
+    assert (alone.run_id, alone.outcome) == (other.run_id, Outcome.MINTED)
+    assert alone.thread_id not in (first.thread_id, second.thread_id)
+
+
 def test_mint_ignores_the_active_thread(sessions):
     caller = sessions.open_session("alice")
     chat = sessions.start_run(caller, None, Strategy.RESUME).context
