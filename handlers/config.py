@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import math
 import os
 from dataclasses import dataclass
 from enum import StrEnum
@@ -96,8 +97,8 @@ class Settings:
                 ttl = float(raw) if raw else DEFAULT_SESSION_TTL_S
             except ValueError:
                 raise ConfigError(f"QUALITY_SESSION_TTL must be seconds, got {raw!r}") from None
-        if ttl <= 0:
-            raise ConfigError(f"the session TTL must be positive, got {ttl}")
+        if not (0 < ttl < math.inf):  # NaN compares false to everything: refused too
+            raise ConfigError(f"the session TTL must be a positive number of seconds, got {ttl}")
         chosen = user if user is not None else default_user()  # `--user ""` is refused
         if not chosen.strip():
             raise ConfigError(f"the user ID must not be blank, got {chosen!r}")

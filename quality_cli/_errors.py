@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from typing import Any
+import traceback
+from typing import Any, NoReturn
 
 import typer
 from typer import _click
@@ -65,6 +66,16 @@ def spread_inputs(argv: list[str]) -> list[str]:
     return out
 
 
+def _refuse(ctx: _click.Context, message: str) -> NoReturn:
+    """A user error: one line on stderr and exit 2; with ``--debug`` the traceback first
+    (the exit code stays 2: a CI job run with --debug still tells bad input from a failed
+    check)."""
+    if _debug_requested(ctx):
+        traceback.print_exc()
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE) from None
+
+
 class QualityGroup(TyperGroup):
     """Root group: maps user errors to one line and exit 2, Ctrl-C to `cancelled`."""
 
@@ -96,23 +107,12 @@ class QualityGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:
-            if _debug_requested(ctx):
-                raise
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_USAGE) from None
+            _refuse(ctx, str(exc))
         except OSError as exc:
-            if _debug_requested(ctx):
-                raise
             where = f" {exc.filename}:" if getattr(exc, "filename", None) else ""
-            typer.echo(f"error:{where} {exc.strerror or exc}", err=True)
-            raise typer.Exit(EXIT_USAGE) from None
+            _refuse(ctx, f"{where.lstrip()} {exc.strerror or exc}".lstrip())
         except sqlite3.Error as exc:  # a corrupt or read-only quality.db
-            if _debug_requested(ctx):
-                raise
-            typer.echo(
-                f"error: the store (quality.db under the home) cannot be used: {exc}", err=True
-            )
-            raise typer.Exit(EXIT_USAGE) from None
+            _refuse(ctx, f"the store (quality.db under the home) cannot be used: {exc}")
         except KeyboardInterrupt:
             typer.echo("cancelled", err=True)
             raise typer.Exit(EXIT_CANCELLED) from None

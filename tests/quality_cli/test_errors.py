@@ -49,6 +49,24 @@ def test_usage_errors_are_one_line(tmp_path, args, says):
     assert says in _one_line_exit_2(_quality(tmp_path / "home", *args))
 
 
+@pytest.mark.parametrize("ttl", ["nan", "inf", "0", "-5", "abc"])
+def test_a_session_ttl_that_is_not_a_positive_number_is_refused(tmp_path, ttl):
+    done = _quality(tmp_path / "home", "chat", "hi", QUALITY_SESSION_TTL=ttl)
+    assert "TTL" in _one_line_exit_2(done)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["audit", "nope.jsonl"], ["--strategy", "bogus", "chat", "hi"], ["dashboard", "no.json"]],
+)
+def test_debug_adds_the_traceback_and_keeps_exit_2(tmp_path, args):
+    """A CI job run with --debug still tells bad input (2) from a failed check (1)."""
+    done = _quality(tmp_path / "home", "--debug", *args)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("Traceback (most recent call last):")
+    assert done.stderr.splitlines()[-1].startswith("error: ")
+
+
 def test_a_long_error_reply_is_not_wrapped_and_is_said_with_json_too(tmp_path):
     home = tmp_path / "home"
     long_id = "thread_" + "x" * 150
