@@ -155,8 +155,9 @@ def lint_source(
     try:
         module = cst.parse_module(raw)
     except cst.ParserSyntaxError as exc:
-        message = f"syntax error: {exc.message}; the file was not checked"
-        return SourceResult((_unreadable(name, message, *_syntax_error_position(raw, exc)),), raw)
+        said, line, column = _syntax_error(raw, exc)
+        message = f"syntax error: {said}; the file was not checked"
+        return SourceResult((_unreadable(name, message, line, column),), raw)
     except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
         return SourceResult(
             (_unreadable(name, f"cannot decode: {exc}; the file was not checked"),), raw
@@ -169,6 +170,8 @@ def lint_source(
             (_unreadable(name, "too deeply nested to check; the file was not checked"),), raw
         )
     except Exception as exc:  # a checker bug must not stop the run or hide the file
+        if (interrupt := _interrupt_behind(exc)) is not None:
+            raise interrupt from None
         message = f"internal error while checking ({type(exc).__name__}: {exc}); please report it"
         return SourceResult((_unreadable(name, message),), raw)
     lines = raw.decode(module.encoding).splitlines() if analysis.findings else []
@@ -193,24 +196,36 @@ def _suppressed(finding: Finding, lines: Sequence[str]) -> bool:
     return codes is None or finding.code.value in re.split(r"[\s,]+", codes.upper())
 
 
-def _syntax_error_position(raw: bytes, exc: cst.ParserSyntaxError) -> tuple[int, int]:
-    """Where the syntax error is, as Python's own parser (and so the user's editor) says;
-    libcst's position is the statement's start, and its message's is 0-based and past the
-    offending token. When Python accepts what libcst does not (a newer syntax), libcst's
-    message position, made 1-based; else libcst's own."""
+def _interrupt_behind(exc: Exception) -> BaseException | None:
+    """The Ctrl-C (or exit) an exception was raised while unwinding from: libcst's
+    ``finally`` blocks raise a KeyError when a visit is interrupted, which must stop the
+    run, not become a QC000 finding."""
+    seen = exc.__context__
+    while seen is not None:
+        if not isinstance(seen, Exception):
+            return seen
+        seen = seen.__context__
+    return None
+
+
+def _syntax_error(raw: bytes, exc: cst.ParserSyntaxError) -> tuple[str, int, int]:
+    """What the syntax error is and where, as Python's own parser (and so the user's editor)
+    says; libcst's position is the statement's start, and its message's is 0-based and past
+    the offending token. When Python accepts what libcst does not (a newer syntax), libcst's
+    message and its position, made 1-based; else libcst's own."""
     try:
         # text, not bytes: Python counts a column of bytes in characters, as an editor does
         encoding = tokenize.detect_encoding(io.BytesIO(raw).readline)[0]
         compile(raw.decode(encoding), "<lint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as error:
         if error.lineno is not None:
-            return error.lineno, max(error.offset or 1, 1)
+            return error.msg, error.lineno, max(error.offset or 1, 1)
     except (ValueError, LookupError, RecursionError, MemoryError):
         pass  # null bytes, an unknown coding, too deep: libcst's word below
     found = _ERROR_AT.search(exc.message)
     if found is None:
-        return exc.editor_line, exc.editor_column
-    return int(found.group(1)), int(found.group(2)) + 1
+        return exc.message, exc.editor_line, exc.editor_column
+    return exc.message, int(found.group(1)), int(found.group(2)) + 1
 
 
 def _unreadable(name: str, message: str, line: int = 1, column: int = 1) -> Finding:

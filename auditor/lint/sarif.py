@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import quote
 
 from auditor.lint.rules import RULES, Code, Finding
 from auditor.lint.runner import LintReport
@@ -68,4 +69,5 @@ def _result(finding: Finding, index: int) -> dict[str, Any]:
 def _artifact(path: str) -> dict[str, str]:
     if PurePath(path).is_absolute():
         return {"uri": Path(path).as_uri()}
-    return {"uri": PurePath(path).as_posix(), "uriBaseId": "%SRCROOT%"}
+    # a URI reference (RFC 3986), as the absolute path's: a space, `#` or `%` escaped
+    return {"uri": quote(PurePath(path).as_posix()), "uriBaseId": "%SRCROOT%"}

@@ -44,6 +44,23 @@ def test_syntax_error_is_a_qc000_finding_with_its_position():
     assert finding.message.startswith("syntax error: ")
     assert finding.message.endswith("; the file was not checked")
     assert finding.line == 1  # where the '(' that is never closed is, as Python says
+    # Python's words for it too: libcst's message names its own, other, position
+    assert finding.message == "syntax error: '(' was never closed; the file was not checked"
+
+
+def test_ctrl_c_while_checking_stops_the_run_and_is_no_finding(monkeypatch):
+    """libcst's `finally` blocks raise a KeyError on the way out of an interrupted visit:
+    that KeyError is not a checker bug to report as QC000, the Ctrl-C goes on."""
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise KeyError("IndentedBlock(...)")  # as libcst's finally does
+
+    monkeypatch.setattr("auditor.lint.runner.analyze_module", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        lint_source("x = 1\n", "ok.py", LintConfig())
 
 
 @pytest.mark.parametrize(

@@ -179,6 +179,20 @@ def test_absolute_paths_become_file_uris(tmp_path):
     assert location == {"uri": path.as_uri()}
 
 
+def test_relative_paths_are_uri_references_with_their_characters_escaped(tmp_path, monkeypatch):
+    """A space, `#` (a fragment), `%` and non-ASCII letters in a relative path are escaped as
+    the absolute path's file URI escapes them (RFC 3986), so a code-scanning UI finds it."""
+    folder = tmp_path / "sp ace" / "ü#x"
+    folder.mkdir(parents=True)
+    (folder / "h%1.py").write_text(DEFECT)
+    monkeypatch.chdir(tmp_path)
+    result = to_sarif(lint_paths(["sp ace"], LintConfig()))["runs"][0]["results"][0]
+    location = result["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "sp%20ace/%C3%BC%23x/h%251.py", "uriBaseId": "%SRCROOT%"}
+    absolute = (folder / "h%1.py").as_uri()
+    assert absolute.endswith("/" + location["uri"])
+
+
 def test_schema_rejects_a_broken_log():
     """The schema above is strict enough to catch a missing driver name."""
     broken = {"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": []}]}
