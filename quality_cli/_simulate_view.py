@@ -36,7 +36,8 @@ def progress_bar(total: int, quiet: bool) -> Iterator[Callable[[int, int], None]
         TextColumn("messages"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err_console, transient=True, disable=quiet) as progress:
+    off = quiet or not err_console.is_terminal  # off a terminal a bar is only stray newlines
+    with Progress(*columns, console=err_console, transient=True, disable=off) as progress:
         task = progress.add_task("simulate", total=total)
 
         def advance(done: int, _total: int) -> None:

@@ -66,6 +66,17 @@ def test_an_earlier_run_is_not_mixed_in(tmp_path: Path) -> None:
     assert invoke("simulate", *SMALL, "--out", str(tmp_path), "--overwrite").exit_code == 0
 
 
+def test_off_a_terminal_stderr_stays_empty_without_quiet(tmp_path: Path) -> None:
+    """The progress bar is for terminals: piped, it left a stray blank line (so an error
+    was two lines)."""
+    args = ("simulate", "--users", "3", "--messages", "12", "--out", str(tmp_path))
+    done = invoke(*args)
+    assert (done.exit_code, done.stderr) == (0, "")
+    again = invoke(*args)
+    assert again.exit_code == 2
+    assert len(again.stderr.splitlines()) == 1 and again.stderr.startswith("error: ")
+
+
 def test_bad_rollout_fraction_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke("simulate", *SMALL, "--rollout-at", "1.5", "--out", str(tmp_path))
     assert result.exit_code == 2
