@@ -19,7 +19,10 @@ from quality_cli import serve as _serve
 from quality_cli import simulate as _simulate
 from quality_cli import thread as _thread
 from quality_cli._errors import QualityGroup
+from quality_cli._help import install as _install_help
 from quality_cli._state import CliState
+
+_install_help()
 
 app = typer.Typer(
     cls=QualityGroup,

@@ -50,6 +50,7 @@ def test_command_has_help_with_an_example(path, command):
     result = runner.invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Example:" in result.output
+    assert "<bool>" not in result.output  # a flag takes no value: `--json false` is an error
 
 
 def test_root_help_lists_global_options():
@@ -57,6 +58,8 @@ def test_root_help_lists_global_options():
     assert result.exit_code == 0
     for option in ("--home", "--user", "--strategy"):
         assert option in result.output
+    assert "<bool>" not in result.output
+    assert "<path>" in result.output  # options that take a value keep their type
 
 
 def test_unknown_strategy_is_a_one_line_error(tmp_path):
