@@ -62,8 +62,19 @@ def _layout(x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
         "margin": {"l": 70, "r": 20, "t": 20, "b": 60},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
-        "xaxis": {"title": {"text": x_title}, "gridcolor": "#e5e7eb", "zeroline": False},
-        "yaxis": {"title": {"text": y_title}, "gridcolor": "#e5e7eb", "zeroline": False},
+        # automargin: tilted long tick labels get room instead of being cut under the title
+        "xaxis": {
+            "title": {"text": x_title},
+            "gridcolor": "#e5e7eb",
+            "zeroline": False,
+            "automargin": True,
+        },
+        "yaxis": {
+            "title": {"text": y_title},
+            "gridcolor": "#e5e7eb",
+            "zeroline": False,
+            "automargin": True,
+        },
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         "hoverlabel": {"font": {"family": FONT}},
     }

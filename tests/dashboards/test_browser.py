@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dashboards.html import write_dashboard
-from tests.dashboards.reports import demo_documents, empty_report, strategy_report
+from tests.dashboards.reports import comparison, demo_documents, empty_report, strategy_report
 
 pytestmark = pytest.mark.browser
 
@@ -127,6 +127,56 @@ def test_page_fits_a_laptop_screen_width(browser, tmp_path):
         visit.wait_for_charts(4)
         width = visit.page.evaluate("document.documentElement.scrollWidth")
         assert width <= LAPTOP["width"]
+        assert visit.errors == []
+    finally:
+        visit.close()
+
+
+#: Per chart: its drawing's box, and each x tick label's and the x axis title's.
+_X_LABEL_BOXES = """
+() => Array.from(document.querySelectorAll('.chart')).map((el) => {
+  const box = (node) => { const r = node.getBoundingClientRect();
+    return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  const svg = el.querySelector('svg.main-svg');
+  const title = el.querySelector('.xtitle');
+  return {id: el.id, svg: box(svg), title: title ? box(title) : null,
+          ticks: Array.from(el.querySelectorAll('.xtick text')).map(box)};
+})
+"""
+
+
+def _inside(inner: dict, outer: dict) -> bool:
+    return all(
+        (inner[a] >= outer[a] - 0.5) if a in ("left", "top") else (inner[a] <= outer[a] + 0.5)
+        for a in ("left", "right", "top", "bottom")
+    )
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and (b["top"] < a["bottom"])
+    )
+
+
+def test_axis_labels_are_whole_and_clear_of_the_axis_title(browser, tmp_path):
+    """Long input labels (`rollout 1.0.0 before`) are tilted: the chart makes room for them
+    (they were cut at the bottom, under the axis title)."""
+    rollout = [  # as `quality demo` labels its rollout: by version, `before`/`after` added
+        strategy_report("mint", label="rollout 1.0.0", users=3),
+        strategy_report("resume", label="rollout 1.1.0", users=3),
+    ]
+    documents = [*demo_documents()[:3], comparison(*rollout)]
+    visit = Visit(browser, _write(tmp_path, documents, "demo"))
+    try:
+        visit.wait_for_charts(4)
+        for chart in visit.page.evaluate(_X_LABEL_BOXES):
+            assert chart["ticks"], chart["id"]
+            for tick in chart["ticks"]:
+                assert _inside(tick, chart["svg"]), (chart["id"], tick, chart["svg"])
+                assert chart["title"] is None or not _overlap(tick, chart["title"]), chart["id"]
         assert visit.errors == []
     finally:
         visit.close()
