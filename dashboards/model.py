@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from auditor.ordering import natural_key
 from dashboards.errors import DashboardError
@@ -22,14 +22,19 @@ from dashboards.errors import DashboardError
 #: p-value under which a comparison is called significant, when the object does not say.
 SIGNIFICANCE_LEVEL = 0.05
 
+#: A count of records, events, sessions...: never negative.
+Count = Annotated[int, Field(ge=0)]
+#: A rate or a probability: between 0 and 1.
+Rate = Annotated[float, Field(ge=0, le=1)]
+
 
 @dataclass(frozen=True, slots=True)
 class EventCount:
     """Events and breaks of one event name (`by_event`)."""
 
     event: str | None
-    events: int
-    breaks: int
+    events: Count
+    breaks: Count
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,16 +42,16 @@ class MinuteCount:
     """Events and breaks in one UTC minute (`breaks_per_minute`)."""
 
     minute: str
-    events: int
-    breaks: int
+    events: Count
+    breaks: Count
 
 
 @dataclass(frozen=True, slots=True)
 class ThreadsBucket:
     """How many sessions touched exactly `threads` distinct threads (`threads_per_session`)."""
 
-    threads: int
-    sessions: int
+    threads: Count
+    sessions: Count
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +60,9 @@ class SessionSummary:
 
     user_id: str | None
     session_id: str | None
-    events: int
-    breaks: int
-    threads: int
+    events: Count
+    breaks: Count
+    threads: Count
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,26 +103,26 @@ class TimeRange:
 class AuditReport:
     """One `quality audit --json` report (DESIGN.md's keys, then the dashboard's extra keys)."""
 
-    lines: int
-    rejected: int
-    unattributed: int
-    missing_thread: int
-    events: int
-    sessions: int
-    threads: int
-    breaks: int
-    break_rate: float
-    affected_sessions: int
-    stray_threads: int
-    orphan_threads: int
-    run_breaks: int
-    split_traces: int
+    lines: Count
+    rejected: Count
+    unattributed: Count
+    missing_thread: Count
+    events: Count
+    sessions: Count
+    threads: Count
+    breaks: Count
+    break_rate: Rate
+    affected_sessions: Count
+    stray_threads: Count
+    orphan_threads: Count
+    run_breaks: Count
+    split_traces: Count
     by_event: tuple[EventCount, ...]
-    rejected_by_reason: dict[str, int]
+    rejected_by_reason: dict[str, Count]
     label: str = ""
     inputs: tuple[str, ...] = ()
-    break_rate_ci: tuple[float, float] | None = None
-    run_break_rate: float | None = None
+    break_rate_ci: tuple[Rate, Rate] | None = None
+    run_break_rate: Rate | None = None
     time_range: TimeRange = field(default_factory=TimeRange)
     breaks_per_minute: tuple[MinuteCount, ...] = ()
     threads_per_session: tuple[ThreadsBucket, ...] = ()
@@ -133,7 +138,7 @@ class Comparison:
     before: AuditReport
     after: AuditReport
     delta: dict[str, Any]
-    p_value: float | None
+    p_value: Rate | None
     significant: bool | None = None
     split: dict[str, Any] | None = None
     sides: dict[str, AuditReport] | None = None

@@ -106,6 +106,27 @@ def test_invalid_field_is_named_in_one_line():
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("events",), -5, "events"),
+        (("break_rate",), 5.0, "break_rate"),
+        (("break_rate_ci",), [0.1, 1.5], "break_rate_ci.1"),
+        (("by_event", 0, "breaks"), -1, "by_event.0.breaks"),
+        (("rejected_by_reason",), {"invalid_json": -2}, "rejected_by_reason.invalid_json"),
+    ],
+)
+def test_a_count_below_zero_or_a_rate_above_one_is_refused(path, value, field):
+    """A report with `events: -5` or `break_rate: 5.0` was drawn as if it were true."""
+    raw = strategy_report("mint")
+    target = raw
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(DashboardError, match=rf"field {field}: "):
+        parse_document(raw, "mint.json")
+
+
 def test_missing_required_key_is_reported():
     raw = strategy_report("mint")
     del raw["events"]
