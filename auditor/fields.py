@@ -80,7 +80,10 @@ def build_read_options(
     candidates: dict[str, tuple[str, ...]] = dict(DEFAULT_CANDIDATES)
     for text in maps:
         name, path = _split_option("--map", text)
-        candidates[name] = (path, *(c for c in candidates[name] if c != path))
+        # the object holding the mapped path is not the field itself: with --map
+        # event=event.action (ECS), an `event` object without `action` is no event name
+        kept = (c for c in candidates[name] if c != path and not path.startswith(f"{c}."))
+        candidates[name] = (path, *kept)
     patterns: dict[str, re.Pattern[str]] = {}
     for text in extracts:
         name, regex = _split_option("--extract", text)
@@ -123,14 +126,17 @@ def _extract_pattern(name: str, regex: str) -> re.Pattern[str]:
 
 
 def lookup(record: Mapping[str, object], path: str) -> object | None:
-    """Value at a dotted path in a parsed record: the literal key first, then nested keys.
+    """Value at a dotted path in a parsed record: the literal key first, then nested keys;
+    the first of them that is not null (as the vectorized decoders coalesce them).
 
     ``lookup({"user.id": "u"}, "user.id") == "u"`` and
     ``lookup({"user": {"id": "u"}}, "user.id") == "u"``; also mixed, e.g.
-    ``lookup({"attributes": {"user.id": "u"}}, "attributes.user.id")``.
+    ``lookup({"attributes": {"user.id": "u"}}, "attributes.user.id")``, and
+    ``lookup({"user.id": None, "user": {"id": "u"}}, "user.id") == "u"``.
     """
-    if path in record:
-        return record[path]
+    literal = record.get(path)
+    if literal is not None:
+        return literal
     head, sep, rest = path.partition(".")
     while sep:
         value = record.get(head)

@@ -49,3 +49,18 @@ def test_bad_options_raise_usage_error(maps, extracts, message):
     with pytest.raises(UsageError) as info:
         build_read_options(maps=maps, extracts=extracts)
     assert str(info.value).startswith(message)
+
+
+def test_a_literal_null_key_does_not_hide_the_nested_path():
+    assert lookup({"user.id": None, "user": {"id": "u"}}, "user.id") == "u"
+    assert lookup({"user.id": None}, "user.id") is None
+
+
+def test_a_mapped_path_drops_the_default_that_holds_it():
+    """ECS: `--map event=event.action`; an `event` object without `action` is no event
+    name (it was read as one: wrong_type); the other defaults stay."""
+    options = build_read_options(maps=["event=event.action", "trace_id=trace.id"])
+    assert options.candidates["event"] == ("event.action", "eventName", "name", "operationName")
+    assert options.candidates["trace_id"][0] == "trace.id"
+    assert "trace" not in options.candidates["trace_id"]
+    assert build_read_options(maps=["event=events"]).candidates["event"][:2] == ("events", "event")

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from auditor.errors import UsageError
 from auditor.fields import build_read_options
 from auditor.readers.jsonl import scan_jsonl
+from auditor.readers.jsonl_plan import RAW_SCHEMA, _raw_row, build_plan, decode_lines
 from auditor.schema import RECORD_SCHEMA
 from auditor.sources import Source
 
@@ -687,3 +688,49 @@ def test_a_shared_fetch_decodes_the_lines_of_all_its_files_at_once(tmp_path, mon
         (5, 3, "u0-3", sources[0].name),
         (7, 2, "u2-2", sources[2].name),
     ]
+
+
+_ID = st.sampled_from(["t1", "t2", "u1"])
+_SHAPES = {
+    "thread.id": st.one_of(st.none(), _ID),
+    "thread": st.one_of(st.none(), _ID, st.fixed_dictionaries({"id": st.one_of(st.none(), _ID)})),
+    "thread_id": _ID,
+    "user.id": st.one_of(st.none(), _ID),
+    "user": st.one_of(st.none(), st.fixed_dictionaries({"id": st.one_of(st.none(), _ID)})),
+    "extra": st.fixed_dictionaries({}, optional={"thread_id": _ID, "user_id": _ID}),
+}
+
+
+@given(
+    records=st.lists(
+        st.fixed_dictionaries({"timestamp": st.just("2026-11-24T08:00:00Z")}, optional=_SHAPES),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_record_reads_the_same_on_the_vectorized_and_the_per_line_decoder(records):
+    """A dotted key that is literally null (`"thread.id": null` next to `"thread": {"id":
+    ...}`) read as absent on one decoder and as the end of the search on the other: a
+    record's IDs then depended on which decoder its neighbours sent it to."""
+    plan = build_plan(build_read_options())
+    lines = [json.dumps(record) for record in records]
+    vectorized = decode_lines(pl.Series(lines, dtype=pl.String), plan)
+    columns = [c for c in RAW_SCHEMA if c in vectorized.columns]
+    per_line = [{c: _raw_row(line, plan)[c] for c in columns} for line in lines]
+    assert vectorized.select(columns).to_dicts() == per_line
+
+
+def test_a_records_ids_do_not_depend_on_other_lines(tmp_path):
+    """The same record, with and without a line whose `thread` is a string (which sends
+    the file to the per-line decoder), reads the same thread."""
+    record = (
+        '{"timestamp": "2026-11-24T08:00:01Z", "user_id": "alice", "thread.id": null,'
+        ' "thread": {"id": "t1"}, "extra": {"thread_id": "t9"}, "event": "quality.get_metrics"}'
+    )
+    other = (
+        '{"timestamp": "2026-11-24T08:00:02Z", "user_id": "bob", "thread": "main", "event": "e"}'
+    )
+    alone = read(write(tmp_path, [record], "alone.jsonl"))
+    mixed = read(write(tmp_path, [record, other], "mixed.jsonl"))
+    assert alone["thread_id"].to_list() == ["t1"]
+    assert mixed["thread_id"].to_list()[0] == "t1"
