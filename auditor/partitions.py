@@ -10,9 +10,10 @@ Two kinds of storage, mixed freely:
 * spilled files: a plain JSON-lines file is compacted while it is read and streamed
   to Arrow IPC files, one directory per partition (`spill_sink`); its few lines that
   need their raw text are redone (:mod:`auditor.readers.jsonl`), and the few redone rows
-  that differ from their spilled row replace it (``replaced``);
-* frames held in memory (other formats, compressed files, stdin, replacing rows): each
-  partition is a filter of them.
+  that differ from their spilled row replace it (``replaced``); compressed files and
+  files with bad lines are spilled batch by batch the same way;
+* frames held in memory (other formats, stdin, replacing rows): each partition is a
+  filter of them.
 """
 
 from __future__ import annotations

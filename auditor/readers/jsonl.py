@@ -537,12 +537,6 @@ def _stream_texts(source: Source, numbers: set[int]) -> dict[int, str]:
     return found
 
 
-def _stream_fetch(source: Source, plan: DecodePlan, options: ReadOptions, order: int) -> keys.Fetch:
-    """A fetch that reads a (compressed) file's lines again, up to the last one wanted,
-    and decodes those exactly as the read did."""
-    return _shared_fetch([source], [order], plan, options)
-
-
 def _shared_fetch(
     sources: Sequence[Source], orders: Sequence[int], plan: DecodePlan, options: ReadOptions
 ) -> keys.Fetch:
@@ -637,8 +631,10 @@ def read_jsonl_compact(
     A plain file is compacted in the streaming pass that reads it, so its text is
     never held in memory; with ``spill`` (a directory and a partition count) its compact
     rows are streamed to IPC files there, partitioned by session. Many small files, and
-    compressed files, are decoded together in shared batches (:func:`_shared_decode`).
-    Other inputs are read whole (as :func:`scan_jsonl`) first, and held in memory.
+    compressed files, are decoded together in shared batches (:func:`_shared_decode`); a
+    lone compressed file, or a plain file the fast path cannot read exactly (bad lines), in
+    shared batches of its own (:func:`_read_shared`). Stdin, which cannot be read twice,
+    is read whole (as :func:`scan_jsonl`) and held in memory with its text.
     """
     plan = build_plan(options)
     split = options.split_by is not None
@@ -668,14 +664,8 @@ def read_jsonl_compact(
             compacted = keys.compact(records.lazy(), names, split, one_per_line=True).collect()
             out.append(({order}, compacted, keys.frame_fetch(records, compacted)))
             continue
-        # a file that can be read again: only compact rows are kept, batch by batch
-        batches = [
-            finish(finish_records(_raw_batch(batch), options)).collect()
-            for batch in _bytes_batches([source], plan)
-            if batch.height
-        ]
-        compacted = pl.concat(batches) if batches else _no_records(names, split)
-        out.append(({order}, compacted, _stream_fetch(source, plan, options, order)))
+        # a file that can be read again (compressed, or with bad lines): as shared batches
+        out.append(_read_shared([source], plan, options, names, spill))
     return out
 
 
@@ -725,7 +715,8 @@ def _read_shared(
         if spill is None:
             return batch.collect()
         flagged = batch.with_columns(pl.lit(False).alias(partitions.NEEDS_RAW))  # as own reads
-        return partitions.spill(flagged, spill[0] / "shared" / str(number), spill[1])
+        home = spill[0] / f"shared-{min(orders)}"  # one directory per call: a file's own too
+        return partitions.spill(flagged, home / str(number), spill[1])
 
     done: list[pl.DataFrame | list[list[Path]]] = []
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="jsonl-shared") as pool:
