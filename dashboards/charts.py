@@ -59,7 +59,10 @@ def _text(value: str | None, missing: str = "(none)") -> str:
 def _layout(x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "font": {"family": FONT, "size": 13, "color": "#1f2937"},
-        "margin": {"l": 70, "r": 20, "t": 20, "b": 60},
+        # the mode bar stands upright in the right margin: across the top it covered the
+        # legend's last entries
+        "margin": {"l": 70, "r": 44, "t": 20, "b": 60},
+        "modebar": {"orientation": "v"},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         # automargin: tilted long tick labels get room instead of being cut under the title

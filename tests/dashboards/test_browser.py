@@ -139,8 +139,11 @@ _X_LABEL_BOXES = """
     return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
   const svg = el.querySelector('svg.main-svg');
   const title = el.querySelector('.xtitle');
+  const legend = el.querySelector('.legend');
+  const modebar = el.querySelector('.modebar');
   return {id: el.id, svg: box(svg), title: title ? box(title) : null,
-          ticks: Array.from(el.querySelectorAll('.xtick text')).map(box)};
+          ticks: Array.from(el.querySelectorAll('.xtick text')).map(box),
+          legend: legend ? box(legend) : null, modebar: modebar ? box(modebar) : null};
 })
 """
 
@@ -163,7 +166,7 @@ def _overlap(a: dict, b: dict) -> bool:
 
 def test_axis_labels_are_whole_and_clear_of_the_axis_title(browser, tmp_path):
     """Long input labels (`rollout 1.0.0 before`) are tilted: the chart makes room for them
-    (they were cut at the bottom, under the axis title)."""
+    (they were cut at the bottom, under the axis title); the mode bar covers no legend."""
     rollout = [  # as `quality demo` labels its rollout: by version, `before`/`after` added
         strategy_report("mint", label="rollout 1.0.0", users=3),
         strategy_report("resume", label="rollout 1.1.0", users=3),
@@ -177,6 +180,8 @@ def test_axis_labels_are_whole_and_clear_of_the_axis_title(browser, tmp_path):
             for tick in chart["ticks"]:
                 assert _inside(tick, chart["svg"]), (chart["id"], tick, chart["svg"])
                 assert chart["title"] is None or not _overlap(tick, chart["title"]), chart["id"]
+            if chart["legend"] and chart["modebar"]:  # the mode bar hid legend entries
+                assert not _overlap(chart["legend"], chart["modebar"]), chart["id"]
         assert visit.errors == []
     finally:
         visit.close()
