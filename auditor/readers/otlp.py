@@ -24,10 +24,19 @@ _SCOPE_SPANS = ("scopeSpans", "instrumentationLibrarySpans")
 _SCOPE_LOGS = ("scopeLogs", "instrumentationLibraryLogs")
 #: The roots of a document written with protobuf's field names instead of lowerCamelCase.
 _SNAKE_ROOTS = frozenset(
-    {"resource_spans", "resource_logs", "resource_metrics", "resource_profiles"}
-    | {"scope_spans", "scope_logs", "instrumentation_library_spans", "batches"}
+    {
+        "resource_spans",
+        "resource_logs",
+        "resource_metrics",
+        "resource_profiles",
+        "scope_spans",
+        "scope_logs",
+        "instrumentation_library_spans",
+        "instrumentation_library_logs",
+    }
 )
 _ROOTS = frozenset({"resourceSpans", "resourceLogs"})
+_SCOPE_KEYS = frozenset({*_SCOPE_SPANS, *_SCOPE_LOGS})
 #: Roots of documents that hold no span and no log record: they add no record.
 _OTHER_SIGNALS = frozenset({"resourceMetrics", "resourceProfiles"})
 #: Wrappers of a ``TracesData``: Jaeger v2's ``/api/v3`` (``{"result": ...}``), Tempo's
@@ -211,7 +220,7 @@ def _unwrapped(document: dict[str, object]) -> dict[str, object]:
         document = camel
     if "batches" in document and "resourceSpans" not in document:  # Tempo's /api/traces
         document = {"resourceSpans": document["batches"]}
-    elif document.keys() & {*_SCOPE_SPANS, *_SCOPE_LOGS} and not document.keys() & _ROOTS:
+    elif document.keys() & _SCOPE_KEYS and not document.keys() & _ROOTS:
         # one ResourceSpans/ResourceLogs on its own (Java's OTLP JSON logging exporters)
         kind = "resourceSpans" if document.keys() & set(_SCOPE_SPANS) else "resourceLogs"
         document = {kind: [document]}
