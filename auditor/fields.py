@@ -52,6 +52,8 @@ class ReadOptions:
     its path first). ``extracts``: canonical field -> compiled regex whose first
     group, searched in the message text, fills the field when the record lacks
     it. ``split_by``: a dotted path whose value goes to the ``split_key`` column.
+    ``holders``: canonical field -> its default candidates that a ``--map`` path lies
+    inside (:meth:`held`).
     """
 
     candidates: Mapping[str, tuple[str, ...]] = field(
@@ -59,6 +61,14 @@ class ReadOptions:
     )
     extracts: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
     split_by: str | None = None
+    holders: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def held(self, name: str, path: str, value: object) -> bool:
+        """Whether ``value``, found at the default candidate ``path`` of ``name``, is the
+        object that holds a ``--map`` path rather than the field: with ``--map
+        event=event.action`` (Elastic ECS), an ``event`` object without ``action`` is no
+        event name and counts as absent, while a plain ``event`` string still is one."""
+        return isinstance(value, Mapping) and path in self.holders.get(name, ())
 
 
 def _split_option(option: str, text: str) -> tuple[str, str]:
@@ -78,12 +88,12 @@ def build_read_options(
 ) -> ReadOptions:
     """Parse `--map FIELD=dotted.path` and `--extract FIELD=REGEX` options into `ReadOptions`."""
     candidates: dict[str, tuple[str, ...]] = dict(DEFAULT_CANDIDATES)
+    holders: dict[str, frozenset[str]] = {}
     for text in maps:
         name, path = _split_option("--map", text)
-        # the object holding the mapped path is not the field itself: with --map
-        # event=event.action (ECS), an `event` object without `action` is no event name
-        kept = (c for c in candidates[name] if c != path and not path.startswith(f"{c}."))
-        candidates[name] = (path, *kept)
+        candidates[name] = (path, *(c for c in candidates[name] if c != path))
+        held = {c for c in DEFAULT_CANDIDATES[name] if path.startswith(f"{c}.")}
+        holders[name] = holders.get(name, frozenset()) | held
     patterns: dict[str, re.Pattern[str]] = {}
     for text in extracts:
         name, regex = _split_option("--extract", text)
@@ -91,7 +101,8 @@ def build_read_options(
         if pattern.groups < 1:
             raise UsageError(f"--extract {name}: the regex needs a capture group, got {regex!r}")
         patterns[name] = pattern
-    return ReadOptions(candidates=candidates, extracts=patterns, split_by=split_by)
+    holders = {name: held for name, held in holders.items() if held}
+    return ReadOptions(candidates, patterns, split_by, holders)
 
 
 def _extract_pattern(name: str, regex: str) -> re.Pattern[str]:

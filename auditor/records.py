@@ -233,10 +233,11 @@ class RecordBuilder:
         self, name: str, scopes: Sequence[Mapping[str, object]], natives: Mapping[str, object]
     ) -> tuple[object, str | None]:
         """The first value present (an empty string included) and its path (None: native)."""
+        held = self._options.held
         for path in self._mapped[name]:
             for scope in scopes:
                 value = _find(scope, path)
-                if value is not None:
+                if value is not None and not held(name, path, value):
                     return value, path
         value = natives.get(name)
         if value is not None:
@@ -244,7 +245,7 @@ class RecordBuilder:
         for scope in scopes:
             for path in self._defaults[name]:
                 value = _find(scope, path)
-                if value is not None:
+                if value is not None and not held(name, path, value):
                     return value, path
         return None, None
 

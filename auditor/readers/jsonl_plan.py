@@ -71,6 +71,7 @@ class FieldPath:
 
     path: str
     container: str | None = None
+    holder: bool = False  # an object here holds a --map path: no value (ReadOptions.held)
 
     def variants(self) -> Iterator[tuple[str, ...]]:
         """Key sequences tried, in `fields.lookup` order (container first, then the path)."""
@@ -108,7 +109,8 @@ def field_paths(options: ReadOptions) -> dict[str, tuple[FieldPath, ...]]:
     paths: dict[str, tuple[FieldPath, ...]] = {}
     for name in (*ID_FIELDS, "ts", "message"):
         candidates = tuple(options.candidates.get(name, DEFAULT_CANDIDATES[name]))
-        found = [FieldPath(c) for c in candidates]
+        held = options.holders.get(name, frozenset())
+        found = [FieldPath(c, holder=c in held) for c in candidates]
         if name in ID_FIELDS:
             defaults = [c for c in candidates if c in DEFAULT_CANDIDATES[name]]
             found.extend(FieldPath(c, box) for box in CONTAINERS for c in defaults)
@@ -392,7 +394,7 @@ def _raw_row(text: str, plan: DecodePlan) -> dict[str, Any]:
     for name, candidates in plan.paths.items():
         for path in candidates:
             value = path.find(record)
-            if value is None:
+            if value is None or (path.holder and isinstance(value, Mapping)):
                 continue
             if name in ID_FIELDS:
                 if isinstance(value, str):

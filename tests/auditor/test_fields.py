@@ -56,11 +56,13 @@ def test_a_literal_null_key_does_not_hide_the_nested_path():
     assert lookup({"user.id": None}, "user.id") is None
 
 
-def test_a_mapped_path_drops_the_default_that_holds_it():
-    """ECS: `--map event=event.action`; an `event` object without `action` is no event
-    name (it was read as one: wrong_type); the other defaults stay."""
+def test_a_mapped_path_makes_the_default_that_holds_it_a_holder():
+    """ECS: `--map event=event.action`; an `event` object is no event name (it was read as
+    one: wrong_type), a plain `event` string still is one; the candidates keep their order."""
     options = build_read_options(maps=["event=event.action", "trace_id=trace.id"])
-    assert options.candidates["event"] == ("event.action", "eventName", "name", "operationName")
-    assert options.candidates["trace_id"][0] == "trace.id"
-    assert "trace" not in options.candidates["trace_id"]
-    assert build_read_options(maps=["event=events"]).candidates["event"][:2] == ("events", "event")
+    assert options.candidates["event"] == ("event.action", *DEFAULT_CANDIDATES["event"])
+    assert options.holders == {"event": frozenset({"event"}), "trace_id": frozenset({"trace"})}
+    assert options.held("event", "event", {"dataset": "chat.log"})
+    assert not options.held("event", "event", "chat.user_message")
+    assert not options.held("event", "name", {"x": 1})
+    assert build_read_options(maps=["event=events"]).holders == {}

@@ -112,3 +112,26 @@ def test_an_extract_ending_in_dollar_reads_a_message_ending_in_a_newline_alike(t
     for path in (lines, documents):
         report = audit([str(path)], options)
         assert (report["events"], report["threads"], report["breaks"]) == (2, 2, 1), path
+
+
+def test_a_map_into_an_object_reads_alike_as_lines_and_as_documents(tmp_path):
+    """`--map event=event.action` (Elastic ECS) among plain `event` strings: the document
+    readers (RecordBuilder) treat an `event` object as the JSON-lines reader does."""
+    from auditor.audit import AuditOptions
+    from tests.auditor.test_jsonl import _ECS
+
+    lines = tmp_path / "ecs.jsonl"
+    lines.write_text("\n".join(_ECS) + "\n")
+    documents = tmp_path / "ecs.json"
+    documents.write_text(json.dumps([json.loads(line) for line in _ECS], indent=2))
+    options = AuditOptions(maps=("ts=@timestamp", "event=event.action"))
+    reports = [audit([str(path)], options) for path in (lines, documents)]
+    for report in reports:
+        assert (report["events"], report["rejected"]) == (4, 0)
+    assert reports[0]["by_event"] == reports[1]["by_event"]
+    assert {e["event"] for e in reports[0]["by_event"]} == {
+        None,
+        "chat.user_message",
+        "quality.get_metrics",
+        "thread.switch",
+    }

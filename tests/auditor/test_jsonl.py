@@ -734,3 +734,30 @@ def test_a_records_ids_do_not_depend_on_other_lines(tmp_path):
     mixed = read(write(tmp_path, [record, other], "mixed.jsonl"))
     assert alone["thread_id"].to_list() == ["t1"]
     assert mixed["thread_id"].to_list()[0] == "t1"
+
+
+_ECS = [  # Elastic ECS lines (event.action, or none) among our own (a plain `event` string)
+    '{"@timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "session_id": "s",'
+    ' "thread_id": "t1", "event": "chat.user_message"}',
+    '{"@timestamp": "2026-11-24T08:00:01Z", "user_id": "u", "session_id": "s",'
+    ' "thread_id": "t1", "event": {"dataset": "chat.log", "action": "quality.get_metrics"}}',
+    '{"@timestamp": "2026-11-24T08:00:02Z", "user_id": "u", "session_id": "s",'
+    ' "thread_id": "t2", "event": {"dataset": "chat.log"}}',
+    '{"@timestamp": "2026-11-24T08:00:03Z", "user_id": "u", "session_id": "s",'
+    ' "thread_id": "t2", "extra": {"event": "thread.switch"}}',
+]
+_ECS_EVENTS = ["chat.user_message", "quality.get_metrics", None, "thread.switch"]
+
+
+@pytest.mark.parametrize("layout", ["fast", "bad-line", "gzip"])
+def test_a_map_into_an_object_keeps_plain_event_names_on_every_path(tmp_path, layout):
+    """`--map event=event.action` among lines whose `event` is a plain string (or inside
+    `extra`): those keep their names, and an `event` object without `action` has none (it
+    was `wrong_type`; a first fix dropped the plain names)."""
+    lines: list[str | bytes] = list(_ECS)
+    name = "ecs.jsonl.gz" if layout == "gzip" else "ecs.jsonl"
+    if layout == "bad-line":
+        lines.append("not json")
+    frame = read(write(tmp_path, lines, name), maps=["ts=@timestamp", "event=event.action"])
+    assert frame["event"].to_list()[:4] == _ECS_EVENTS
+    assert frame["reject_reason"].to_list()[:4] == [None] * 4
