@@ -35,10 +35,19 @@ _OTLP_ROOTS = frozenset(
 #: The scope groups of one ``ResourceSpans``/``ResourceLogs`` (a document of Java's OTLP
 #: JSON logging exporters, and each element of Tempo's ``{"batches": [...]}``)...
 _OTLP_GROUP_ITEMS = frozenset(
-    {"scopeSpans", "scopeLogs", "instrumentationLibrarySpans", "instrumentationLibraryLogs"}
+    {
+        "scopeSpans",
+        "scopeLogs",
+        "instrumentationLibrarySpans",
+        "instrumentationLibraryLogs",
+        "scope_spans",
+        "scope_logs",
+        "instrumentation_library_spans",
+        "instrumentation_library_logs",
+    }
 )
-#: ... and every key one may have.
-_OTLP_GROUP_KEYS = _OTLP_GROUP_ITEMS | {"resource", "schemaUrl"}
+#: ... and every key one may have (lowerCamelCase or protobuf's names, as the reader reads).
+_OTLP_GROUP_KEYS = _OTLP_GROUP_ITEMS | {"resource", "schemaUrl", "schema_url"}
 _GCP_ONLY_KEYS = frozenset({"logName", "insertId", "receiveTimestamp"})
 _GCP_PAYLOADS = frozenset({"jsonPayload", "textPayload", "protoPayload"})
 _GCP_COMPANIONS = frozenset({"timestamp", "severity", "resource", "labels", "trace"})
@@ -178,8 +187,10 @@ def detect_text(head: str) -> str:
         value, multiline = first
         found = classify(value)
         if found is None and not multiline:
-            # JSON log lines first, pretty-printed documents after (a service's stdout)
-            found = _after_pretty_document(stripped)
+            # JSON log lines first, then the spans a service printed (its stdout); a plain
+            # pretty document among JSON lines leaves them JSON lines (streamed, bounded)
+            later = _after_pretty_document(stripped)
+            found = later if later != "json" else None
         return found or _plain(value, multiline)
     for line in stripped.splitlines()[:_HEAD_LINES]:
         if line[:1].isspace():

@@ -290,20 +290,17 @@ def _array_elements(text: Text, cursor: _Cursor) -> Iterator[Document]:
             except json.JSONDecodeError:
                 pass
             else:
-                if not isinstance(value, dict | list) and not _NEXT_ELEMENT.match(source, end):
-                    # `2024-05-06 x,` is one broken element, not the number 2024 and more
-                    yield _failed_element(text, cursor)
-                    if cursor.pos >= len(source):
-                        return
+                # `2024-05-06 x,` is one broken element, not the number 2024 and more
+                if isinstance(value, dict | list) or _NEXT_ELEMENT.match(source, end):
+                    line, start = cursor.line, cursor.pos
+                    cursor.move(end)
+                    yield _document(text, line, start, end, value)
+                    expect_value = False
                     continue
-                line, start = cursor.line, cursor.pos
-                cursor.move(end)
-                yield _document(text, line, start, end, value)
-                expect_value = False
-                continue
+        start = cursor.pos
         yield _failed_element(text, cursor)  # a broken element, or two without a comma
-        if cursor.pos >= len(source):
-            return
+        if cursor.pos >= len(source) or source[start : cursor.pos].rstrip().endswith("]"):
+            return  # the input ended, or the array's own `]` went with the broken element
         expect_value = True
 
 

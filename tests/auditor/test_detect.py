@@ -80,6 +80,7 @@ def _console_output() -> str:
         (json.dumps({"batches": json.loads(OTLP_LINE)["resourceSpans"]}), "otlp"),
         (json.dumps({"trace": json.loads(OTLP_LINE), "status": "COMPLETE"}), "otlp"),
         (json.dumps(json.loads(OTLP_LINE)["resourceSpans"][0]) + "\n", "otlp"),
+        (json.dumps({"resource": {}, "scope_spans": [{"spans": []}]}) + "\n", "otlp"),
         # a log line that starts like a number, then JSON lines
         ("2026-11-24 08:28:50,001 INFO started\n" + json.dumps(GCP_ENTRY) + "\n", "gcp"),
         ('2026-11-24 08:28:50,001 INFO started\n{"event": "e"}\n', "jsonl"),
@@ -120,8 +121,10 @@ def test_console_output_after_log_lines(first):
     assert detect_text(first + "\n" + _console_output()) == "console"
 
 
-def test_json_lines_then_a_pretty_document_of_plain_records():
-    assert detect_text('{"event": "a"}\n{\n  "event": "b"\n}\n') == "json"
+def test_json_lines_with_a_pretty_document_of_plain_records_stay_json_lines():
+    """The JSON-lines reader streams a large log in bounded memory; the documents reader
+    would hold it whole (a 215 MB log with a pretty config dump near its top took 2.5 GB)."""
+    assert detect_text('{"event": "a"}\n{\n  "event": "b"\n}\n{"event": "c"}\n') == "jsonl"
 
 
 def test_empty_objects_inside_a_cut_pretty_document_say_nothing():

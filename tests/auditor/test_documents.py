@@ -100,6 +100,15 @@ def test_arrays_stay_whole_without_explode():
         (b'[\n  {"a": 1},\n  {"b": ', [Document(2, {"a": 1}), Document(3, reject="invalid_json")]),
         (b'[\n  {"a": 1},\n', [Document(2, {"a": 1}), Document(3, reject="invalid_json")]),
         (b'[{"a": 1} {"b": 2}]', [Document(1, {"a": 1}), Document(1, reject="invalid_json")]),
+        # a broken last element of a one-line array takes the `]` with it: one record
+        (
+            b'[{"a": 1}, 2024-05-06 x]\n',
+            [Document(1, {"a": 1}), Document(1, reject="invalid_json")],
+        ),
+        (
+            b'[{"a": 1}, oops]\n{"b": 2}\n',
+            [Document(1, {"a": 1}), Document(1, reject="invalid_json"), Document(2, {"b": 2})],
+        ),
         (b"[]\n[\n]\n", []),
     ],
 )
