@@ -136,7 +136,9 @@ class QualityManager:
         request_id = self._ids("req")
         resolution = self._sessions.settle(connection.caller, self._strategy)
         for name, moved in resolution.transitions:
-            self._recorder.transition(name, moved, kind, request_id)
+            # the receiving session's own event: a root, as the broadcast is (inside the
+            # request's span it was a child of another session's request, with IDs)
+            self._recorder.transition(name, moved, kind, request_id, root=True, link_from=trigger)
         ctx = resolution.context
         with self._recorder.event(
             event, ctx, kind, request_id, root=True, link_from=trigger

@@ -108,10 +108,18 @@ class EventRecorder:
         )
 
     def transition(
-        self, name: str, ctx: ExecutionContext, message_type: str, request_id: str
+        self,
+        name: str,
+        ctx: ExecutionContext,
+        message_type: str,
+        request_id: str,
+        *,
+        root: bool = False,
+        link_from: Span | None = None,
     ) -> None:
-        """Record an implicit transition (a thread created or switched on the way) as its own event."""
-        with self.event(name, ctx, message_type, request_id):
+        """Record an implicit transition (a thread created or switched on the way) as its own
+        event; ``root``/``link_from`` as :meth:`event` (a broadcast's, in another session)."""
+        with self.event(name, ctx, message_type, request_id, root=root, link_from=link_from):
             self.log(name, ctx, f"{name} for {message_type}", request_id, message_type=message_type)
 
     @staticmethod

@@ -289,6 +289,13 @@ async def test_a_broadcast_moving_an_expired_session_records_the_switch_first(ap
     after = {s.attributes[attr.THREAD_ID] for s in mine}
     assert len(after) == 1 and before not in after
     assert {m["thread_id"] for m in inbox.messages} == after
+    # every one a root of its own trace, linked to the request: the switch is not a child
+    # of another session's request span (child spans carry no ID attributes)
+    request = next(s for s in exporter.get_finished_spans() if s.name == attr.VALIDATE_CONTENT)
+    for span in mine:
+        assert span.parent is None, span.name
+        assert span.context.trace_id != request.context.trace_id
+        assert [link.context.span_id for link in span.links] == [request.context.span_id]
     # and the session stays there: its next message needs no second switch
     exporter.clear()
     out = await app.handle(idle, _validate(LOW))
