@@ -5,7 +5,8 @@ exporter's format (one `TracesData` per line), logs to
 ``QUALITY_HOME/logs/quality.jsonl``. When ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or the
 traces-specific variable) is set, spans go to that endpoint instead, with the
 protocol from ``OTEL_EXPORTER_OTLP_PROTOCOL`` (``grpc`` or ``http/protobuf``,
-the default). ``OTEL_TRACES_EXPORTER=none|console|otlp`` is honoured (``console``
+the default) and the timeout from ``OTEL_EXPORTER_OTLP_TIMEOUT`` (milliseconds, as the
+specification says). ``OTEL_TRACES_EXPORTER=none|console|otlp`` is honoured (``console``
 writes to stderr: stdout is the CLI's output), and
 ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES`` through the SDK's resource.
 
@@ -77,14 +78,47 @@ class GuardedExporter(SpanExporter):
 #: Seconds an OTLP export may take, retries included, unless ``OTEL_EXPORTER_OTLP_TIMEOUT``
 #: says otherwise (the SDK's 10 s made every CLI command wait that long at exit when the
 #: collector was down).
-_OTLP_TIMEOUT_S = 3
+_OTLP_TIMEOUT_S = 3.0
+_PROTOCOLS = ("http/protobuf", "grpc")
 
 
-def _timeout_from_env() -> bool:
-    return any(
-        os.environ.get(name)
-        for name in ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
-    )
+def _warn(message: str) -> None:
+    sys.stderr.write(f"quality: {message}\n")
+
+
+def otlp_timeout_s() -> float:
+    """The export timeout in seconds, from ``OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`` or
+    ``OTEL_EXPORTER_OTLP_TIMEOUT`` in **milliseconds**, as the OpenTelemetry specification
+    defines them (the Python SDK reads them as seconds: 3000 waited 3,000 s, cut at the
+    flush's 30 s; open-telemetry/opentelemetry-python#4044). A value that is not a positive
+    number of milliseconds is reported in one line and the default used."""
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"):
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            millis = float(raw)
+        except ValueError:
+            millis = float("nan")
+        if not 0 < millis < float("inf"):
+            _warn(f"{name}={raw!r} is not milliseconds; using {_OTLP_TIMEOUT_S:g} s")
+            return _OTLP_TIMEOUT_S
+        return millis / 1000
+    return _OTLP_TIMEOUT_S
+
+
+def _protocol() -> str:
+    """``OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL``: one this build exports with, else (said in
+    one line, as the specification asks of unknown values) ``http/protobuf``."""
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            continue
+        if raw in _PROTOCOLS:
+            return raw
+        _warn(f"{name}={raw!r} is not supported (use grpc or http/protobuf); using http/protobuf")
+        return "http/protobuf"
+    return "http/protobuf"
 
 
 def _env_exporter(trace_path: Path) -> tuple[SpanExporter | None, str]:
@@ -100,12 +134,7 @@ def _env_exporter(trace_path: Path) -> tuple[SpanExporter | None, str]:
         # stderr: stdout carries the CLI's output (--json must stay one JSON document)
         return ConsoleSpanExporter(out=sys.stderr), "stderr"
     if endpoint or choice == "otlp":
-        protocol = (
-            os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-            or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-            or "http/protobuf"
-        )
-        if protocol == "grpc":
+        if _protocol() == "grpc":
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
         else:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[assignment]
@@ -113,8 +142,7 @@ def _env_exporter(trace_path: Path) -> tuple[SpanExporter | None, str]:
             )
         # the SDK logs every retry; GuardedExporter reports a failure once, in one line
         logging.getLogger("opentelemetry.exporter.otlp").setLevel(logging.CRITICAL)
-        timeout = _OTLP_TIMEOUT_S if not _timeout_from_env() else None
-        return OTLPSpanExporter(timeout=timeout), endpoint or "the default OTLP endpoint"
+        return OTLPSpanExporter(timeout=otlp_timeout_s()), endpoint or "the default OTLP endpoint"
     from handlers.otlp_json import JsonLinesSpanExporter
 
     return JsonLinesSpanExporter(trace_path), str(trace_path)

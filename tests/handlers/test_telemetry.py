@@ -336,3 +336,71 @@ def test_a_collector_that_is_down_costs_a_command_a_few_seconds_and_one_line(
     assert err == [
         f"quality: span export to http://127.0.0.1:{port} failed: the exporter reported a failure"
     ]
+
+
+def test_the_otlp_timeout_is_milliseconds_as_the_specification_says(tmp_path, monkeypatch, capfd):
+    """OTEL_EXPORTER_OTLP_TIMEOUT=300 is 300 ms (the SDK read it as 300 s: a command then
+    waited for the flush's 30 s against a collector that accepts and never answers)."""
+    import socket
+    import time
+
+    from handlers.telemetry import setup_telemetry
+
+    with socket.socket() as silent:  # accepts connections (the kernel does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "300")
+        telemetry = setup_telemetry(log_path=None, trace_path=tmp_path / "t.jsonl")
+        with telemetry.tracer.start_as_current_span("x"):
+            pass
+        started = time.monotonic()
+        telemetry.shutdown()
+        waited = time.monotonic() - started
+    assert waited < 10, waited  # 300 ms and the SDK's retries' back-off; 30 s before
+    assert capfd.readouterr().err.count("\n") == 1  # the one failure line
+
+
+@pytest.mark.parametrize(
+    ("env", "seconds", "warned"),
+    [
+        ({}, 3.0, False),
+        ({"OTEL_EXPORTER_OTLP_TIMEOUT": "10000"}, 10.0, False),
+        (
+            {"OTEL_EXPORTER_OTLP_TIMEOUT": "10000", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "250"},
+            0.25,
+            False,
+        ),
+        ({"OTEL_EXPORTER_OTLP_TIMEOUT": "ten"}, 3.0, True),
+        ({"OTEL_EXPORTER_OTLP_TIMEOUT": "-1"}, 3.0, True),
+    ],
+)
+def test_otlp_timeout_reading(monkeypatch, capfd, env, seconds, warned):
+    from handlers.telemetry import otlp_timeout_s
+
+    for name in ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert otlp_timeout_s() == seconds
+    err = capfd.readouterr().err
+    assert (err != "") is warned
+    if warned:
+        assert err.startswith("quality: OTEL_EXPORTER_OTLP_TIMEOUT=") and err.count("\n") == 1
+
+
+def test_an_unsupported_otlp_protocol_is_said_in_one_line(tmp_path, monkeypatch, capfd):
+    """http/json is a valid value elsewhere, but this build exports grpc and http/protobuf
+    only: said once, not silently replaced."""
+    from handlers.telemetry import setup_telemetry
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+    telemetry = setup_telemetry(log_path=None, trace_path=tmp_path / "t.jsonl")
+    telemetry.shutdown()
+    lines = capfd.readouterr().err.splitlines()
+    assert lines[0] == (
+        "quality: OTEL_EXPORTER_OTLP_PROTOCOL='http/json' is not supported"
+        " (use grpc or http/protobuf); using http/protobuf"
+    )
