@@ -102,6 +102,10 @@ class Settings:
         chosen = user if user is not None else default_user()  # `--user ""` is refused
         if not chosen.strip():
             raise ConfigError(f"the user ID must not be blank, got {chosen!r}")
+        try:
+            chosen.encode("utf-8")  # bytes that are not UTF-8 in argv or the environment
+        except UnicodeEncodeError:
+            raise ConfigError(f"the user ID must be valid UTF-8, got {chosen!r}") from None
         return cls(
             home=(home or default_home()).expanduser(),
             user=chosen,

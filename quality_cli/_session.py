@@ -73,4 +73,5 @@ def run_message(ctx: typer.Context, message: dict[str, Any], as_json: bool) -> d
 
 def context_line(reply: dict[str, Any]) -> str:
     """The resolved context, shown under every human-readable reply."""
-    return f"[dim]thread {reply['thread_id']}  run {reply['run_id']}[/]"
+    run = reply["run_id"] or "none yet (a chat message starts one)"
+    return f"[dim]thread {reply['thread_id']}  run {run}[/]"

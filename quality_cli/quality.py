@@ -51,6 +51,11 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     to_stdout = output is not None and str(output) == "-"
+    if to_stdout and as_json:  # two documents on one stdout: the markdown, then the JSON
+        raise typer.BadParameter(
+            "-o - prints the markdown alone; --json prints the reply, which holds it: use one",
+            param_hint="'-o'",
+        )
     if output is not None and not to_stdout and (output.is_dir() or not output.parent.is_dir()):
         # checked before the request: a report that cannot be written is not generated
         where = "is a directory" if output.is_dir() else "is in no existing directory"

@@ -120,3 +120,33 @@ def test_a_report_to_stdout_is_the_markdown_alone(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("# Quality report: summary") and "thread " not in done.stdout
     assert not (tmp_path / "-").exists()
+
+
+def test_a_report_to_stdout_with_json_is_refused_before_the_request(tmp_path):
+    """`-o -` and `--json` would put two documents on stdout (the markdown, then the JSON)."""
+    home = tmp_path / "home"
+    line = _one_line_exit_2(_quality(home, "report", "-o", "-", "--json"))
+    assert "-o - prints the markdown alone" in line
+    assert not (home / "logs" / "quality.jsonl").exists()  # no request was sent
+
+
+def test_the_context_line_says_when_there_is_no_run_yet(tmp_path):
+    done = _quality(tmp_path / "home", "validate", "Reduce p99 by 20% by Friday")
+    assert done.returncode == 0, done.stderr
+    assert "run None" not in done.stdout
+    assert "run none yet (a chat message starts one)" in done.stdout
+
+
+def test_a_user_id_that_is_not_utf8_is_refused_in_one_line(tmp_path):
+    """Bytes that are not UTF-8 in argv (a traceback from the store, exit 1, before)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "QUALITY_"))}
+    cmd = [sys.executable, "-m", "quality_cli", "--home", str(tmp_path / "home")]
+    done = subprocess.run(
+        [*map(os.fsencode, cmd), b"--user", b"b\xffob", b"chat", b"hi"],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.decode("utf-8", "replace").splitlines()
+    assert line.startswith("error: the user ID must be valid UTF-8")
