@@ -8,10 +8,13 @@ tried first.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from auditor.errors import UsageError
 
@@ -134,6 +137,20 @@ def _extract_pattern(name: str, regex: str) -> re.Pattern[str]:
             f"--extract {name}: regex {regex!r} is not supported by Polars' regex engine: {why}"
         ) from None
     return pattern
+
+
+def json_text(value: object) -> str:
+    """A parsed JSON value as the text Polars' JSON readers make of it (a string as it is):
+    numbers in plain decimal with the shortest digits that read back (``1.0`` -> ``1``,
+    ``1e21`` -> ``1000000000000000000000``), so that a value reads the same whichever
+    decoder a line went to (Python writes ``1.0`` and ``1e+21``). Arrays and objects,
+    which Polars' readers never turn into text, as compact JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        text = format(Decimal(repr(value)), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return json.dumps(value, ensure_ascii=False)
 
 
 def lookup(record: Mapping[str, object], path: str) -> object | None:

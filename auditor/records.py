@@ -17,7 +17,6 @@ unifying both would take).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import polars as pl
 
-from auditor.fields import DEFAULT_CANDIDATES, STRING_FIELDS, ReadOptions, lookup
+from auditor.fields import DEFAULT_CANDIDATES, STRING_FIELDS, ReadOptions, json_text, lookup
 from auditor.schema import (
     EPOCH,
     ID_PREFIX_PATTERN,
@@ -171,10 +170,6 @@ def scalar_text(value: object) -> object:
     return value
 
 
-def _split_text(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
 def _mapped_prefix(candidates: tuple[str, ...], defaults: tuple[str, ...]) -> tuple[str, ...]:
     """The paths `--map` put in front of the defaults (empty when nothing was mapped)."""
     for i in range(len(candidates) + 1):
@@ -307,7 +302,7 @@ class RecordBuilder:
             for scope in scopes:
                 found_split = _find(scope, split_by)
                 if found_split is not None:
-                    row["split_key"] = _split_text(found_split)
+                    row["split_key"] = json_text(found_split)
                     break
         self._make_room()
         for name, column in self._columns.items():

@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from auditor.fields import DEFAULT_CANDIDATES, STRING_FIELDS, ReadOptions, lookup
+from auditor.fields import DEFAULT_CANDIDATES, STRING_FIELDS, ReadOptions, json_text, lookup
 from auditor.readers.surrogates import SURROGATE_ESCAPE, lone_surrogates_replaced
 from auditor.schema import RejectReason
 
@@ -333,10 +333,6 @@ def typed_values(values: pl.Series) -> list[str]:
     return frame.filter(_maybe_typed(pl.col("value"))).get_column("value").to_list()
 
 
-def _stringify(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
 #: The end of an object key (a closing quote, then a colon); also matches inside some strings.
 _KEY_END = re.compile(r'"\s*:')
 
@@ -402,10 +398,10 @@ def _raw_row(text: str, plan: DecodePlan) -> dict[str, Any]:
                 else:
                     row["wrong_type"] = True
             elif name == "ts":
-                row["ts_raw"] = _stringify(value) if not isinstance(value, bool) else "bool"
+                row["ts_raw"] = json_text(value) if not isinstance(value, bool) else "bool"
                 row["ts_nano"] = path.is_unix_nano
             else:
-                row[name] = _stringify(value)
+                row[name] = json_text(value)
             break
     return row
 

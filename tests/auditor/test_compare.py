@@ -178,3 +178,62 @@ def test_export_breaks_of_a_comparison_has_a_side_column(log, tmp_path):
         ("before 2026-11-24T08:00:30Z", 2, "m1"),
         ("before 2026-11-24T08:00:30Z", 3, "m2"),
     ]
+
+
+def _versioned(path: Path, versions: list[object], bad_line: bool = False) -> Path:
+    lines = [
+        json.dumps(
+            {
+                "timestamp": f"2026-11-24T08:00:{i:02d}Z",
+                "user_id": f"u{i}",
+                "thread_id": "t",
+                "event": "quality.get_metrics",
+                "version": version,
+            }
+        )
+        for i, version in enumerate(versions)
+    ]
+    path.write_text("\n".join(lines + (["not json"] if bad_line else [])) + "\n")
+    return path
+
+
+def test_split_by_values_that_read_alike_are_ordered_by_their_text(tmp_path):
+    """`v1` and `v01` have the same natural key: their order (before, after, the sign of
+    the deltas, the --fail-on-break-rate gate) followed the order Polars found them in."""
+    orders = set()
+    for versions in (["v1", "v01", "v1", "v01"], ["v01", "v1", "v01", "v1"]):
+        result = audit([str(_versioned(tmp_path / "v.jsonl", versions))], split_by="version")
+        orders.add((result["before"]["label"].split()[-1], result["after"]["label"].split()[-1]))
+    assert orders == {("v01", "v1")}
+
+
+def test_a_json_number_is_one_side_whichever_decoder_reads_it(tmp_path):
+    """`1.0` read by Polars is `1`, by Python `1.0`: a file whose bad line (or an array in
+    a batch) sent lines to the per-line decoder made two sides of one version."""
+    versions: list[object] = [1.0, 2.0, 1e21, [3], 1.0]
+    clean = audit([str(_versioned(tmp_path / "clean.jsonl", versions))], split_by="version")
+    dirty = audit(
+        [str(_versioned(tmp_path / "dirty.jsonl", versions, bad_line=True))], split_by="version"
+    )
+    assert (
+        sorted(clean["sides"])
+        == sorted(dirty["sides"])
+        == [
+            "1",
+            "1000000000000000000000",
+            "2",
+            "[3]",
+        ]
+    )
+    assert clean["sides"]["1"]["lines"] == dirty["sides"]["1"]["lines"] == 2
+
+
+def test_the_side_order_does_not_depend_on_the_order_values_were_found_in():
+    from itertools import permutations
+
+    from auditor.ordering import natural_key
+
+    values = ["1.10", "v1", "1.9", "v01", "1.09", "v001"]
+    orders = {tuple(sorted(p, key=natural_key)) for p in permutations(values)}
+    # digit runs as numbers, then values that read alike by their text
+    assert orders == {("1.09", "1.9", "1.10", "v001", "v01", "v1")}

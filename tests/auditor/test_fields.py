@@ -1,9 +1,21 @@
 """Tests for auditor/fields.py: candidate lookup and option parsing."""
 
+import io
+import json
+
+import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditor.errors import UsageError
-from auditor.fields import DEFAULT_CANDIDATES, build_read_options, first_present, lookup
+from auditor.fields import (
+    DEFAULT_CANDIDATES,
+    build_read_options,
+    first_present,
+    json_text,
+    lookup,
+)
 
 
 @pytest.mark.parametrize(
@@ -66,3 +78,18 @@ def test_a_mapped_path_makes_the_default_that_holds_it_a_holder():
     assert not options.held("event", "event", "chat.user_message")
     assert not options.held("event", "name", {"x": 1})
     assert build_read_options(maps=["event=events"]).holders == {}
+
+
+@given(
+    st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(min_value=-(2**63), max_value=2**64 - 1),
+        st.booleans(),
+    )
+)
+def test_json_text_is_the_text_polars_reads_a_json_value_as(value):
+    """The per-line decoder (Python) and Polars' readers turn a non-string into the same
+    text: `--split-by` sides, timestamps and messages do not depend on the decoder."""
+    line = json.dumps({"v": value})
+    polars_text = pl.read_ndjson(io.BytesIO(line.encode()), schema={"v": pl.String})["v"][0]
+    assert json_text(value) == polars_text
