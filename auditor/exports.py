@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
@@ -12,11 +13,20 @@ EXPORT_SUFFIXES: tuple[str, ...] = (".parquet", ".csv")
 
 
 def check_export_path(path: Path) -> None:
-    """Raise `UsageError` unless the path ends in .parquet or .csv (checked before any work)."""
+    """Raise `UsageError` unless the path ends in .parquet or .csv and can be written
+    (checked before any work: a long audit is not thrown away at its end)."""
     if path.suffix.lower() not in EXPORT_SUFFIXES:
         raise UsageError(
             f"--export-breaks: cannot tell the format of {str(path)!r}; use a .parquet or .csv file"
         )
+    folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"--export-breaks: cannot write {path}: it is a directory")
+    if not folder.is_dir():
+        raise UsageError(f"--export-breaks: cannot write {path}: no directory {folder}")
+    writable = os.access(path, os.W_OK) if path.exists() else os.access(folder, os.W_OK | os.X_OK)
+    if not writable:
+        raise UsageError(f"--export-breaks: cannot write {path}: Permission denied")
 
 
 def export_breaks(breaks: pl.DataFrame, path: Path) -> int:
@@ -28,6 +38,7 @@ def export_breaks(breaks: pl.DataFrame, path: Path) -> int:
         else:
             # RFC 3339 with Z, as the JSON report writes times (Polars' default is +0000)
             breaks.write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.6fZ")
-    except OSError as exc:
-        raise UsageError(f"--export-breaks: cannot write {path}: {exc.strerror or exc}") from None
+    except OSError as exc:  # Polars' own errors repeat the path: the reason alone
+        reason = exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc))
+        raise UsageError(f"--export-breaks: cannot write {path}: {reason}") from None
     return breaks.height
