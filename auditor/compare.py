@@ -86,9 +86,9 @@ def compare_split_by(records: pl.DataFrame, field: str, analyse: Analyse) -> dic
     records = records.with_columns(keys)
     values = sorted(keys.drop_nulls().unique().to_list(), key=natural_key)
     if len(values) < 2:
-        found = values[0] if values else "no value"
+        found = f"only {values[0]!r}" if values else "none (no record has it)"
         raise UsageError(
-            f"--split-by {field}: need at least two distinct values to compare, found {found!r}"
+            f"--split-by {field}: need at least two distinct values to compare, found {found}"
         )
     sides = {v: analyse(records.lazy().filter(pl.col("split_key") == v), v).report for v in values}
     result = comparison(sides[values[0]], sides[values[-1]], "by", field)

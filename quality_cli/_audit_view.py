@@ -66,10 +66,8 @@ def print_report(report: dict[str, Any]) -> None:
     """The summary of one report: headline, top break events, sessions, examples."""
     inputs = len(report["inputs"])
     console.print(Text.assemble((report["label"], "bold"), f"  ({inputs} input(s))"))
-    interval = report["break_rate_ci"]
-    shown = f"{interval[0]:.4%} - {interval[1]:.4%}" if interval else "n/a (no events)"
     rows = [(k, _fmt(report[k])) for k in (*_HEADLINE, *_CONTINUITY)]
-    rows.insert(_HEADLINE.__len__() + 3, ("break_rate 95% CI", shown))
+    rows.insert(_HEADLINE.__len__() + 3, ("break_rate 95% CI", _interval(report)))
     print_table("Continuity", ("measure", "value"), rows)
     events = [e for e in report["by_event"] if e["breaks"]][:10]
     if events:
@@ -103,14 +101,24 @@ def _where(record: dict[str, Any]) -> str:
     return location(record["source"], record["line"], record.get("item", 0))
 
 
+def _interval(report: dict[str, Any]) -> str:
+    interval = report["break_rate_ci"]
+    return f"{interval[0]:.4%} - {interval[1]:.4%}" if interval else "n/a (no events)"
+
+
 def print_comparison(result: dict[str, Any]) -> None:
-    """Both sides, the deltas and whether the change in break rate is significant."""
+    """Both sides with their break rates' Wilson 95% intervals, the deltas and whether the
+    change in break rate is significant; with more than two ``--split-by`` values, every
+    side (the comparison is of the first and the last)."""
     before, after, delta = result["before"], result["after"], result["delta"]
     keys = ("lines", "rejected", "events", "sessions", *_CONTINUITY, "run_break_rate")
+    rows = [(k, _fmt(before[k]), _fmt(after[k]), _fmt(delta[k])) for k in keys]
+    at = keys.index("break_rate") + 1
+    rows.insert(at, ("break_rate 95% CI", _interval(before), _interval(after), ""))
     print_table(
         f"Comparison ({result['split']['kind']}: {result['split']['value']})",
         ("measure", before["label"], after["label"], "delta"),
-        [(k, _fmt(before[k]), _fmt(after[k]), _fmt(delta[k])) for k in keys],
+        rows,
     )
     p_value = result["p_value"]
     if p_value is None:
@@ -120,3 +128,13 @@ def print_comparison(result: dict[str, Any]) -> None:
         console.print(f"break rate change is {verdict} (two-proportion z-test p = {p_value:.3g})")
     if "unsplit" in result:
         console.print(f"records without the split field: {result['unsplit']:,}")
+    sides = result.get("sides") or {}
+    if len(sides) > 2:
+        print_table(
+            f"Every {result['split']['value']} (first and last compared above)",
+            ("value", "events", "breaks", "break_rate", "95% CI"),
+            [
+                (value, _fmt(r["events"]), _fmt(r["breaks"]), _fmt(r["break_rate"]), _interval(r))
+                for value, r in sides.items()
+            ],
+        )

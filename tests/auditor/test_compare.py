@@ -109,7 +109,10 @@ def test_split_by_orders_versions_by_their_numbers(tmp_path):
 
 
 def test_split_by_needs_two_values(log):
-    with pytest.raises(UsageError, match=r"--split-by nope: need at least two distinct values"):
+    with pytest.raises(
+        UsageError,
+        match=r"--split-by nope: need at least two distinct values to compare, found none \(no",
+    ):
         audit([str(log)], split_by="nope")
 
 

@@ -163,6 +163,28 @@ def test_split_at_prints_comparison(log):
     assert "break rate change is not significant" in result.stdout
 
 
+def test_a_comparison_table_shows_both_intervals_and_every_side(tmp_path):
+    """DESIGN.md: the comparison reports Wilson 95% intervals for each break rate (the
+    table left them to --json), and a --split-by of three values hid the middle one."""
+    path = tmp_path / "versions.jsonl"
+    rows = []
+    for second, (version, thread) in enumerate(
+        [("1.2", "t1"), ("1.9", "t1"), ("1.9", "t1"), ("1.10", "t1"), ("1.10", "t2")]
+    ):
+        record = json.loads(line(second, thread))
+        rows.append(json.dumps({**record, "version": version}))
+    path.write_text("\n".join(rows) + "\n")
+    result = runner.invoke(
+        app, ["audit", str(path), "--split-by", "version"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    ci_row = next(r for r in result.stdout.splitlines() if "break_rate 95% CI" in r)
+    assert ci_row.count("% - ") == 2  # an interval on each side
+    assert "Every version (first and last compared above)" in result.stdout
+    values = [r.split("│")[1].strip() for r in result.stdout.splitlines() if r.count("│") == 6]
+    assert values == ["1.2", "1.9", "1.10"]
+
+
 def test_compare_json(log, tmp_path):
     after = tmp_path / "after.jsonl"
     after.write_text(line(0, "t1", "thread.create") + "\n" + line(1, "t1") + "\n")
