@@ -52,10 +52,13 @@ class QualityApp:
         ids: IdGenerator = new_id,
         clock: Callable[[], float] = time.time,
         logger_name: str = "quality",
+        shared_sessions: bool = False,
     ) -> QualityApp:
-        """Open the store under ``settings.home`` (unless given) and wire the handlers."""
+        """Open the store under ``settings.home`` (unless given) and wire the handlers;
+        ``shared_sessions``: other processes use the same sessions (the CLI's), so the store
+        keeps no session cache."""
         strategy = strategy or settings.strategy
-        store = store or SqliteStore(settings.db_path)
+        store = store or SqliteStore(settings.db_path, cache_sessions=not shared_sessions)
         telemetry = setup_telemetry(
             trace_path=settings.trace_path,
             log_path=settings.log_path if log else None,

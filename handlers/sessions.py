@@ -66,16 +66,18 @@ class SessionManager:
         return caller
 
     def cli_session(self, user_id: str) -> Caller:
-        """The persisted CLI session of a user: reused until it expires after the TTL."""
+        """The persisted CLI session of a user: reused until it expires after the TTL. Of CLI
+        processes that start or replace it at once, the first claim wins and all use it."""
         session_id = self.store.get_cli_session(user_id)
         if session_id is not None:
             record = self.store.get_session(session_id)
             if record is None or not self._expired(record):
                 return Caller(user_id, session_id)
-        caller = Caller(user_id, self._ids("sess"))
-        self.store.save_cli_session(user_id, caller.session_id)
-        self.store.save_session(SessionRecord(caller.session_id, user_id, None, self._clock()))
-        return caller
+        candidate = self._ids("sess")
+        chosen = self.store.claim_cli_session(user_id, candidate, replacing=session_id)
+        if chosen == candidate:
+            self.store.save_session(SessionRecord(candidate, user_id, None, self._clock()))
+        return Caller(user_id, chosen)
 
     def _expired(self, session: SessionRecord) -> bool:
         return self._clock() - session.last_seen > self._ttl_s

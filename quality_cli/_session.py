@@ -43,7 +43,7 @@ def cli_session(ctx: typer.Context) -> Iterator[CliSession]:
     from handlers.app import QualityApp  # loaded only by commands that talk to the handlers
 
     settings = cli_state(ctx).settings()
-    app = QualityApp.open(settings)
+    app = QualityApp.open(settings, shared_sessions=True)  # one CLI session, many processes
     try:
         session = CliSession(app, app.sessions.cli_session(settings.user))
         app.manager.connect(session.caller, session._push)

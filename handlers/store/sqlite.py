@@ -102,6 +102,7 @@ class SqliteStore:
         *,
         commit_interval_s: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
+        cache_sessions: bool = True,
     ) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,10 @@ class SqliteStore:
         self._in_tx = False
         self._last_commit = clock()
         # Sessions are read on every message and written by the process that serves them
-        # (a session is served by one process at a time), so they are cached write-through.
+        # (a server's session is served by one process at a time), so they are cached
+        # write-through; not for the CLI, whose processes share one session per user (a
+        # cached row undid another process' `thread new`).
+        self._cache_sessions = cache_sessions
         self._sessions: dict[str, SessionRecord | None] = {}
         # user -> (highest validation id read, that user's validations in time order)
         self._validations: dict[str, tuple[int, list[ValidationRecord]]] = {}
@@ -166,6 +170,8 @@ class SqliteStore:
         return record
 
     def _cache_session(self, session_id: str, record: SessionRecord | None) -> None:
+        if not self._cache_sessions:
+            return
         if len(self._sessions) >= _SESSION_CACHE_SIZE:
             del self._sessions[next(iter(self._sessions))]  # the oldest entry
         self._sessions[session_id] = record
@@ -185,12 +191,22 @@ class SqliteStore:
         row = self._one("SELECT session_id FROM cli_sessions WHERE user_id = ?", (user_id,))
         return row[0] if row else None
 
-    def save_cli_session(self, user_id: str, session_id: str) -> None:
+    def claim_cli_session(self, user_id: str, session_id: str, replacing: str | None) -> str:
+        # compare-and-set under SQLite's write lock: of processes claiming at once, the
+        # first write wins and every other one reads it back
+        if replacing is not None:
+            self._write(
+                "UPDATE cli_sessions SET session_id = ? WHERE user_id = ? AND session_id = ?",
+                (session_id, user_id, replacing),
+            )
         self._write(
             "INSERT INTO cli_sessions (user_id, session_id) VALUES (?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET session_id = excluded.session_id",
+            " ON CONFLICT (user_id) DO NOTHING",
             (user_id, session_id),
         )
+        row = self._one("SELECT session_id FROM cli_sessions WHERE user_id = ?", (user_id,))
+        assert row is not None  # inserted above when missing
+        return str(row[0])
 
     # -- threads and runs -----------------------------------------------------
     def get_thread(self, thread_id: str) -> ThreadRecord | None:

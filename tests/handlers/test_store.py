@@ -70,12 +70,28 @@ def test_run_round_trip(store):
     assert store.get_run("r2") is None
 
 
-def test_cli_session_round_trip_is_per_user(store):
+def test_cli_session_claims_are_per_user_and_first_come(store):
     assert store.get_cli_session("alice") is None
-    store.save_cli_session("alice", "s1")
-    store.save_cli_session("bob", "s2")
-    store.save_cli_session("alice", "s3")
-    assert (store.get_cli_session("alice"), store.get_cli_session("bob")) == ("s3", "s2")
+    assert store.claim_cli_session("alice", "s1", replacing=None) == "s1"
+    assert store.claim_cli_session("bob", "s2", replacing=None) == "s2"
+    assert store.claim_cli_session("alice", "s3", replacing=None) == "s1"  # came second
+    assert store.claim_cli_session("alice", "s4", replacing="s9") == "s1"  # s1 is no s9
+    assert store.claim_cli_session("alice", "s5", replacing="s1") == "s5"  # expired s1
+    assert (store.get_cli_session("alice"), store.get_cli_session("bob")) == ("s5", "s2")
+
+
+def test_a_store_of_shared_sessions_reads_what_another_process_wrote(tmp_path):
+    """The CLI's processes share a session: a cached row hid another one's `thread new`."""
+    shared = SqliteStore(tmp_path / "q.db", cache_sessions=False)
+    other = SqliteStore(tmp_path / "q.db")
+    other.save_session(SessionRecord("s1", "alice", "t1", 1.0))
+    other.flush()
+    assert shared.get_session("s1") == SessionRecord("s1", "alice", "t1", 1.0)
+    other.save_session(SessionRecord("s1", "alice", "t2", 2.0))
+    other.flush()
+    assert shared.get_session("s1") == SessionRecord("s1", "alice", "t2", 2.0)
+    other.close()
+    shared.close()
 
 
 def test_subscription_round_trip_keeps_creation_time(store):

@@ -6,6 +6,7 @@ per step, under each strategy (issue 2, "Must show").
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -147,3 +148,51 @@ def test_outcomes_name_the_strategy(conversation):
     ]
     assert outcomes == expected
     assert {s["continuity.strategy"] for s in spans} == {strategy}
+
+
+def _quality(home: Path, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "QUALITY_"))}
+    cmd = [sys.executable, "-m", "quality_cli", "--home", str(home), "--user", "zoe", *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_cli_processes_started_at_once_share_one_session(tmp_path):
+    """Each process claimed its own "persisted" CLI session (11 sessions from 20 at once);
+    the first claim wins and every process uses it."""
+    started = [_quality(tmp_path, "validate", f"Cut p99 by {n}0 ms by Friday") for n in range(8)]
+    for process in started:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    sessions = {line["session_id"] for line in _logs(tmp_path / "logs" / "quality.jsonl")}
+    assert len(sessions) == 1
+
+
+def test_a_cli_process_sees_the_thread_another_one_just_made(tmp_path):
+    """A process that started before another one's `thread new` committed resolves in
+    the new thread (its cached session row put its reply in the old one and made the old
+    one active again)."""
+    from handlers.app import QualityApp
+    from handlers.config import Settings
+
+    settings = Settings.resolve(home=tmp_path, user="zoe")
+    first = QualityApp.open(settings, shared_sessions=True)
+    caller = first.sessions.cli_session("zoe")
+    old = asyncio.run(first.handle(caller, {"type": "user_message", "payload": {"text": "hi"}}))
+    first.close()
+    late = QualityApp.open(settings, shared_sessions=True)  # started: reads the session
+    late_caller = late.sessions.cli_session("zoe")
+    other = QualityApp.open(settings, shared_sessions=True)  # `quality thread new`
+    new = asyncio.run(other.handle(other.sessions.cli_session("zoe"), {"type": "create_thread"}))
+    other.close()
+    message = {"type": "validate_content", "payload": {"content": "Reduce workers to 4"}}
+    reply = asyncio.run(late.handle(late_caller, message))
+    late.close()
+    assert late_caller.session_id == caller.session_id
+    assert new["thread_id"] != old["thread_id"]
+    assert reply["thread_id"] == new["thread_id"]
+    after = QualityApp.open(settings, shared_sessions=True)
+    assert (
+        after.sessions.current(after.sessions.cli_session("zoe"), settings.strategy).thread_id
+        == (new["thread_id"])
+    )
+    after.close()
