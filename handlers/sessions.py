@@ -96,15 +96,29 @@ class SessionManager:
             raise HandlerError("unknown session", code="session_not_found")
         return session
 
-    def _remember(self, caller: Caller, previous: SessionRecord | None, thread_id: str) -> None:
+    def _remember(
+        self, caller: Caller, previous: SessionRecord | None, thread_id: str, run_id: str | None
+    ) -> None:
         now = self._clock()
         if (
             previous is not None
             and previous.active_thread_id == thread_id
+            and previous.active_run_id == run_id
             and now - previous.last_seen < _TOUCH_GRANULARITY_S
         ):
             return
-        self.store.save_session(SessionRecord(caller.session_id, caller.user_id, thread_id, now))
+        record = SessionRecord(caller.session_id, caller.user_id, thread_id, now, run_id)
+        self.store.save_session(record)
+
+    @staticmethod
+    def _session_run(session: SessionRecord | None, thread: ThreadRecord) -> str | None:
+        """The session's current run in ``thread`` (DESIGN.md rule 8 follows runs per
+        session): the run it last started or continued there, also after it expired (an
+        audit knows nothing of expiry); a session with none there takes the thread's
+        current run. Two tabs of one user in one thread each keep their own run."""
+        if session is None or session.active_thread_id != thread.thread_id:
+            return thread.current_run_id
+        return session.active_run_id or thread.current_run_id
 
     # -- threads and runs -----------------------------------------------------
     def _owned_thread(self, user_id: str, thread_id: str) -> ThreadRecord:
@@ -189,9 +203,10 @@ class SessionManager:
             outcome = Outcome.SWITCHED
         else:
             outcome = Outcome.RESUMED
-        context = self._context(
-            caller, thread.thread_id, self._run_of(thread, run_id), outcome, strategy
-        )
+        resumed = outcome is Outcome.RESUMED
+        current = self._session_run(stored, thread) if resumed else thread.current_run_id
+        run = current if run_id is None else self._run_of(thread, run_id)
+        context = self._context(caller, thread.thread_id, run, outcome, strategy)
         if outcome is Outcome.CREATED:
             transitions.append((attr.THREAD_CREATE, context))
         elif outcome is Outcome.SWITCHED:
@@ -199,7 +214,10 @@ class SessionManager:
             # a switch, as `switch_thread` is: the thread is now the user's most recent
             # (only once the request is accepted: a refused run changes nothing)
             self.store.save_thread(replace(thread, updated_at=self._clock()))
-        self._remember(caller, self._live(stored), thread.thread_id)
+        # rule 8: a transition sets the session's run to its event's; otherwise a run the
+        # client names becomes current only when the session has none
+        kept = run if not resumed or current is None else current
+        self._remember(caller, self._live(stored), thread.thread_id, kept)
         return Resolution(context, tuple(transitions))
 
     def mint(
@@ -299,9 +317,8 @@ class SessionManager:
             thread = self.store.latest_thread(caller.user_id)
         if thread is None:
             return self._context(caller, None, None, Outcome.RESUMED, strategy)
-        return self._context(
-            caller, thread.thread_id, thread.current_run_id, Outcome.RESUMED, strategy
-        )
+        run = self._session_run(session, thread)
+        return self._context(caller, thread.thread_id, run, Outcome.RESUMED, strategy)
 
     def settle(self, caller: Caller, strategy: Strategy) -> Resolution:
         """Where an error reply or a broadcast goes (as :meth:`current`), and under `resume`
@@ -316,14 +333,15 @@ class SessionManager:
             return Resolution(self._context(caller, None, None, Outcome.RESUMED, strategy))
         moved = previous not in (None, thread.thread_id)
         outcome = Outcome.SWITCHED if moved else Outcome.RESUMED
-        context = self._context(caller, thread.thread_id, thread.current_run_id, outcome, strategy)
+        run = thread.current_run_id if moved else self._session_run(stored, thread)
+        context = self._context(caller, thread.thread_id, run, outcome, strategy)
         if thread.thread_id == previous:
             return Resolution(context)
         # a broadcast is not activity: a known session keeps its last_seen (an expired one
         # stays expired); a session with no record yet starts now
         seen = stored.last_seen if stored is not None else self._clock()
         self.store.save_session(
-            SessionRecord(caller.session_id, caller.user_id, thread.thread_id, seen)
+            SessionRecord(caller.session_id, caller.user_id, thread.thread_id, seen, run)
         )
         return Resolution(context, ((attr.THREAD_SWITCH, context),) if moved else ())
 
@@ -338,6 +356,9 @@ class SessionManager:
         run_id = self._ids("run")
         self.store.add_run(RunRecord(run_id, thread.thread_id, caller.user_id, now))
         self.store.save_thread(replace(thread, current_run_id=run_id, updated_at=now))
+        # the thread's current run, and this session's (another tab keeps its own)
+        record = SessionRecord(caller.session_id, caller.user_id, thread.thread_id, now, run_id)
+        self.store.save_session(record)
         return Resolution(replace(context, run_id=run_id), resolution.transitions)
 
     def create_thread(
@@ -346,7 +367,7 @@ class SessionManager:
         """A `create_thread`: a new chat thread that becomes the session's active thread."""
         session = self._load_session(caller)
         thread = self._new_thread(caller.user_id, title, ThreadKind.CHAT)
-        self._remember(caller, session, thread.thread_id)
+        self._remember(caller, session, thread.thread_id, None)
         return self._context(caller, thread.thread_id, None, Outcome.CREATED, strategy)
 
     def switch_thread(self, caller: Caller, thread_id: str, strategy: Strategy) -> ExecutionContext:
@@ -355,7 +376,7 @@ class SessionManager:
         thread = self._owned_thread(caller.user_id, thread_id)
         now = self._clock()
         self.store.save_thread(replace(thread, updated_at=now))
-        self._remember(caller, session, thread.thread_id)
+        self._remember(caller, session, thread.thread_id, thread.current_run_id)
         return self._context(
             caller, thread.thread_id, thread.current_run_id, Outcome.SWITCHED, strategy
         )

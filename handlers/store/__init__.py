@@ -38,6 +38,7 @@ class SessionRecord:
     user_id: str
     active_thread_id: str | None
     last_seen: float
+    active_run_id: str | None = None  # the session's current run in its active thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class Store(Protocol):
         if it is still ``replacing``; returns the user's CLI session after the claim (another
         process' when it claimed first)."""
         ...
+
     def flush(self) -> None:
         """Make every write so far durable."""
         ...

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     session_id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL,
     active_thread_id TEXT,
-    last_seen REAL NOT NULL
+    last_seen REAL NOT NULL,
+    active_run_id TEXT
 );
 CREATE TABLE IF NOT EXISTS cli_sessions (
     user_id TEXT PRIMARY KEY,
@@ -111,6 +112,7 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        self._migrate()
         self._lock = threading.RLock()
         self._clock = clock
         self._commit_interval_s = commit_interval_s
@@ -124,6 +126,17 @@ class SqliteStore:
         self._sessions: dict[str, SessionRecord | None] = {}
         # user -> (highest validation id read, that user's validations in time order)
         self._validations: dict[str, tuple[int, list[ValidationRecord]]] = {}
+
+    def _migrate(self) -> None:
+        """Columns added since a database was made: added to it (idempotent, and safe when
+        two processes open an old database at once)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(sessions)")}
+        if "active_run_id" not in columns:
+            try:
+                self._db.execute("ALTER TABLE sessions ADD COLUMN active_run_id TEXT")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
 
     # -- transaction batching -------------------------------------------------
     def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
@@ -161,8 +174,8 @@ class SqliteStore:
         if session_id in self._sessions:
             return self._sessions[session_id]
         row = self._one(
-            "SELECT session_id, user_id, active_thread_id, last_seen FROM sessions"
-            " WHERE session_id = ?",
+            "SELECT session_id, user_id, active_thread_id, last_seen, active_run_id"
+            " FROM sessions WHERE session_id = ?",
             (session_id,),
         )
         record = SessionRecord(*row) if row else None
@@ -180,11 +193,17 @@ class SqliteStore:
         self._sessions.pop(session.session_id, None)
         self._cache_session(session.session_id, session)
         self._write(
-            "INSERT INTO sessions (session_id, user_id, active_thread_id, last_seen)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET"
+            "INSERT INTO sessions (session_id, user_id, active_thread_id, last_seen,"
+            " active_run_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET"
             " user_id = excluded.user_id, active_thread_id = excluded.active_thread_id,"
-            " last_seen = excluded.last_seen",
-            (session.session_id, session.user_id, session.active_thread_id, session.last_seen),
+            " last_seen = excluded.last_seen, active_run_id = excluded.active_run_id",
+            (
+                session.session_id,
+                session.user_id,
+                session.active_thread_id,
+                session.last_seen,
+                session.active_run_id,
+            ),
         )
 
     def get_cli_session(self, user_id: str) -> str | None:

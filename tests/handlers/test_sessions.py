@@ -225,6 +225,52 @@ def test_other_messages_continue_the_threads_current_run(sessions):
     assert sessions.current(caller, Strategy.RESUME).run_id == run
 
 
+def test_two_tabs_in_one_thread_each_continue_their_own_run(sessions):
+    """DESIGN.md rule 8 follows the current run per session: tab A's quality operation
+    after tab B started a run continues A's run (it took B's: a run break by the contract,
+    under `resume`). A session new to the thread takes the thread's current run."""
+    tab_a, tab_b = sessions.open_session("alice"), sessions.open_session("alice")
+    run_a = sessions.start_run(tab_a, None, Strategy.RESUME).context
+    run_b = sessions.start_run(tab_b, None, Strategy.RESUME).context
+    assert run_a.thread_id == run_b.thread_id and run_a.run_id != run_b.run_id
+    assert sessions.resume(tab_a).context.run_id == run_a.run_id
+    assert sessions.current(tab_a, Strategy.RESUME).run_id == run_a.run_id
+    assert sessions.settle(tab_a, Strategy.RESUME).context.run_id == run_a.run_id
+    assert sessions.resume(tab_b).context.run_id == run_b.run_id
+    tab_c = sessions.open_session("alice")
+    assert sessions.resume(tab_c).context.run_id == run_b.run_id  # the thread's current
+    # a run the client names is answered in, without moving the session's own
+    assert sessions.resume(tab_a, None, run_b.run_id).context.run_id == run_b.run_id
+    assert sessions.resume(tab_a).context.run_id == run_a.run_id
+    # a switch takes the thread's current run, as its event does
+    other = sessions.create_thread(tab_a, "other", Strategy.RESUME)
+    assert sessions.resume(tab_a).context.run_id is None
+    back = sessions.switch_thread(tab_a, run_a.thread_id, Strategy.RESUME)
+    assert back.run_id == run_b.run_id == sessions.resume(tab_a).context.run_id
+    assert other.thread_id != run_a.thread_id
+
+
+async def test_two_tabs_of_one_user_audit_with_no_run_break(tmp_path):
+    """The same through the handlers, audited from the exported spans (the auditor counted
+    a run break for each quality operation of the tab that did not start the last run)."""
+    from auditor.audit import audit
+    from handlers.app import QualityApp
+    from handlers.config import Settings
+
+    app = QualityApp.open(Settings(home=tmp_path, user="alice"))
+    tabs = [app.sessions.open_session("alice") for _ in range(2)]
+    chat = {"type": "user_message", "payload": {"text": "p99 doubled"}}
+    metrics = {"type": "get_quality_metrics"}
+    for first, second in ((0, 1), (1, 0), (0, 1)):
+        await app.handle(tabs[first], chat)
+        await app.handle(tabs[second], chat)
+        await app.handle(tabs[first], metrics)
+        await app.handle(tabs[second], metrics)
+    app.close()
+    report = audit([str(tmp_path / "traces" / "traces.jsonl")])
+    assert (report["events"], report["breaks"], report["run_breaks"]) == (13, 0, 0)
+
+
 def test_a_new_thread_has_no_run_until_a_user_message(sessions):
     caller = sessions.open_session("alice")
     sessions.start_run(caller, None, Strategy.RESUME)

@@ -212,3 +212,22 @@ def test_memory_store_works(tmp_path):
         assert store.latest_thread("alice") == _thread("t1")
     finally:
         store.close()
+
+
+def test_a_database_made_before_sessions_kept_their_run_is_migrated(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE sessions (session_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+        " active_thread_id TEXT, last_seen REAL NOT NULL)"
+    )
+    old.execute("INSERT INTO sessions VALUES ('s1', 'alice', 't1', 1.0)")
+    old.commit()
+    old.close()
+    store = SqliteStore(path)
+    assert store.get_session("s1") == SessionRecord("s1", "alice", "t1", 1.0, None)
+    store.save_session(SessionRecord("s1", "alice", "t1", 2.0, "r1"))
+    store.close()
+    again = SqliteStore(path)  # migrating twice is harmless
+    assert again.get_session("s1") == SessionRecord("s1", "alice", "t1", 2.0, "r1")
+    again.close()
