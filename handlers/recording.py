@@ -116,11 +116,15 @@ class EventRecorder:
         *,
         root: bool = False,
         link_from: Span | None = None,
-    ) -> None:
+    ) -> Span:
         """Record an implicit transition (a thread created or switched on the way) as its own
-        event; ``root``/``link_from`` as :meth:`event` (a broadcast's, in another session)."""
-        with self.event(name, ctx, message_type, request_id, root=root, link_from=link_from):
+        event; ``root``/``link_from`` as :meth:`event` (a broadcast's, in another session).
+        Returns its (ended) span, for the message's own span to link to."""
+        with self.event(
+            name, ctx, message_type, request_id, root=root, link_from=link_from
+        ) as span:
             self.log(name, ctx, f"{name} for {message_type}", request_id, message_type=message_type)
+        return span
 
     @staticmethod
     def fail(span: Span, code: str, message: str) -> None:

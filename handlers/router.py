@@ -125,11 +125,12 @@ class Router:
                 caller, strategy, event, message_type, request_id, failed, send
             )
 
+        moved: Span | None = None  # the transition on the way, which the message's span links
         for name, transition_ctx in resolution.transitions:
-            self._recorder.transition(name, transition_ctx, message_type, request_id)
+            moved = self._recorder.transition(name, transition_ctx, message_type, request_id)
         ctx = resolution.context
         handled: Handled | None = None
-        with self._recorder.event(event, ctx, message_type, request_id) as span:
+        with self._recorder.event(event, ctx, message_type, request_id, link_from=moved) as span:
             try:
                 handled = await self._dispatch(kind, ctx, payload)
             except HandlerError as exc:
@@ -222,10 +223,11 @@ class Router:
         ``strategy`` is how to resolve it (`resume` for chat messages); events are
         tagged with the configured strategy either way.
         """
+        switched: Span | None = None
         try:
             resolution = self._sessions.settle(caller, strategy)
             for name, moved in resolution.transitions:
-                self._recorder.transition(
+                switched = self._recorder.transition(
                     name, replace(moved, strategy=self.strategy), message_type, request_id
                 )
             ctx = replace(resolution.context, strategy=self.strategy)
@@ -233,7 +235,7 @@ class Router:
             ctx = ExecutionContext(
                 caller.user_id, caller.session_id, None, None, Outcome.RESUMED, self.strategy
             )
-        with self._recorder.event(event, ctx, message_type, request_id) as span:
+        with self._recorder.event(event, ctx, message_type, request_id, link_from=switched) as span:
             out = self._failed(span, event, ctx, message_type, request_id, exc)
             if send is not None:
                 await send(out)

@@ -471,6 +471,10 @@ async def test_every_reply_carries_context_and_one_server_span_per_message(app_a
     assert len(spans) == len(CONVERSATION) + 1
     assert spans[0].name == attr.THREAD_CREATE
     assert spans[0].attributes[attr.REQUEST_ID] == replies[0]["request_id"]
+    # the message's own span links the transition made on its way (two traces, one request)
+    first = _request_span(exporter, replies[0]["request_id"])
+    assert [link.context.span_id for link in first.links] == [spans[0].context.span_id]
+    assert all(not s.links for s in spans[2:])
     for (message, _, event), out in zip(CONVERSATION, replies, strict=True):
         span = _request_span(exporter, out["request_id"])
         assert span.name == event
