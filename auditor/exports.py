@@ -24,9 +24,24 @@ def check_export_path(path: Path) -> None:
         raise UsageError(f"--export-breaks: cannot write {path}: it is a directory")
     if not folder.is_dir():
         raise UsageError(f"--export-breaks: cannot write {path}: no directory {folder}")
-    writable = os.access(path, os.W_OK) if path.exists() else os.access(folder, os.W_OK | os.X_OK)
-    if not writable:
-        raise UsageError(f"--export-breaks: cannot write {path}: Permission denied")
+    # opened for appending (nothing written), as the export will open it: permission bits
+    # say nothing for root, and /proc or a read-only mount refuse only an actual open
+    existed = path.exists()
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666))
+    except OSError as exc:
+        raise UsageError(f"--export-breaks: cannot write {path}: {_reason(exc)}") from None
+    if not existed:
+        path.unlink(missing_ok=True)
+
+
+def _reason(exc: OSError) -> str:
+    """Why a write failed, without the path (Polars' errors end with it, and have no errno)."""
+    if exc.strerror:
+        return exc.strerror
+    if exc.errno:
+        return os.strerror(exc.errno)
+    return str(exc).split(" (os error ")[0]
 
 
 def export_breaks(breaks: pl.DataFrame, path: Path) -> int:
@@ -38,7 +53,6 @@ def export_breaks(breaks: pl.DataFrame, path: Path) -> int:
         else:
             # RFC 3339 with Z, as the JSON report writes times (Polars' default is +0000)
             breaks.write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.6fZ")
-    except OSError as exc:  # Polars' own errors repeat the path: the reason alone
-        reason = exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc))
-        raise UsageError(f"--export-breaks: cannot write {path}: {reason}") from None
+    except OSError as exc:
+        raise UsageError(f"--export-breaks: cannot write {path}: {_reason(exc)}") from None
     return breaks.height

@@ -335,7 +335,10 @@ class SessionManager:
         outcome = Outcome.SWITCHED if moved else Outcome.RESUMED
         run = thread.current_run_id if moved else self._session_run(stored, thread)
         context = self._context(caller, thread.thread_id, run, outcome, strategy)
-        if thread.thread_id == previous:
+        # rule 8: the event's run becomes the session's when it had none (another tab may
+        # start a run before this session's next message)
+        adopted = stored is not None and run is not None and stored.active_run_id != run
+        if thread.thread_id == previous and not adopted:
             return Resolution(context)
         # a broadcast is not activity: a known session keeps its last_seen (an expired one
         # stays expired); a session with no record yet starts now

@@ -271,6 +271,28 @@ async def test_two_tabs_of_one_user_audit_with_no_run_break(tmp_path):
     assert (report["events"], report["breaks"], report["run_breaks"]) == (13, 0, 0)
 
 
+async def test_an_error_reply_or_broadcast_gives_a_tab_without_a_run_its_run(tmp_path):
+    """Rule 8: an event with a run makes it the session's when it had none. A tab whose
+    error reply (or broadcast) was answered in the thread's run took another tab's newer
+    run on its next message: a run break by the auditor under resume."""
+    from auditor.audit import audit
+    from handlers.app import QualityApp
+    from handlers.config import Settings
+
+    app = QualityApp.open(Settings(home=tmp_path, user="alice"))
+    a, b = (app.sessions.open_session("alice") for _ in range(2))
+    thread = (await app.handle(a, {"type": "create_thread"}))["thread_id"]
+    await app.handle(b, {"type": "switch_thread", "thread_id": thread})  # no run yet
+    first = await app.handle(a, {"type": "user_message", "payload": {"text": "hi"}})
+    error = await app.handle(b, {"type": "bogus"})
+    await app.handle(a, {"type": "user_message", "payload": {"text": "again"}})
+    metrics = await app.handle(b, {"type": "get_quality_metrics"})
+    app.close()
+    assert error["run_id"] == metrics["run_id"] == first["run_id"]
+    report = audit([str(tmp_path / "traces" / "traces.jsonl")])
+    assert (report["events"], report["breaks"], report["run_breaks"]) == (6, 0, 0)
+
+
 def test_a_new_thread_has_no_run_until_a_user_message(sessions):
     caller = sessions.open_session("alice")
     sessions.start_run(caller, None, Strategy.RESUME)

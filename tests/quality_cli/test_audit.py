@@ -147,6 +147,24 @@ def test_an_export_path_that_cannot_be_written_fails_before_reading(tmp_path, wh
     assert result.stderr == f"error: --export-breaks: cannot write {target}: {reason}\n"
 
 
+def test_an_export_path_only_an_open_refuses_fails_before_reading(tmp_path):
+    """/proc takes no new file whatever the permission bits say (root passed os.access):
+    found by opening it, before reading; the reason does not repeat the path."""
+    missing_input = str(tmp_path / "not-there.jsonl")
+    result = runner.invoke(app, ["audit", missing_input, "--export-breaks", "/proc/b.csv"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --export-breaks: cannot write /proc/b.csv: No such file or directory\n"
+    )
+
+
+def test_a_write_error_of_polars_is_said_without_its_path():
+    from auditor.exports import _reason
+
+    polars_error = FileNotFoundError("No such file or directory (os error 2): /proc/x.csv")
+    assert _reason(polars_error) == "No such file or directory"
+
+
 def test_transition_option_replaces_default(log):
     result = runner.invoke(app, ["audit", str(log), "--json", "--transition", "none"])
     assert json.loads(result.stdout)["breaks"] == 1
