@@ -138,7 +138,7 @@ class QualityManager:
         for name, moved in resolution.transitions:
             # the receiving session's own event: a root, as the broadcast is (inside the
             # request's span it was a child of another session's request, with IDs)
-            self._recorder.transition(name, moved, kind, request_id, root=True, link_from=trigger)
+            self._recorder.transition(name, moved, kind, request_id, broadcast_of=trigger)
         ctx = resolution.context
         with self._recorder.event(
             event, ctx, kind, request_id, root=True, link_from=trigger

@@ -111,19 +111,18 @@ class EventRecorder:
         self,
         name: str,
         ctx: ExecutionContext,
-        message_type: str,
+        kind: str,
         request_id: str,
-        *,
-        root: bool = False,
-        link_from: Span | None = None,
+        broadcast_of: Span | None = None,
     ) -> Span:
         """Record an implicit transition (a thread created or switched on the way) as its own
-        event; ``root``/``link_from`` as :meth:`event` (a broadcast's, in another session).
-        Returns its (ended) span, for the message's own span to link to."""
+        event; ``broadcast_of`` is the request span of a broadcast that records it in another
+        session (it is then a root linked to that request, as the broadcast is). Returns its
+        (ended) span, for the message's own span to link to."""
         with self.event(
-            name, ctx, message_type, request_id, root=root, link_from=link_from
+            name, ctx, kind, request_id, root=broadcast_of is not None, link_from=broadcast_of
         ) as span:
-            self.log(name, ctx, f"{name} for {message_type}", request_id, message_type=message_type)
+            self.log(name, ctx, f"{name} for {kind}", request_id, message_type=kind)
         return span
 
     @staticmethod
