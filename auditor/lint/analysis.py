@@ -18,6 +18,7 @@ from auditor.lint.exprs import (
     last_segment,
     mentions,
     mentions_any,
+    true_when_missing,
     walk,
 )
 from auditor.lint.qc002 import shared_state_findings
@@ -195,9 +196,8 @@ class _Checker:
         fallback; anywhere else it is a deliberate new ID."""
         for index in range(len(chain) - 1, 0, -1):
             ancestor = chain[index]
-            if isinstance(ancestor, cst.If) and (
-                mentions(ancestor.test, key) or mentions_any(ancestor.test, self.id_names)
-            ):
+            branch = chain[index + 1] if index + 1 < len(chain) else None
+            if isinstance(ancestor, cst.If) and self._guards_missing(ancestor, branch, key):
                 fix = self._removal(ancestor, chain[index - 1])
                 return Source(DefKind.FALLBACK, node, error_path, fix)
             if isinstance(ancestor, cst.ExceptHandler):
@@ -206,9 +206,30 @@ class _Checker:
                     return Source(DefKind.FALLBACK, node, error_path, None)
         return Source(DefKind.MINT, node, error_path, None)
 
+    def _guards_missing(self, node: cst.If, branch: cst.CSTNode | None, key: str) -> bool:
+        """Whether the branch of ``node`` that holds a mint runs only when an ID is missing:
+        the body of `if not x:` / `if x is None:` / `if "thread_id" not in payload:`, the
+        `else` of `if x:`. A test of the ID's presence (`if thread_id: run_id = new()`, a
+        new run in the client's thread) or of something else (`if x and "_" not in x:`, a
+        normalization) guards no fallback."""
+
+        def refers(found: cst.CSTNode) -> bool:
+            return mentions(found, key) or mentions_any(found, self.id_names)
+
+        if branch is None or not refers(node.test):
+            return False
+        missing = true_when_missing(node.test, refers)
+        if branch is node.body:
+            return missing is True
+        orelse = node.orelse  # `else:` (its block is the branch), or an `elif`
+        runs_when_false = orelse is not None and branch in (orelse, orelse.body)
+        return runs_when_false and missing is False
+
     def _removal(self, node: cst.If, block: cst.CSTNode) -> RemoveStatement | None:
         """`if not x: x = mint()` can go when its body only mints what its test checks,
-        its test has no side effects, and its block keeps another statement."""
+        its test has no side effects, its block keeps another statement, and what it
+        assigns is bound before it in that block (else removing it leaves the name unbound
+        when the request has no ID: `if "k" in p: x = p["k"]`, `if "k" not in p: x = new()`)."""
         if node.orelse is not None or not isinstance(node.body, cst.IndentedBlock):
             return None
         if not _pure(node.test) or not isinstance(block, cst.IndentedBlock):
@@ -219,10 +240,12 @@ class _Checker:
             for small in line.body:
                 if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
                     return None
-                key = dotted_name(small.targets[0].target)
-                if key is None or not mentions(node.test, key):
+                target = dotted_name(small.targets[0].target)
+                if target is None or not mentions(node.test, target):
                     return None
                 if not is_mint(small.value, self.patterns):
+                    return None
+                if not _bound_before(block, node, target):
                     return None
         return RemoveStatement(node) if len(block.body) > 1 else None
 
@@ -378,6 +401,33 @@ def _reads_only(body: cst.BaseSuite, key: str) -> bool:
         and all(isinstance(s, cst.Assign | cst.AnnAssign) for s in line.body)
         for line in lines
     ) and any(mentions(line, key) for line in lines)
+
+
+def _bound_before(block: cst.IndentedBlock, node: cst.CSTNode, key: str) -> bool:
+    """Whether a statement of ``block`` before ``node`` assigns ``key`` unconditionally."""
+    for statement in block.body:
+        if statement is node:
+            return False
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                targets = (
+                    [t.target for t in small.targets]
+                    if isinstance(small, cst.Assign)
+                    else [small.target]
+                    if isinstance(small, cst.AnnAssign) and small.value is not None
+                    else []
+                )
+                if any(key in _target_names(t) for t in targets):
+                    return True
+    return False
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    """The dotted names an assignment target binds (`a`, `self.x`, `a, b = ...`)."""
+    if isinstance(target, cst.Tuple | cst.List):
+        return set().union(*(_target_names(e.value) for e in target.elements))
+    name = dotted_name(target)
+    return {name} if name is not None else set()
 
 
 def _pure(test: cst.BaseExpression) -> bool:

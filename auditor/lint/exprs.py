@@ -6,7 +6,7 @@ the rules in `analysis.py` read as sentences over these predicates.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -189,7 +189,14 @@ def _fallback_at(expr: cst.BaseExpression, patterns: Patterns) -> Fallback | Non
             return Fallback(expr, keep)
         return None
     if isinstance(expr, cst.IfExp):
-        if is_mint(expr.body, patterns) != is_mint(expr.orelse, patterns):
+        body_mints, else_mints = is_mint(expr.body, patterns), is_mint(expr.orelse, patterns)
+        if body_mints == else_mints:
+            return None
+        # a fallback only when the mint runs for a missing incoming value (`x if x else
+        # new()`), not when it rewrites a present one (`raw if raw is None else f"t_{raw}"`)
+        incoming = set(loaded_names(expr.orelse if body_mints else expr.body))
+        missing = true_when_missing(expr.test, lambda n: bool(incoming & set(loaded_names(n))))
+        if missing is not None and missing == body_mints:
             return Fallback(expr, None)
         return None
     if isinstance(expr, cst.Call):
@@ -242,6 +249,51 @@ def mentions_any(test: cst.CSTNode, patterns: tuple[str, ...]) -> bool:
         if value is not None and matches(value, patterns):
             return True
     return False
+
+
+def _empty(node: cst.BaseExpression) -> bool:
+    """`None` or an empty string: what a missing ID is compared with."""
+    return (isinstance(node, cst.Name) and node.value == "None") or string_value(node) == ""
+
+
+def true_when_missing(
+    test: cst.BaseExpression, refers: Callable[[cst.CSTNode], bool]
+) -> bool | None:
+    """Whether a condition holds when the ID it refers to is missing (True: `not x`,
+    `x is None`, `"thread_id" not in payload`, `not payload.get("thread_id")`), when it
+    is present (False: `x`, `x is not None`, `"thread_id" in payload`), or says nothing
+    of it (None: `x and "_" not in x`, a test of something else). ``refers`` tells
+    whether a node names the ID."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = true_when_missing(test.expression, refers)
+        return None if inner is None else not inner
+    if isinstance(test, cst.BooleanOperation):
+        parts = {true_when_missing(test.left, refers), true_when_missing(test.right, refers)}
+        if isinstance(test.operator, cst.Or):  # `not x or force` holds when x is missing
+            return True if True in parts else (False if False in parts else None)
+        if True in parts and False in parts:  # `not x and y`: contradictory, or unknown
+            return None
+        # `not x and allowed` holds only when x is missing, `x and "_" not in x` when present
+        return True if True in parts else (False if False in parts else None)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        operator, left, right = target.operator, test.left, target.comparator
+        if isinstance(operator, cst.In | cst.NotIn):  # `"thread_id" not in payload`
+            if string_value(left) is None or not (refers(left) or refers(right)):
+                return None
+            return isinstance(operator, cst.NotIn)
+        empty_side = right if _empty(right) else left if _empty(left) else None
+        other = left if empty_side is right else right
+        if empty_side is None or not refers(other):
+            return None
+        if isinstance(operator, cst.Is | cst.Equal):
+            return True
+        if isinstance(operator, cst.IsNot | cst.NotEqual):
+            return False
+        return None
+    if isinstance(test, cst.Name | cst.Attribute | cst.Call | cst.Subscript) and refers(test):
+        return False  # truthy when present
+    return None
 
 
 def loaded_names(expr: cst.CSTNode) -> Iterator[str]:

@@ -119,3 +119,19 @@ def test_if_with_else_is_reported_not_rewritten():
     result = _fix(source)
     assert result.new_source == source
     assert [(f.code, f.fixable) for f in result.findings] == [(Code.QC001, False)]
+
+
+def test_an_if_whose_name_is_bound_by_no_earlier_statement_is_not_removed():
+    """Removing `if "k" not in p: x = new()` after `if "k" in p: x = p["k"]` leaves `x`
+    unbound when the request has no ID (the fixed code raised UnboundLocalError)."""
+    source = (
+        b"async def handle(sm, user_id, payload):\n"
+        b"    if 'thread_id' in payload:\n"
+        b"        thread_id = payload['thread_id']\n"
+        b"    if 'thread_id' not in payload:\n"
+        b"        thread_id = generate_thread_id()\n"
+        b"    return await sm.get_execution_context(thread_id=thread_id)\n"
+    )
+    result = _fix(source)
+    assert result.new_source == source
+    assert [(f.code, f.fixable) for f in result.findings] == [(Code.QC001, False)]

@@ -229,6 +229,40 @@ NEGATIVE = {
         return await self.session_manager.get_execution_context(thread_id=thread_id)
         """
     ),
+    # a test of the ID's presence guards no fallback (reviewed on real code: these were
+    # flagged, and --fix deleted the normalization of an ID the client did send)
+    "normalizing an ID the client sent": handler_class(
+        """
+        thread_id = payload.get("thread_id")
+        if thread_id and "_" not in thread_id:
+            thread_id = f"thread_{thread_id}"  # legacy clients send the bare number
+        return await self.session_manager.get_execution_context(user_id, thread_id=thread_id)
+        """
+    ),
+    "normalizing in a conditional expression": handler_class(
+        """
+        raw = payload.get("thread_id")
+        thread_id = raw if raw is None or raw.startswith("thread_") else f"thread_{raw}"
+        return await self.session_manager.get_execution_context(user_id, thread_id=thread_id)
+        """
+    ),
+    "a new run in the client's thread": handler_class(
+        """
+        thread_id = payload.get("thread_id")
+        run_id = None
+        if thread_id:
+            run_id = generate_run_id()
+        return await self.session_manager.get_execution_context(thread_id=thread_id, run_id=run_id)
+        """
+    ),
+    "a fork when a parent thread is named": handler_class(
+        """
+        thread_id = payload.get("thread_id")
+        if payload.get("parent_thread_id"):
+            thread_id = generate_thread_id()
+        return await self.session_manager.get_execution_context(thread_id=thread_id)
+        """
+    ),
 }
 
 
