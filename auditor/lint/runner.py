@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import codecs
 import difflib
 import io
 import os
@@ -35,7 +36,7 @@ class FileResult:
     path: str
     findings: tuple[Finding, ...]
     fixed: int = 0
-    diff: str = ""
+    diff: bytes = b""  # in the file's own encoding (`patch` applies it to its bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class LintReport:
     files: int
     findings: tuple[Finding, ...]
     fixed: int
-    diffs: tuple[str, ...]
+    diffs: tuple[bytes, ...]
 
     @property
     def fixable(self) -> int:
@@ -130,7 +131,9 @@ def lint_file(
     changed = result.new_source != data
     if changed and fix:
         path.write_bytes(result.new_source)
-    text = _unified_diff(name, data, result.new_source, result.encoding) if changed and diff else ""
+    text = (
+        _unified_diff(name, data, result.new_source, result.encoding) if changed and diff else b""
+    )
     if changed and not fix:
         return FileResult(name, result.before_fix, 0, text)  # --diff alone writes nothing
     return FileResult(name, result.findings, result.fixed, text)
@@ -174,7 +177,7 @@ def lint_source(
             raise interrupt from None
         message = f"internal error while checking ({type(exc).__name__}: {exc}); please report it"
         return SourceResult((_unreadable(name, message),), raw)
-    lines = raw.decode(module.encoding).splitlines() if analysis.findings else []
+    lines = source_lines(raw.decode(module.encoding)) if analysis.findings else []
     findings = tuple(f for f in analysis.findings if not _suppressed(f, lines))
     plans = [p for f in findings if f.code is Code.QC001 for p in analysis.fixes.get(f, ())]
     if not fix or not plans:
@@ -232,7 +235,30 @@ def _unreadable(name: str, message: str, line: int = 1, column: int = 1) -> Find
     return Finding(name, line, column, Code.QC000, message)
 
 
-def _unified_diff(name: str, before: bytes, after: bytes, encoding: str) -> str:
-    old = before.decode(encoding, errors="replace").splitlines(keepends=True)
-    new = after.decode(encoding, errors="replace").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(old, new, fromfile=name, tofile=name))
+#: A line as Python (and libcst, whose line numbers findings carry) counts them: ended by
+#: `\r\n`, `\r` or `\n` only (`str.splitlines` also splits at form feeds, U+2028...).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_NO_NEWLINE = b"\n\\ No newline at end of file\n"
+
+
+def source_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of a source text as Python numbers them."""
+    found = _LINE.findall(text)
+    return found if keepends else [line.rstrip("\r\n") for line in found]
+
+
+def _unified_diff(name: str, before: bytes, after: bytes, encoding: str) -> bytes:
+    """A unified diff that `patch -p0` applies: lines as Python counts them, each in the
+    file's own encoding (a latin-1 file's bytes, a byte order mark kept), a last line
+    without newline marked as diff marks it."""
+    if codecs.lookup(encoding).name == "utf-8-sig":
+        encoding = "utf-8"  # the mark is the first line's first character, as patch sees it
+    old = source_lines(before.decode(encoding, errors="surrogateescape"), keepends=True)
+    new = source_lines(after.decode(encoding, errors="surrogateescape"), keepends=True)
+    out: list[bytes] = []
+    for index, line in enumerate(difflib.unified_diff(old, new, fromfile=name, tofile=name)):
+        header = index < 2 or line.startswith("@@ ")  # the file names, then each hunk's
+        out.append(line.encode("utf-8" if header else encoding, errors="surrogateescape"))
+        if not line.endswith(("\n", "\r")):
+            out.append(_NO_NEWLINE)
+    return b"".join(out)

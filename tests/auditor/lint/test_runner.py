@@ -1,5 +1,8 @@
 """Discovery, `# noqa`, unreadable files and `--fix`/`--diff` on disk (auditor/lint/runner.py)."""
 
+import shutil
+import subprocess
+
 import pytest
 
 from auditor.errors import InputError
@@ -33,6 +36,20 @@ def _codes(source: str) -> list[str]:
 )
 def test_noqa_comments(comment, codes):
     assert _codes(DEFECT.format(comment=comment)) == codes
+
+
+@pytest.mark.parametrize("separator", ["\x0c\n", "x = '\u2028'\n", "# a \x1c b\n"])
+def test_noqa_is_read_on_the_line_the_finding_reports(separator):
+    """A form feed (or U+2028 in a string) is no line break for Python: `str.splitlines`
+    counted one, so `# noqa` was read one line off (a noqa on another line silenced the
+    finding; one on its own line did not)."""
+    head, rest = DEFECT.split("\n\n\n", 1)
+    placed = head + "\n" + separator + "\n\n" + rest
+    assert _codes(placed.format(comment="  # noqa: QC001")) == []
+    off = placed.replace("generate_thread_id()\n", "generate_thread_id()  # noqa: QC001\n").format(
+        comment=""
+    )
+    assert _codes(off) == ["QC001"]
 
 
 def test_syntax_error_is_a_qc000_finding_with_its_position():
@@ -133,7 +150,8 @@ def test_fix_writes_the_file_and_diff_alone_does_not(tmp_path):
     assert path.read_text() == DEFECT.format(comment="")
     assert [f.code for f in dry.findings] == [Code.QC001]
     assert dry.fixed == 0
-    (diff,) = dry.diffs
+    (diff_bytes,) = dry.diffs
+    diff = diff_bytes.decode()
     assert f"--- {path}\n+++ {path}\n" in diff
     assert "-    thread_id = payload.get('thread_id') or generate_thread_id()\n" in diff
     assert "+    thread_id = payload.get('thread_id')\n" in diff
@@ -162,3 +180,35 @@ def test_worker_processes_give_the_same_report(tmp_path, monkeypatch):
     parallel = lint_paths([str(tmp_path)], LintConfig(), jobs=2)
     assert parallel == sequential
     assert [f.path.rsplit("/", 1)[1] for f in parallel.findings] == ["h1.py", "h3.py"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("nonl.py", DEFECT.format(comment="").rstrip("\n").encode()),  # no final newline
+        ("formfeed.py", b"\x0c\n" + DEFECT.format(comment="").encode()),
+        (
+            "latin1.py",
+            b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + DEFECT.format(comment="").encode(),
+        ),
+        ("bom.py", b"\xef\xbb\xbf" + DEFECT.format(comment="").encode()),
+        ("crlf.py", DEFECT.format(comment="").replace("\n", "\r\n").encode()),
+    ],
+)
+def test_the_diff_applies_with_patch_and_gives_what_fix_writes(tmp_path, monkeypatch, name, data):
+    """`--diff` output applies with `patch -p0` to the file's bytes, giving the bytes
+    `--fix` writes (no final newline, a form feed, latin-1, a BOM broke it)."""
+    patch = shutil.which("patch")
+    assert patch is not None, "patch(1) is needed (Debian's patch package)"
+    for folder in ("patched", "fixed"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_bytes(data)
+    lint_paths([str(tmp_path / "fixed" / name)], LintConfig(), fix=True)
+    monkeypatch.chdir(tmp_path / "patched")
+    (diff,) = lint_paths([name], LintConfig(), diff=True).diffs
+    done = subprocess.run(
+        [patch, "-p0", "--quiet", "--no-backup-if-mismatch"], input=diff, capture_output=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "patched" / name).read_bytes() == (tmp_path / "fixed" / name).read_bytes()
+    assert (tmp_path / "fixed" / name).read_bytes() != data  # there was something to fix
