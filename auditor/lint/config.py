@@ -61,10 +61,15 @@ class LintConfig:
         return frozenset(self.select) - frozenset(self.ignore)
 
     def with_codes(self, select: str | None, ignore: str | None) -> LintConfig:
-        """This config with `--select`/`--ignore` (comma-separated codes) replacing its own."""
+        """This config with `--select`/`--ignore` (comma-separated codes) replacing its own:
+        the rules `--select` names run, whatever the config ignores (unless `--ignore` says
+        otherwise too). An empty `--select` is an error: it would check nothing and pass."""
         changes: dict[str, Any] = {}
         if select is not None:
             changes["select"] = parse_codes(select.split(","), "--select")
+            if not changes["select"]:
+                raise LintError("--select names no rule code; give one, such as QC001")
+            changes["ignore"] = ()
         if ignore is not None:
             changes["ignore"] = parse_codes(ignore.split(","), "--ignore")
         return replace(self, **changes)

@@ -55,6 +55,21 @@ def test_cli_codes_replace_the_section_codes():
     assert config.enabled == frozenset({Code.QC002, Code.QC004})
 
 
+def test_a_cli_select_runs_what_the_config_ignores():
+    """`ignore = ["QC002"]` in pyproject.toml and `--select QC002`: QC002 runs (it ran
+    nothing, and the check passed)."""
+    config = config_from_mapping({"ignore": ["QC002"]}, "test").with_codes("QC002", None)
+    assert config.enabled == frozenset({Code.QC002})
+    both = config_from_mapping({"ignore": ["QC002"]}, "test").with_codes("QC", "QC003")
+    assert both.enabled == frozenset({Code.QC001, Code.QC002, Code.QC004})
+
+
+@pytest.mark.parametrize("empty", ["", " , "])
+def test_an_empty_select_is_an_error_not_a_pass(empty):
+    with pytest.raises(LintError, match=r"--select names no rule code"):
+        LintConfig().with_codes(empty, None)
+
+
 def test_unknown_key_names_the_file_and_the_known_keys():
     with pytest.raises(LintError) as info:
         config_from_mapping({"generator": ["x"]}, "[tool.quality.lint] of pyproject.toml")
