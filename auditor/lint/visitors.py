@@ -140,6 +140,8 @@ class Collector(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         owner = self._scopes[-1] if self._scopes else None
+        if _is_static(node):  # no instance: its first parameter is a request's, not `self`
+            owner = None
         params = node.params
         plist = [*params.posonly_params, *params.params, *params.kwonly_params]
         names = [p.name.value for p in plist]
@@ -284,3 +286,14 @@ class Collector(cst.CSTVisitor):
         function = self._function()
         if function is not None and node.value is not None:
             function.returns.append(node.value)
+
+
+def _is_static(node: cst.FunctionDef) -> bool:
+    """A `@staticmethod` (or `@builtins.staticmethod`)."""
+    for decorator in node.decorators:
+        name = decorator.decorator
+        if isinstance(name, cst.Name) and name.value == "staticmethod":
+            return True
+        if isinstance(name, cst.Attribute) and name.attr.value == "staticmethod":
+            return True
+    return False

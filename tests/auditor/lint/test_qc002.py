@@ -135,3 +135,20 @@ def test_qc002_message_names_writer_and_reader():
         "_send_quality_response(): one QualityMetricsHandler serves every user, so concurrent "
         "requests can get each other's value; pass it as an argument or use a ContextVar"
     )
+
+
+def test_a_staticmethod_writes_to_its_argument_not_to_shared_state():
+    """`ctx.thread_id = ...` in a `@staticmethod` writes to a per-request object (it was
+    reported as `self.thread_id` on a handler that serves every user)."""
+    source = (
+        "class QualityHandlers:\n"
+        "    @staticmethod\n"
+        "    async def handle(ctx, payload):\n"
+        "        ctx.thread_id = payload.get('thread_id')\n"
+        "        await QualityHandlers._reply(ctx)\n"
+        "\n"
+        "    @staticmethod\n"
+        "    async def _reply(ctx):\n"
+        "        await ctx.send({'thread_id': ctx.thread_id})\n"
+    )
+    assert [f.code.value for f in lint_source(source, "h.py", LintConfig()).findings] == []

@@ -92,3 +92,20 @@ def test_qc003_message_quotes_the_read():
         f'(payload["thread_id"], line {read_line}) is in scope: the reply lands in another '
         "thread; pass it through"
     )
+
+
+def test_a_staticmethods_first_parameter_is_the_request_not_self():
+    """In a `@staticmethod` the first parameter is no instance: `message.thread_id` is the
+    client's thread (it was taken for `self.thread_id` and the call went unflagged)."""
+    source = (
+        "class QualityHandlers:\n"
+        "    @staticmethod\n"
+        "    async def handle_get_quality_metrics(message, session_manager):\n"
+        "        requested = message.thread_id\n"
+        "        context = await session_manager.get_execution_context(\n"
+        "            message.user_id, thread_id=None\n"
+        "        )\n"
+        "        return context, requested\n"
+    )
+    codes = [f.code.value for f in lint_source(source, "h.py", LintConfig()).findings]
+    assert codes == ["QC003"]
