@@ -75,6 +75,10 @@ def compare_split_at(records: pl.DataFrame, at: str, analyse: Analyse) -> dict[s
     return comparison(before.report, after.report, "at", at)
 
 
+#: Most distinct `--split-by` values compared: each is an analysis of its own (an ID
+#: given by mistake, 100,000 values, ran for hours).
+MAX_SPLIT_VALUES = 100
+
 #: An RFC 3339 date-time without its offset (`--split-at` then reads it as UTC).
 _NO_OFFSET = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?")
 
@@ -90,7 +94,13 @@ def compare_split_by(records: pl.DataFrame, field: str, analyse: Analyse) -> dic
         raise UsageError(
             f"--split-by {field}: need at least two distinct values to compare, found {found}"
         )
-    sides = {v: analyse(records.lazy().filter(pl.col("split_key") == v), v).report for v in values}
+    if len(values) > MAX_SPLIT_VALUES:  # each side is a whole analysis (~50 ms at least)
+        raise UsageError(
+            f"--split-by {field}: {len(values):,} distinct values; a comparison splits by a"
+            f" few (a version, a strategy, a region): at most {MAX_SPLIT_VALUES}"
+        )
+    parts = records.partition_by("split_key", as_dict=True, include_key=True)
+    sides = {v: analyse(parts[(v,)].lazy(), v).report for v in values}
     result = comparison(sides[values[0]], sides[values[-1]], "by", field)
     result["unsplit"] = int(records.get_column("split_key").null_count())
     if len(values) > 2:

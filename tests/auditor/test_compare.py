@@ -240,3 +240,16 @@ def test_the_side_order_does_not_depend_on_the_order_values_were_found_in():
     orders = {tuple(sorted(p, key=natural_key)) for p in permutations(values)}
     # digit runs as numbers, then values that read alike by their text
     assert orders == {("1.09", "1.9", "1.10", "v001", "v01", "v1")}
+
+
+def test_split_by_a_field_with_too_many_values_is_refused(tmp_path, monkeypatch):
+    """An ID given to --split-by by mistake made one analysis per value (100,000 values
+    ran for hours); a comparison splits by a few values."""
+    from auditor import compare as compare_module
+
+    monkeypatch.setattr(compare_module, "MAX_SPLIT_VALUES", 3)
+    path = _versioned(tmp_path / "many.jsonl", ["a", "b", "c", "d"])
+    with pytest.raises(UsageError, match=r"--split-by version: 4 distinct values; .* at most 3"):
+        audit([str(path)], split_by="version")
+    three = _versioned(tmp_path / "three.jsonl", ["a", "b", "c"])
+    assert list(audit([str(three)], split_by="version")["sides"]) == ["a", "b", "c"]
