@@ -218,7 +218,7 @@ def _first_value(text: str) -> tuple[object, bool] | None:
     with: see :func:`auditor.readers.documents.ends_value`)."""
     try:
         value, end = json.JSONDecoder().raw_decode(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # nested past Python's stack
         return None
     eol = text.find("\n", end)
     if not ends_value(text, end, len(text) if eol < 0 else eol, value):
@@ -237,7 +237,7 @@ def _after_pretty_document(text: str) -> str | None:
         return None
     try:
         value, _ = json.JSONDecoder().raw_decode(text, opening.start())
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # nested past Python's stack
         return None  # cut by the head: the telltale keys decide
     return classify(value) or _plain(value, multiline=True)
 

@@ -203,6 +203,8 @@ def _decode(cursor: _Cursor) -> tuple[object, int] | int:
         value, end = _raw_decode(text, pos)
     except json.JSONDecodeError as exc:
         return exc.pos
+    except RecursionError:  # nested deeper than Python's decoder goes (orjson's limit: 1024)
+        return eol
     if end > eol and not _may_span(text, pos, eol, end):
         return eol
     if end < eol and not ends_value(text, end, eol, value):
@@ -287,7 +289,7 @@ def _array_elements(text: Text, cursor: _Cursor) -> Iterator[Document]:
         if expect_value:
             try:
                 value, end = _raw_decode(source, cursor.pos)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 pass
             else:
                 # `2024-05-06 x,` is one broken element, not the number 2024 and more

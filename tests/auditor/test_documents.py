@@ -378,3 +378,22 @@ def test_readers_in_two_threads_put_the_collector_threshold_back(tmp_path):
     leave[1].set()
     second.join()
     assert gc.get_threshold() == before
+
+
+def test_a_value_nested_past_the_decoders_depth_is_one_record_not_a_crash():
+    """orjson stops at 1,024 levels and Python's decoder then ran out of stack: a traceback
+    and exit 1 for one line, in every document format (and detection)."""
+    from auditor.readers.detect import detect_text
+
+    deep = '{"x": ' + "[" * 5000 + "]" * 5000 + "}"
+    data = ('{"a": 1}\n' + deep + '\n{"b": 2}\n').encode()
+    assert _docs(data) == [
+        Document(1, {"a": 1}),
+        Document(2, reject="invalid_json"),
+        Document(3, {"b": 2}),
+    ]
+    assert _docs(("[\n" + deep + ',\n{"b": 2}\n]').encode(), explode_arrays=True) == [
+        Document(2, reject="invalid_json"),
+        Document(3, {"b": 2}),
+    ]
+    assert detect_text(deep + '\n{"event": "e"}\n') == "jsonl"

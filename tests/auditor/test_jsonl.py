@@ -761,3 +761,12 @@ def test_a_map_into_an_object_keeps_plain_event_names_on_every_path(tmp_path, la
     frame = read(write(tmp_path, lines, name), maps=["ts=@timestamp", "event=event.action"])
     assert frame["event"].to_list()[:4] == _ECS_EVENTS
     assert frame["reject_reason"].to_list()[:4] == [None] * 4
+
+
+def test_a_line_nested_1023_levels_reads_alike_on_the_exact_path(tmp_path):
+    """Polars' readers stop at 1,023 levels, orjson at 1,024: such a line went to the
+    per-line decoder, whose key count recursed past Python's stack (a traceback)."""
+    nested = '{"a": ' * 1023 + "1" + "}" * 1023
+    line = json.dumps({**GOOD, "extra": "X"}).replace('"X"', nested)
+    frame = read(write(tmp_path, [line, "not json"]))
+    assert reasons(frame) == [(1, None), (2, "invalid_json")]
