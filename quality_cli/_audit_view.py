@@ -12,7 +12,7 @@ from rich.text import Text
 
 from auditor import progress
 from auditor.location import location
-from quality_cli._output import console, err_console, print_table
+from quality_cli._output import console, err_console, print_table, shown
 
 #: Inputs smaller than this get no progress bar.
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
@@ -65,7 +65,7 @@ def progress_bar(paths: Sequence[str], quiet: bool) -> Iterator[None]:
 def print_report(report: dict[str, Any]) -> None:
     """The summary of one report: headline, top break events, sessions, examples."""
     inputs = len(report["inputs"])
-    console.print(Text.assemble((report["label"], "bold"), f"  ({inputs} input(s))"))
+    console.print(Text.assemble((shown(report["label"]), "bold"), f"  ({inputs} input(s))"))
     rows = [(k, _fmt(report[k])) for k in (*_HEADLINE, *_CONTINUITY)]
     rows.insert(_HEADLINE.__len__() + 3, ("break_rate 95% CI", _interval(report)))
     print_table("Continuity", ("measure", "value"), rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,12 +30,25 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+#: Characters a terminal acts on rather than shows: C0 and C1 controls (escape sequences
+#: set the window title, clear the screen, move the cursor), bidirectional overrides.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(value: object) -> str:
+    """A value from the data as a table shows it: unprintable characters as escapes
+    (``\\x1b``), so that an ID in a log cannot drive the terminal of who audits it."""
+    text = "" if value is None else str(value)
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
+
+
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Print a rich table with the given column headers. Everything is plain text, never
-    markup: IDs, event names and file names are data (``[red]t2`` is printed as it is)."""
-    table = Table(title=Text(title), title_justify="left")
+    markup: IDs, event names and file names are data (``[red]t2`` is printed as it is), and
+    never terminal control (:func:`shown`)."""
+    table = Table(title=Text(shown(title)), title_justify="left")
     for column in columns:
-        table.add_column(Text(str(column)))
+        table.add_column(Text(shown(column)))
     for row in rows:
-        table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+        table.add_row(*(Text(shown(cell)) for cell in row))
     console.print(table)

@@ -325,3 +325,26 @@ def test_ids_that_look_like_markup_are_printed_as_they_are(tmp_path, monkeypatch
     assert result.exit_code == 0, result.output
     assert "[red]t2" in result.stdout and "[/red]" in result.stdout
     assert "[blue]log.jsonl:2" in result.stdout
+
+
+def test_ids_that_hold_terminal_escapes_are_shown_not_obeyed(tmp_path):
+    """A session ID in a log set the window title and cleared the screen of whoever ran
+    the audit; the tables show unprintable characters as escapes."""
+    hostile = "\x1b]0;PWNED\x07\x1b[2J\u202eevil"
+    path = tmp_path / "hostile.jsonl"
+    records = [
+        {
+            "timestamp": f"2026-11-24T08:00:0{i}Z",
+            "user_id": "u",
+            "session_id": hostile,
+            "thread_id": thread,
+            "event": "\x1b[31mred",
+        }
+        for i, thread in enumerate(["t1", "t2", "t3"])
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    result = runner.invoke(app, ["audit", str(path)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert "\\x1b]0;PWNED\\x07\\x1b[2J\\u202eevil" in result.stdout
+    assert "\\x1b[31mred" in result.stdout
