@@ -92,8 +92,11 @@ def build_read_options(
     """Parse `--map FIELD=dotted.path` and `--extract FIELD=REGEX` options into `ReadOptions`."""
     candidates: dict[str, tuple[str, ...]] = dict(DEFAULT_CANDIDATES)
     holders: dict[str, frozenset[str]] = {}
+    if split_by is not None:
+        _check_depth("--split-by", split_by)
     for text in maps:
         name, path = _split_option("--map", text)
+        _check_depth(f"--map {name}", path)
         candidates[name] = (path, *(c for c in candidates[name] if c != path))
         held = {c for c in DEFAULT_CANDIDATES[name] if path.startswith(f"{c}.")}
         holders[name] = holders.get(name, frozenset()) | held
@@ -106,6 +109,19 @@ def build_read_options(
         patterns[name] = pattern
     holders = {name: held for name, held in holders.items() if held}
     return ReadOptions(candidates, patterns, split_by, holders)
+
+
+#: Most dotted parts of a `--map`/`--split-by` path: each dot may be a literal key's or a
+#: nesting, so a path of n parts is looked up in 2^(n-1) ways (20 parts took 3 GB).
+MAX_PATH_PARTS = 10
+
+
+def _check_depth(option: str, path: str) -> None:
+    parts = path.count(".") + 1
+    if parts > MAX_PATH_PARTS:
+        raise UsageError(
+            f"{option}: a path of {parts} dotted parts; at most {MAX_PATH_PARTS} are read"
+        )
 
 
 def _extract_pattern(name: str, regex: str) -> re.Pattern[str]:

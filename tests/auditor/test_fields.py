@@ -93,3 +93,18 @@ def test_json_text_is_the_text_polars_reads_a_json_value_as(value):
     line = json.dumps({"v": value})
     polars_text = pl.read_ndjson(io.BytesIO(line.encode()), schema={"v": pl.String})["v"][0]
     assert json_text(value) == polars_text
+
+
+@pytest.mark.parametrize(
+    ("maps", "split_by", "says"),
+    [
+        (["user_id=" + ".".join(["a"] * 11)], None, "--map user_id: a path of 11 dotted parts"),
+        ([], ".".join(["a"] * 20), "--split-by: a path of 20 dotted parts"),
+    ],
+)
+def test_a_path_of_too_many_parts_is_refused(maps, split_by, says):
+    """Each dot may be a literal key's or a nesting: 2^(n-1) lookups (20 parts: 3 GB,
+    1,000 parts: a RecursionError traceback)."""
+    with pytest.raises(UsageError, match=says):
+        build_read_options(maps=maps, split_by=split_by)
+    build_read_options(maps=["user_id=" + ".".join(["a"] * 10)])  # 10 parts are read
