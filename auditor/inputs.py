@@ -182,6 +182,8 @@ def _sources_for(arg: str) -> list[Source]:
         return _directory_sources(path, arg)
     if path.is_file():
         return [_file_source(path, arg)]
+    if path.is_char_device() or path.is_block_device():  # /dev/zero would never end
+        raise InputError(f"cannot read {arg}: a device, not a file or a pipe")
     if path.exists():  # a named pipe or /dev/fd/N from `<(zcat ...)`: readable once
         return [_spool_path(path, arg)]
     if _GLOB_CHARS & set(arg):

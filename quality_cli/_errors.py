@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sqlite3
 import sys
 import traceback
@@ -66,6 +68,19 @@ def spread_inputs(argv: list[str]) -> list[str]:
     return out
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_sigterm_as_on_ctrl_c() -> None:
+    """SIGTERM (what `timeout`, systemd, Kubernetes and CI send) stops a command as Ctrl-C
+    does: temporary spill and spool files removed, `cancelled`, exit 130; by default it
+    killed the process and left gigabytes under TMPDIR. `serve` installs its own."""
+    with contextlib.suppress(ValueError):  # not the main thread (a test runner's)
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _interrupted)
+
+
 def _refuse(ctx: _click.Context, message: str) -> NoReturn:
     """A user error: one line on stderr and exit 2; with ``--debug`` the traceback first
     (the exit code stays 2: a CI job run with --debug still tells bad input from a failed
@@ -86,6 +101,7 @@ class QualityGroup(TyperGroup):
         kwargs["args"] = spread_inputs(sys.argv[1:] if argv is None else list(argv))
         args = args[1:]
         kwargs["standalone_mode"] = False
+        _stop_on_sigterm_as_on_ctrl_c()
         try:
             code = super().main(*args, **kwargs)
         except _click.exceptions.NoArgsIsHelpError as exc:  # `quality thread`: which command?

@@ -240,3 +240,11 @@ def test_a_path_under_a_directory_without_permission_is_said_as_unreadable(tree,
     monkeypatch.setattr(Path, "stat", stat)
     with pytest.raises(InputError, match=r"^cannot read logs/b\.jsonl: Permission denied$"):
         expand_inputs(["logs/b.jsonl"])
+
+
+def test_a_named_device_is_refused_not_copied_forever():
+    """`quality audit /dev/zero` spooled 4.7 GB in 3 s (a device is no file and no pipe)."""
+    with pytest.raises(
+        InputError, match=r"^cannot read /dev/zero: a device, not a file or a pipe$"
+    ):
+        expand_inputs(["/dev/zero"])

@@ -150,3 +150,32 @@ def test_a_user_id_that_is_not_utf8_is_refused_in_one_line(tmp_path):
     assert done.returncode == 2, done.stderr
     (line,) = done.stderr.decode("utf-8", "replace").splitlines()
     assert line.startswith("error: the user ID must be valid UTF-8")
+
+
+def test_sigterm_stops_a_command_as_ctrl_c_does_and_leaves_no_temporary_file(tmp_path):
+    """`timeout`, systemd, CI send SIGTERM: the default killed the process and left its
+    spool and spill files (gigabytes) under TMPDIR."""
+    import signal
+    import time
+
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "QUALITY_"))}
+    env["TMPDIR"] = str(spool)
+    cmd = [sys.executable, "-m", "quality_cli", "--home", str(tmp_path / "home"), "audit", "-"]
+    process = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert process.stdin is not None
+    line = b'{"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "event": "e"}\n'
+    process.stdin.write(line * 1000)
+    process.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not any(spool.iterdir()) and time.monotonic() < deadline:  # stdin is being spooled
+        time.sleep(0.05)
+    assert any(spool.iterdir())
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert err.decode().strip().splitlines() == ["cancelled"]
+    assert list(spool.iterdir()) == []
