@@ -74,13 +74,18 @@ class _ZstdFrames(_Decompressing):
     read = read1
 
     def __iter__(self) -> Iterator[bytes]:
-        pending = b""
+        pending: list[bytes] = []  # a line not ended yet, joined once (a long one: linear)
         while block := self.read1():
-            lines = (pending + block).split(b"\n")
-            pending = lines.pop()
+            if b"\n" not in block:
+                pending.append(block)
+                continue
+            lines = block.split(b"\n")
+            if pending:
+                lines[0] = b"".join((*pending, lines[0]))
+            pending = [lines.pop()]
             yield from (line + b"\n" for line in lines)
-        if pending:
-            yield pending
+        if rest := b"".join(pending):
+            yield rest
 
 
 class LengthPrefixedZstd(_Decompressing):

@@ -108,7 +108,7 @@ def _raw_lines(stream: BinaryIO) -> Iterator[bytes | None]:
     """
     # read1: one decompression step per call; read(n) would lose what it gathered on a cut
     read = getattr(stream, "read1", stream.read)
-    pending = b""
+    pending: list[bytes] = []  # the blocks of a line not ended yet, joined once it ends
     while True:
         try:
             block = read(_READ_BLOCK)
@@ -117,13 +117,18 @@ def _raw_lines(stream: BinaryIO) -> Iterator[bytes | None]:
         else:
             cut = False
         if not block:
-            if pending:
-                yield pending
+            if rest := b"".join(pending):
+                yield rest
             if cut:
                 yield None
             return
-        parts = (pending + block).split(b"\n")
-        pending = parts.pop()
+        if b"\n" not in block:  # a long line: no copy of what came before (was quadratic)
+            pending.append(block)
+            continue
+        parts = block.split(b"\n")
+        if pending:
+            parts[0] = b"".join((*pending, parts[0]))
+        pending = [parts.pop()]
         for part in parts:
             yield part + b"\n"
 

@@ -770,3 +770,24 @@ def test_a_line_nested_1023_levels_reads_alike_on_the_exact_path(tmp_path):
     line = json.dumps({**GOOD, "extra": "X"}).replace('"X"', nested)
     frame = read(write(tmp_path, [line, "not json"]))
     assert reasons(frame) == [(1, None), (2, "invalid_json")]
+
+
+@given(
+    lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=8),
+    # (a \r stays in its line: only \n ends one)
+    block=st.integers(min_value=1, max_value=16),
+    final_newline=st.booleans(),
+)
+def test_lines_cut_across_read_blocks_come_out_whole(lines, block, final_newline):
+    """The stream's lines, whatever the blocks it is read in (a long line is gathered
+    block by block and joined once: it was copied again at every block, quadratic)."""
+    from io import BytesIO
+    from unittest import mock
+
+    from auditor.readers import jsonl as module
+
+    data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    with mock.patch.object(module, "_READ_BLOCK", block):
+        got = list(module._raw_lines(BytesIO(data)))
+    *ended, last = data.split(b"\n")
+    assert got == [line + b"\n" for line in ended] + ([last] if last else [])
