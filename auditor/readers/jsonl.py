@@ -60,7 +60,7 @@ from auditor.readers.jsonl_plan import (
 )
 from auditor.readers.normalize import finish_records
 from auditor.schema import RejectReason, empty_records
-from auditor.sources import Source
+from auditor.sources import Source, lines_of
 
 _BATCH_LINES = 100_000
 #: ... or this many characters of text, whichever comes first (long lines: fewer of them).
@@ -108,29 +108,23 @@ def _raw_lines(stream: BinaryIO) -> Iterator[bytes | None]:
     """
     # read1: one decompression step per call; read(n) would lose what it gathered on a cut
     read = getattr(stream, "read1", stream.read)
-    pending: list[bytes] = []  # the blocks of a line not ended yet, joined once it ends
-    while True:
-        try:
-            block = read(_READ_BLOCK)
-        except _CUT_STREAM + _zstd_errors():
-            block, cut = b"", True
-        else:
-            cut = False
-        if not block:
-            if rest := b"".join(pending):
-                yield rest
-            if cut:
-                yield None
-            return
-        if b"\n" not in block:  # a long line: no copy of what came before (was quadratic)
-            pending.append(block)
-            continue
-        parts = block.split(b"\n")
-        if pending:
-            parts[0] = b"".join((*pending, parts[0]))
-        pending = [parts.pop()]
-        for part in parts:
-            yield part + b"\n"
+    cut = False
+
+    def blocks() -> Iterator[bytes]:
+        nonlocal cut
+        while True:
+            try:
+                block = read(_READ_BLOCK)
+            except _CUT_STREAM + _zstd_errors():
+                cut = True
+                return
+            if not block:
+                return
+            yield block
+
+    yield from lines_of(blocks())
+    if cut:
+        yield None
 
 
 def _zstd_errors() -> tuple[type[BaseException], ...]:
