@@ -313,7 +313,7 @@ class _LineIndex:
     def fetch(self, numbers: Sequence[int]) -> dict[int, bytes]:
         """The text of the given 1-based lines (without the newline), by line number."""
         out: dict[int, bytes] = {}
-        cached: tuple[int, bytes] | None = None
+        cached: tuple[int, list[bytes]] | None = None
         with self.path.open("rb") as handle:
             for number in sorted(set(numbers)):
                 anchor = bisect_right(self.lines, number) - 1
@@ -323,13 +323,10 @@ class _LineIndex:
                         data = handle.read(self.offsets[anchor + 1] - self.offsets[anchor])
                     else:
                         data = handle.read()
-                    cached = (anchor, data)
-                block = cached[1]
-                start = 0  # the line's start: skip the block's earlier lines (usually one wanted)
-                for _ in range(number - self.lines[anchor]):
-                    start = block.index(b"\n", start) + 1
-                end = block.find(b"\n", start)
-                out[number] = block[start:] if end < 0 else block[start:end]
+                    # split once: many wanted lines of one block (an export of every break)
+                    # were each found by scanning the block from its start
+                    cached = (anchor, data.split(b"\n"))
+                out[number] = cached[1][number - self.lines[anchor]]
         return out
 
 
