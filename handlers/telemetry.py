@@ -86,38 +86,44 @@ def _warn(message: str) -> None:
     sys.stderr.write(f"quality: {message}\n")
 
 
+def _trace_setting(setting: str) -> tuple[str, str] | None:
+    """``OTEL_EXPORTER_OTLP_TRACES_<setting>``, else ``OTEL_EXPORTER_OTLP_<setting>``, as the
+    specification orders them: the variable's name and its value, or None when neither is
+    set."""
+    for name in (f"OTEL_EXPORTER_OTLP_TRACES_{setting}", f"OTEL_EXPORTER_OTLP_{setting}"):
+        if raw := os.environ.get(name, "").strip():
+            return name, raw
+    return None
+
+
 def otlp_timeout_s() -> float:
     """The export timeout in seconds, from ``OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`` or
     ``OTEL_EXPORTER_OTLP_TIMEOUT`` in **milliseconds**, as the OpenTelemetry specification
     defines them (the Python SDK reads them as seconds: 3000 waited 3,000 s, cut at the
     flush's 30 s; open-telemetry/opentelemetry-python#4044). A value that is not a positive
     number of milliseconds is reported in one line and the default used."""
-    for name in ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"):
-        raw = os.environ.get(name, "").strip()
-        if not raw:
-            continue
-        try:
-            millis = float(raw)
-        except ValueError:
-            millis = float("nan")
-        if not 0 < millis < float("inf"):
-            _warn(f"{name}={raw!r} is not milliseconds; using {_OTLP_TIMEOUT_S:g} s")
-            return _OTLP_TIMEOUT_S
-        return millis / 1000
-    return _OTLP_TIMEOUT_S
+    if (found := _trace_setting("TIMEOUT")) is None:
+        return _OTLP_TIMEOUT_S
+    name, raw = found
+    try:
+        millis = float(raw)
+    except ValueError:
+        millis = float("nan")
+    if not 0 < millis < float("inf"):
+        _warn(f"{name}={raw!r} is not milliseconds; using {_OTLP_TIMEOUT_S:g} s")
+        return _OTLP_TIMEOUT_S
+    return millis / 1000
 
 
 def _protocol() -> str:
     """``OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL``: one this build exports with, else (said in
     one line, as the specification asks of unknown values) ``http/protobuf``."""
-    for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
-        raw = os.environ.get(name, "").strip()
-        if not raw:
-            continue
-        if raw in _PROTOCOLS:
-            return raw
-        _warn(f"{name}={raw!r} is not supported (use grpc or http/protobuf); using http/protobuf")
+    if (found := _trace_setting("PROTOCOL")) is None:
         return "http/protobuf"
+    name, raw = found
+    if raw in _PROTOCOLS:
+        return raw
+    _warn(f"{name}={raw!r} is not supported (use grpc or http/protobuf); using http/protobuf")
     return "http/protobuf"
 
 

@@ -125,8 +125,8 @@ class QualityGroup(TyperGroup):
         except USER_ERRORS as exc:
             _refuse(ctx, str(exc))
         except OSError as exc:
-            where = f" {exc.filename}:" if getattr(exc, "filename", None) else ""
-            _refuse(ctx, f"{where.lstrip()} {exc.strerror or exc}".lstrip())
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            _refuse(ctx, f"{where}{exc.strerror or exc}")
         except sqlite3.Error as exc:  # a corrupt or read-only quality.db
             _refuse(ctx, f"the store (quality.db under the home) cannot be used: {exc}")
         except KeyboardInterrupt:

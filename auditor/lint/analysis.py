@@ -183,22 +183,29 @@ class _Checker:
             fix = ReplaceExpr(fallback.node, fallback.keep) if fallback.keep is not None else None
             source = Source(DefKind.FALLBACK, assignment.stmt, error_path, fix)
         elif is_mint(assignment.value, self.patterns):
-            source = self._guarded_mint(chain, assignment.stmt, assignment.key, error_path)
+            chain, node, key = assignment.ancestors, assignment.stmt, assignment.key
+            source = self._guarded_mint(chain, node, key, error_path, (function, assignment.start))
         else:
             source = Source(DefKind.PLAIN, assignment.stmt, error_path, None)
         self._kinds[id(assignment)] = source
         return source
 
     def _guarded_mint(
-        self, chain: Sequence[cst.CSTNode], node: cst.CSTNode, key: str, error_path: bool
+        self,
+        chain: Sequence[cst.CSTNode],
+        node: cst.CSTNode,
+        key: str,
+        error_path: bool,
+        assigned: tuple[FunctionFacts, int] | None = None,
     ) -> Source:
         """A mint under `if not <key>` (or in `except KeyError` around reading it) is a
-        fallback; anywhere else it is a deliberate new ID."""
+        fallback; anywhere else it is a deliberate new ID. ``assigned``: the function and
+        when the mint's assignment was visited (an `if` holding one may be removed)."""
         for index in range(len(chain) - 1, 0, -1):
             ancestor = chain[index]
             branch = chain[index + 1] if index + 1 < len(chain) else None
             if isinstance(ancestor, cst.If) and self._guards_missing(ancestor, branch, key):
-                fix = self._removal(ancestor, chain[index - 1])
+                fix = self._removal(ancestor, chain[index - 1], *assigned) if assigned else None
                 return Source(DefKind.FALLBACK, node, error_path, fix)
             if isinstance(ancestor, cst.ExceptHandler):
                 try_node = chain[index - 1]
@@ -225,11 +232,14 @@ class _Checker:
         runs_when_false = orelse is not None and branch in (orelse, orelse.body)
         return runs_when_false and missing is False
 
-    def _removal(self, node: cst.If, block: cst.CSTNode) -> RemoveStatement | None:
+    def _removal(
+        self, node: cst.If, block: cst.CSTNode, function: FunctionFacts, inside: int
+    ) -> RemoveStatement | None:
         """`if not x: x = mint()` can go when its body only mints what its test checks,
         its test has no side effects, its block keeps another statement, and what it
         assigns is bound before it in that block (else removing it leaves the name unbound
-        when the request has no ID: `if "k" in p: x = p["k"]`, `if "k" not in p: x = new()`)."""
+        when the request has no ID: `if "k" in p: x = p["k"]`, `if "k" not in p: x = new()`).
+        ``inside`` is when an assignment inside ``node`` was visited."""
         if node.orelse is not None or not isinstance(node.body, cst.IndentedBlock):
             return None
         if not _pure(node.test) or not isinstance(block, cst.IndentedBlock):
@@ -245,7 +255,11 @@ class _Checker:
                     return None
                 if not is_mint(small.value, self.patterns):
                     return None
-                if not _bound_before(block, node, target):
+                bound = (  # an unconditional assignment of the block, visited before the `if`
+                    a.key == target and a.ancestors[-1] is block and a.end < inside
+                    for a in function.assignments
+                )
+                if not any(bound):
                     return None
         return RemoveStatement(node) if len(block.body) > 1 else None
 
@@ -401,33 +415,6 @@ def _reads_only(body: cst.BaseSuite, key: str) -> bool:
         and all(isinstance(s, cst.Assign | cst.AnnAssign) for s in line.body)
         for line in lines
     ) and any(mentions(line, key) for line in lines)
-
-
-def _bound_before(block: cst.IndentedBlock, node: cst.CSTNode, key: str) -> bool:
-    """Whether a statement of ``block`` before ``node`` assigns ``key`` unconditionally."""
-    for statement in block.body:
-        if statement is node:
-            return False
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                targets = (
-                    [t.target for t in small.targets]
-                    if isinstance(small, cst.Assign)
-                    else [small.target]
-                    if isinstance(small, cst.AnnAssign) and small.value is not None
-                    else []
-                )
-                if any(key in _target_names(t) for t in targets):
-                    return True
-    return False
-
-
-def _target_names(target: cst.BaseExpression) -> set[str]:
-    """The dotted names an assignment target binds (`a`, `self.x`, `a, b = ...`)."""
-    if isinstance(target, cst.Tuple | cst.List):
-        return set().union(*(_target_names(e.value) for e in target.elements))
-    name = dotted_name(target)
-    return {name} if name is not None else set()
 
 
 def _pure(test: cst.BaseExpression) -> bool:

@@ -269,11 +269,10 @@ def true_when_missing(
         return None if inner is None else not inner
     if isinstance(test, cst.BooleanOperation):
         parts = {true_when_missing(test.left, refers), true_when_missing(test.right, refers)}
-        if isinstance(test.operator, cst.Or):  # `not x or force` holds when x is missing
-            return True if True in parts else (False if False in parts else None)
-        if True in parts and False in parts:  # `not x and y`: contradictory, or unknown
-            return None
-        # `not x and allowed` holds only when x is missing, `x and "_" not in x` when present
+        if isinstance(test.operator, cst.And) and {True, False} <= parts:
+            return None  # `not x and y`: contradictory, or unknown
+        # `not x or force`, `not x and allowed` hold when x is missing; `x and "_" not in x`
+        # when it is present
         return True if True in parts else (False if False in parts else None)
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
