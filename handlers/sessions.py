@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from handlers import attributes as attr
 from handlers.config import DEFAULT_SESSION_TTL_S, Strategy
@@ -30,6 +30,17 @@ _TOUCH_GRANULARITY_S = 1.0
 def default_session_key(user_id: str) -> str:
     """The session key the `default-session` strategy stores its per-user thread under."""
     return f"{user_id}:default"
+
+
+@dataclass(frozen=True, slots=True)
+class _Active:
+    """`resume`'s resolution, its thread as stored now, the session's live record, and the
+    run the session keeps (saved by the caller: a chat message saves it once, with its run)."""
+
+    resolution: Resolution
+    thread: ThreadRecord
+    live: SessionRecord | None
+    kept: str | None
 
 
 class SessionManager:
@@ -192,6 +203,14 @@ class SessionManager:
         strategy: Strategy = Strategy.RESUME,
     ) -> Resolution:
         """The user's active thread and run (`resume`); creates a thread only when the user has none."""
+        resolved = self._resolve_active(caller, thread_id, run_id, strategy)
+        self._remember(caller, resolved.live, resolved.thread.thread_id, resolved.kept)
+        return resolved.resolution
+
+    def _resolve_active(
+        self, caller: Caller, thread_id: str | None, run_id: str | None, strategy: Strategy
+    ) -> _Active:
+        """`resume`'s resolution, and what the session should remember (not yet saved)."""
         stored, previous, thread = self._pick(caller, thread_id)
         transitions: list[tuple[str, ExecutionContext]] = []
         if thread is None and run_id is not None:  # refused before anything is created
@@ -213,12 +232,12 @@ class SessionManager:
             transitions.append((attr.THREAD_SWITCH, context))
             # a switch, as `switch_thread` is: the thread is now the user's most recent
             # (only once the request is accepted: a refused run changes nothing)
-            self.store.save_thread(replace(thread, updated_at=self._clock()))
+            thread = replace(thread, updated_at=self._clock())
+            self.store.save_thread(thread)
         # rule 8: a transition sets the session's run to its event's; otherwise a run the
         # client names becomes current only when the session has none
         kept = run if not resumed or current is None else current
-        self._remember(caller, self._live(stored), thread.thread_id, kept)
-        return Resolution(context, tuple(transitions))
+        return _Active(Resolution(context, tuple(transitions)), thread, self._live(stored), kept)
 
     def mint(
         self, caller: Caller, thread_id: str | None = None, run_id: str | None = None
@@ -351,17 +370,16 @@ class SessionManager:
     # -- chat and thread messages (always `resume`) -----------------------------
     def start_run(self, caller: Caller, thread_id: str | None, strategy: Strategy) -> Resolution:
         """A `user_message`: resume the thread, then start a new run in it."""
-        resolution = self.resume(caller, thread_id, None, strategy)
+        resolved = self._resolve_active(caller, thread_id, None, strategy)
+        resolution, thread = resolved.resolution, resolved.thread
         context = resolution.context
-        thread = self.store.get_thread(context.thread_id or "")
-        assert thread is not None  # resume() returned it
         now = self._clock()
         run_id = self._ids("run")
         self.store.add_run(RunRecord(run_id, thread.thread_id, caller.user_id, now))
         self.store.save_thread(replace(thread, current_run_id=run_id, updated_at=now))
-        # the thread's current run, and this session's (another tab keeps its own)
-        record = SessionRecord(caller.session_id, caller.user_id, thread.thread_id, now, run_id)
-        self.store.save_session(record)
+        # the thread's current run, and this session's (another tab keeps its own): the
+        # session is saved once, with it
+        self._remember(caller, resolved.live, thread.thread_id, run_id)
         return Resolution(replace(context, run_id=run_id), resolution.transitions)
 
     def create_thread(
