@@ -14,40 +14,11 @@ import re
 import orjson
 
 from auditor.readers.documents import decompress, ends_value
+from auditor.readers.otlp import is_otlp_document
 from auditor.sources import Source
 
 _HEAD_BYTES = 1 << 20
 _HEAD_LINES = 20
-#: An OTLP document's roots, in lowerCamelCase or as protobuf's field names (a Collector
-#: file exporter shared by pipelines writes metrics and profiles documents too).
-_OTLP_ROOTS = frozenset(
-    {
-        "resourceSpans",
-        "resourceLogs",
-        "resourceMetrics",
-        "resourceProfiles",
-        "resource_spans",
-        "resource_logs",
-        "resource_metrics",
-        "resource_profiles",
-    }
-)
-#: The scope groups of one ``ResourceSpans``/``ResourceLogs`` (a document of Java's OTLP
-#: JSON logging exporters, and each element of Tempo's ``{"batches": [...]}``)...
-_OTLP_GROUP_ITEMS = frozenset(
-    {
-        "scopeSpans",
-        "scopeLogs",
-        "instrumentationLibrarySpans",
-        "instrumentationLibraryLogs",
-        "scope_spans",
-        "scope_logs",
-        "instrumentation_library_spans",
-        "instrumentation_library_logs",
-    }
-)
-#: ... and every key one may have (lowerCamelCase or protobuf's names, as the reader reads).
-_OTLP_GROUP_KEYS = _OTLP_GROUP_ITEMS | {"resource", "schemaUrl", "schema_url"}
 _GCP_ONLY_KEYS = frozenset({"logName", "insertId", "receiveTimestamp"})
 _GCP_PAYLOADS = frozenset({"jsonPayload", "textPayload", "protoPayload"})
 _GCP_COMPANIONS = frozenset({"timestamp", "severity", "resource", "labels", "trace"})
@@ -104,14 +75,7 @@ _SNIFFS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def _classify_object(record: dict[str, object]) -> str | None:
     keys = record.keys()
-    if keys & _OTLP_ROOTS or _is_otlp_group(record):
-        return "otlp"
-    for wrapper in ("result", "trace"):  # Jaeger v2's /api/v3, Tempo's /api/v2/traces
-        wrapped = record.get(wrapper)
-        if isinstance(wrapped, dict) and wrapped.keys() & _OTLP_ROOTS:
-            return "otlp"
-    batches = record.get("batches")  # Tempo's /api/traces: ResourceSpans as "batches"
-    if isinstance(batches, list) and batches and all(map(_is_otlp_group, batches)):
+    if is_otlp_document(record):  # the shapes the OTLP reader reads (wrapped, Tempo's...)
         return "otlp"
     data = record.get("data")
     if isinstance(data, list) and data:
@@ -130,15 +94,6 @@ def _classify_object(record: dict[str, object]) -> str | None:
     if _is_zipkin_span(record):
         return "zipkin"
     return None
-
-
-def _is_otlp_group(value: object) -> bool:
-    """One ``ResourceSpans``/``ResourceLogs`` on its own: its scope groups, and no other key."""
-    return (
-        isinstance(value, dict)
-        and bool(value.keys() & _OTLP_GROUP_ITEMS)
-        and value.keys() <= _OTLP_GROUP_KEYS
-    )
 
 
 def _is_console_span(record: dict[str, object]) -> bool:

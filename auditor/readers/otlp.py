@@ -22,26 +22,52 @@ from auditor.sources import Source
 
 _SCOPE_SPANS = ("scopeSpans", "instrumentationLibrarySpans")
 _SCOPE_LOGS = ("scopeLogs", "instrumentationLibraryLogs")
-#: The roots of a document written with protobuf's field names instead of lowerCamelCase.
-_SNAKE_ROOTS = frozenset(
-    {
-        "resource_spans",
-        "resource_logs",
-        "resource_metrics",
-        "resource_profiles",
-        "scope_spans",
-        "scope_logs",
-        "instrumentation_library_spans",
-        "instrumentation_library_logs",
-    }
-)
-_ROOTS = frozenset({"resourceSpans", "resourceLogs"})
+_SPAN_SCOPE_KEYS = frozenset(_SCOPE_SPANS)
 _SCOPE_KEYS = frozenset({*_SCOPE_SPANS, *_SCOPE_LOGS})
+_ROOTS = frozenset({"resourceSpans", "resourceLogs"})
 #: Roots of documents that hold no span and no log record: they add no record.
 _OTHER_SIGNALS = frozenset({"resourceMetrics", "resourceProfiles"})
+#: The same keys as protobuf's field names (instead of lowerCamelCase).
+_SNAKE_DOCUMENT_ROOTS = frozenset(
+    {"resource_spans", "resource_logs", "resource_metrics", "resource_profiles"}
+)
+_SNAKE_SCOPE_KEYS = frozenset(
+    {"scope_spans", "scope_logs", "instrumentation_library_spans", "instrumentation_library_logs"}
+)
+#: A document (or one group) with one of these is written with protobuf's field names.
+_SNAKE_ROOTS = _SNAKE_DOCUMENT_ROOTS | _SNAKE_SCOPE_KEYS
+#: Every root of an OTLP document, and every key of one group, in either key style.
+_ANY_ROOT = _ROOTS | _OTHER_SIGNALS | _SNAKE_DOCUMENT_ROOTS
+_ANY_SCOPE_KEY = _SCOPE_KEYS | _SNAKE_SCOPE_KEYS
+_GROUP_KEYS = _ANY_SCOPE_KEY | {"resource", "schemaUrl", "schema_url"}
 #: Wrappers of a ``TracesData``: Jaeger v2's ``/api/v3`` (``{"result": ...}``), Tempo's
 #: ``/api/v2/traces`` (``{"trace": ..., "status": ...}``).
 _WRAPPERS = ("result", "trace")
+
+
+def _is_group(value: object) -> bool:
+    """One ``ResourceSpans``/``ResourceLogs`` on its own: its scope groups, no other key."""
+    return (
+        isinstance(value, dict)
+        and bool(value.keys() & _ANY_SCOPE_KEY)
+        and value.keys() <= _GROUP_KEYS
+    )
+
+
+def is_otlp_document(value: object) -> bool:
+    """Whether a parsed JSON value is one of the OTLP shapes :func:`add_document` reads (for
+    format detection, which must not take a log line for one: a lone group has nothing
+    but a group's keys): a document of any signal, a wrapped one, Tempo's ``batches``."""
+    if not isinstance(value, dict):
+        return False
+    if value.keys() & _ANY_ROOT or _is_group(value):
+        return True
+    for wrapper in _WRAPPERS:
+        inner = value.get(wrapper)
+        if isinstance(inner, dict) and inner.keys() & _ANY_ROOT:
+            return True
+    batches = value.get("batches")
+    return isinstance(batches, list) and bool(batches) and all(map(_is_group, batches))
 
 
 class _Malformed(Exception):
@@ -222,7 +248,7 @@ def _unwrapped(document: dict[str, object]) -> dict[str, object]:
         document = {"resourceSpans": document["batches"]}
     elif document.keys() & _SCOPE_KEYS and not document.keys() & _ROOTS:
         # one ResourceSpans/ResourceLogs on its own (Java's OTLP JSON logging exporters)
-        kind = "resourceSpans" if document.keys() & set(_SCOPE_SPANS) else "resourceLogs"
+        kind = "resourceSpans" if document.keys() & _SPAN_SCOPE_KEYS else "resourceLogs"
         document = {kind: [document]}
     return document
 
