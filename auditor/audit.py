@@ -18,7 +18,7 @@ import polars as pl
 from auditor import continuity
 from auditor.compare import compare_split_at, compare_split_by, comparison
 from auditor.errors import UsageError
-from auditor.exports import check_export_path, export_breaks
+from auditor.exports import EXPORT_CHUNK, check_export_path, export_breaks
 from auditor.fields import build_read_options
 from auditor.inputs import STDIN, expand_inputs
 from auditor.keys import Fetch
@@ -103,12 +103,16 @@ def _analyser(
 
 
 def _export(analyses: Sequence[tuple[str, Analysis]], path: Path) -> None:
-    frames = [
-        breaks_frame(a.breaks, a.fetch).with_columns(side=pl.lit(side)) for side, a in analyses
-    ]
-    if len(frames) == 1:
-        frames[0] = frames[0].drop("side")
-    export_breaks(pl.concat(frames), path)
+    sided = len(analyses) > 1
+
+    def chunks() -> Iterator[pl.DataFrame]:
+        for side, result in analyses:
+            # one chunk at least: an export without breaks still has its columns
+            for start in range(0, max(result.breaks.height, 1), EXPORT_CHUNK):
+                rows = breaks_frame(result.breaks.slice(start, EXPORT_CHUNK), result.fetch)
+                yield rows.with_columns(side=pl.lit(side)) if sided else rows
+
+    export_breaks(chunks(), path)
 
 
 def audit(

@@ -183,6 +183,31 @@ def test_export_breaks_of_a_comparison_has_a_side_column(log, tmp_path):
     ]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_export_breaks_is_written_in_chunks(log, tmp_path, monkeypatch, suffix):
+    """An export of millions of breaks is fetched and written a chunk at a time (through a
+    temporary directory, removed afterwards): the file is the one written in one piece,
+    sides without breaks included."""
+    import tempfile
+
+    import polars as pl
+
+    from auditor import audit as audit_module
+    from auditor.audit import AuditOptions
+
+    whole, chunked = tmp_path / f"whole{suffix}", tmp_path / f"chunked{suffix}"
+    audit([str(log)], AuditOptions(export_breaks=whole), split_at="2026-11-24T08:00:30Z")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(audit_module, "EXPORT_CHUNK", 1)
+    audit([str(log)], AuditOptions(export_breaks=chunked), split_at="2026-11-24T08:00:30Z")
+    assert list(scratch.iterdir()) == []
+    read = pl.read_csv if suffix == ".csv" else pl.read_parquet
+    assert read(chunked).equals(read(whole))
+    assert read(whole).get_column("line").to_list() == [2, 3]
+
+
 def _versioned(path: Path, versions: list[object], bad_line: bool = False) -> Path:
     lines = [
         json.dumps(
