@@ -43,6 +43,7 @@ import orjson
 import polars as pl
 
 from auditor import keys, partitions, progress
+from auditor.errors import InputError
 from auditor.fields import ReadOptions
 from auditor.partitions import Partitions
 from auditor.readers.jsonl_plan import (
@@ -326,6 +327,11 @@ class _LineIndex:
                     # split once: many wanted lines of one block (an export of every break)
                     # were each found by scanning the block from its start
                     cached = (anchor, data.split(b"\n"))
+                if number - self.lines[anchor] >= len(cached[1]):
+                    raise InputError(
+                        f"{self.path}: the file changed while it was read (line {number:,} is"
+                        " gone): audit a copy, or the file it was rotated to"
+                    )
                 out[number] = cached[1][number - self.lines[anchor]]
         return out
 
@@ -415,6 +421,22 @@ def _flag_typed_events(events: pl.Series) -> pl.Expr:
     return pl.col("needs_raw") | pl.col("event").cast(pl.String).is_in(typed).fill_null(False)
 
 
+def _check_unchanged(source: Source, size: int) -> None:
+    """Raise `InputError` if a file is no longer ``size`` bytes long: truncated while it was
+    read (logrotate's ``copytruncate``), Polars' reader fails with an object-store error."""
+    assert source.path is not None
+    try:
+        now = source.path.stat().st_size
+    except OSError:
+        now = -1
+    if now != size:
+        after = f"now {now:,}" if now >= 0 else "now gone"
+        raise InputError(
+            f"{source.name}: the file changed while it was read (it was {size:,} bytes, {after}):"
+            " audit a copy, or the file it was rotated to"
+        ) from None
+
+
 def _run_read(lazy: pl.LazyFrame, spill: Spill | None) -> tuple[int, pl.DataFrame | Partitions]:
     """Rows read, and the records: in memory, or with ``spill`` the partitions of the IPC
     files they were streamed to (:mod:`auditor.partitions`)."""
@@ -454,6 +476,7 @@ def _read_ndjson(
     # indexing lines (Python, GIL mostly held) overlaps with the Polars read (GIL released)
     index = _INDEXER.submit(_LineIndex.build, source.path)
     whole = Projection(dict(plan.top_schema), ())
+    size = source.path.stat().st_size
     read: tuple[int, pl.DataFrame | Partitions] | None = None
     for projected in (pruned, whole):
         try:
@@ -462,9 +485,12 @@ def _read_ndjson(
         except pl.exceptions.PolarsError as exc:
             if "NULL-typed" not in str(exc):
                 break  # not a key the sample missed: a bad line, the exact path will tell
+        except OSError:
+            _check_unchanged(source, size)
+            raise
     if read is None or read[0] != index.result().total:
         return None
-    progress.advance(source.path.stat().st_size)
+    progress.advance(size)
     frame = read[1]
 
     def redo(wanted: pl.Series) -> pl.DataFrame:

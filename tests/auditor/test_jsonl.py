@@ -791,3 +791,50 @@ def test_lines_cut_across_read_blocks_come_out_whole(lines, block, final_newline
         got = list(module._raw_lines(BytesIO(data)))
     *ended, last = data.split(b"\n")
     assert got == [line + b"\n" for line in ended] + ([last] if last else [])
+
+
+def test_a_file_truncated_while_read_is_said_in_one_line(tmp_path, monkeypatch):
+    """logrotate's `copytruncate` cuts a log while it is read: Polars' reader then fails with a
+    multi-line object-store error (an OSError, "Requested range was invalid"); the audit says
+    which file changed, and how, in one line. The same OSError on an unchanged file stays."""
+    from auditor.audit import audit
+    from auditor.errors import InputError
+    from auditor.readers import jsonl
+
+    path = write(tmp_path, [json.dumps(GOOD)] * 200)
+    size = path.stat().st_size
+
+    def cut_while_reading(lazy, spill):
+        with path.open("r+b") as handle:
+            handle.truncate(1000)
+        raise OSError("object-store error: Generic LocalFileSystem error: Requested range")
+
+    monkeypatch.setattr(jsonl, "_run_read", cut_while_reading)
+    with pytest.raises(InputError) as caught:
+        audit([str(path)])
+    assert str(caught.value) == (
+        f"{path}: the file changed while it was read (it was {size:,} bytes, now 1,000):"
+        " audit a copy, or the file it was rotated to"
+    )
+
+    def fail_unchanged(lazy, spill):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(jsonl, "_run_read", fail_unchanged)
+    with pytest.raises(OSError, match="disk on fire"):
+        audit([str(path)])
+
+
+def test_a_line_gone_when_fetched_is_said_in_one_line(tmp_path):
+    """A file cut after it was indexed (the report's examples are fetched at the end): the
+    fetch says so instead of an IndexError traceback."""
+    from auditor.errors import InputError
+    from auditor.readers.jsonl import _LineIndex
+
+    path = write(tmp_path, [json.dumps(GOOD)] * 50)
+    index = _LineIndex.build(path)
+    assert index.fetch([50])[50] == json.dumps(GOOD).encode()
+    with path.open("r+b") as handle:
+        handle.truncate(len(json.dumps(GOOD)) * 10)
+    with pytest.raises(InputError, match=r"the file changed while it was read \(line 50 is gone\)"):
+        index.fetch([50])
