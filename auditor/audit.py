@@ -20,7 +20,7 @@ from auditor.compare import compare_split_at, compare_split_by, comparison
 from auditor.errors import UsageError
 from auditor.exports import EXPORT_CHUNK, check_export_path, export_breaks
 from auditor.fields import build_read_options
-from auditor.inputs import STDIN, expand_inputs
+from auditor.inputs import STDIN, Skipped, find_inputs
 from auditor.keys import Fetch
 from auditor.partitions import Partitions
 from auditor.readers import read_compact
@@ -48,6 +48,7 @@ class Loaded:
     records: pl.DataFrame | Partitions
     fetch: Fetch
     inputs: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def _default_label(paths: Sequence[str], inputs: Sequence[str]) -> str:
@@ -68,10 +69,10 @@ def load(
     With ``spill_dir``, plain JSON-lines files are compacted to IPC files there, partitioned
     by session (memory then stays bounded whatever the input's size)."""
     read = build_read_options(options.maps, options.extracts, split_by)
-    sources = expand_inputs(paths)
+    sources, skipped = find_inputs(paths)
     names = list(dict.fromkeys(s.name for s in sources))
     frame, fetch = read_compact(sources, options.fmt, read, names, spill_dir)
-    return Loaded(records=frame, fetch=fetch, inputs=[s.name for s in sources])
+    return Loaded(records=frame, fetch=fetch, inputs=[s.name for s in sources], skipped=skipped)
 
 
 @contextmanager
@@ -94,6 +95,7 @@ def _analyser(
             records,
             label=label,
             inputs=loaded.inputs,
+            skipped=[{"source": s.source, "reason": s.reason} for s in loaded.skipped],
             fetch=loaded.fetch,
             transitions=options.transitions,
             run_starts=options.run_starts,

@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import BinaryIO
@@ -49,6 +50,65 @@ def sniff_compression(path: Path, shown: str) -> str | None:
 
 def _file_source(path: Path, name: str) -> Source:
     return Source(name=name, path=path, compression=sniff_compression(path, name))
+
+
+#: Files a log directory often holds beside its logs, by their first bytes.
+_NOT_LOGS: tuple[tuple[bytes, str], ...] = (
+    (b"SQLite format 3\x00", "SQLite database"),
+    (b"PAR1", "Parquet file"),
+    (b"ARROW1", "Arrow IPC file"),
+    (b"\x89PNG", "PNG image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"%PDF-", "PDF document"),
+    (b"\x7fELF", "executable"),
+)
+#: Bytes looked at to tell a binary file: a NUL byte among them is no text log's.
+_BINARY_SNIFF = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file a directory or a glob reached but that is not a log (a database, an image):
+    not read, and said in the report (``skipped_inputs``)."""
+
+    source: str
+    reason: str
+
+
+def _not_a_log(source: Source) -> Skipped | None:
+    """Why a file found in a directory or by a glob is no log, or None. Compressed files
+    are read (their content is sniffed by the format detection); a file named on the
+    command line is always read."""
+    if source.compression is not None or source.path is None:
+        return None
+    try:
+        with source.path.open("rb") as stream:
+            head = stream.read(_BINARY_SNIFF)
+    except OSError:
+        return None  # unreadable: reading it says so
+    for magic, kind in _NOT_LOGS:
+        if head.startswith(magic):
+            return Skipped(source.name, kind)
+    if b"\x00" in head:
+        return Skipped(source.name, "binary file (NUL bytes)")
+    return None
+
+
+def _logs_only(sources: list[Source], shown: str) -> tuple[list[Source], list[Skipped]]:
+    """The sources of a directory or a glob, without the files that are no logs."""
+    kept: list[Source] = []
+    skipped: list[Skipped] = []
+    for source in sources:
+        if (why := _not_a_log(source)) is None:
+            kept.append(source)
+        else:
+            skipped.append(why)
+    if not kept:
+        raise InputError(
+            f"no logs to read in {shown}: {len(skipped):,} file(s) that are not text skipped"
+            f" ({skipped[0].source}: {skipped[0].reason})"
+        )
+    return kept, skipped
 
 
 def _is_hidden(name: str) -> bool:
@@ -170,7 +230,7 @@ def _remove(name: str) -> None:
         os.unlink(name)
 
 
-def _sources_for(arg: str) -> list[Source]:
+def _sources_for(arg: str) -> tuple[list[Source], list[Skipped]]:
     path = Path(arg)
     try:
         path.stat()  # a directory on the way without search permission: say so, as reads do
@@ -179,20 +239,28 @@ def _sources_for(arg: str) -> list[Source]:
     except OSError:
         pass  # missing (a glob, perhaps): told below
     if path.is_dir():
-        return _directory_sources(path, arg)
+        return _logs_only(_directory_sources(path, arg), f"directory {arg}")
     if path.is_file():
-        return [_file_source(path, arg)]
+        return [_file_source(path, arg)], []
     if path.is_char_device() or path.is_block_device():  # /dev/zero would never end
         raise InputError(f"cannot read {arg}: a device, not a file or a pipe")
     if path.exists():  # a named pipe or /dev/fd/N from `<(zcat ...)`: readable once
-        return [_spool_path(path, arg)]
+        return [_spool_path(path, arg)], []
     if _GLOB_CHARS & set(arg):
-        return _glob_sources(arg)
+        return _logs_only(_glob_sources(arg), arg)
     raise InputError(f"no such file or directory: {arg}")
 
 
 def expand_inputs(args: Sequence[str]) -> list[Source]:
-    """Sources for the given paths, directories, globs and ``-``, in a stable order.
+    """Sources for the given paths, directories, globs and ``-``, in a stable order
+    (:func:`find_inputs` without the files it skipped)."""
+    return find_inputs(args)[0]
+
+
+def find_inputs(args: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
+    """Sources for the given paths, directories, globs and ``-``, in a stable order, and the
+    files of directories and globs that are no logs (a SQLite database, a Parquet export,
+    any file with NUL bytes in its first 4 KB), skipped.
 
     A file reached twice (named, and inside a named directory) is read once.
     Raises `InputError` for a missing or unreadable path, an empty directory, a
@@ -201,6 +269,7 @@ def expand_inputs(args: Sequence[str]) -> list[Source]:
     if not args:
         raise InputError("no input given; name files, directories, globs, or - for stdin")
     sources: list[Source] = []
+    skipped: list[Skipped] = []
     seen: set[Path] = set()
     stdin_used = False
     for arg in args:
@@ -210,10 +279,12 @@ def expand_inputs(args: Sequence[str]) -> list[Source]:
             stdin_used = True
             sources.append(spool(sys.stdin.buffer, STDIN))
             continue
-        for source in _sources_for(arg):
+        found, not_logs = _sources_for(arg)
+        skipped.extend(not_logs)
+        for source in found:
             assert source.path is not None
             key = source.path.resolve()
             if key not in seen:
                 seen.add(key)
                 sources.append(source)
-    return sources
+    return sources, skipped

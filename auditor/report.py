@@ -7,7 +7,7 @@ position of its source among the inputs); the continuity rules come from :mod:`a
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +40,7 @@ REPORT_KEYS: tuple[str, ...] = (
     "rejected_by_reason",
     "label",
     "inputs",
+    "skipped_inputs",
     "break_rate_ci",
     "run_break_rate",
     "time_range",
@@ -232,6 +233,7 @@ def analyse(
     label: str,
     inputs: Sequence[str],
     fetch: Fetch,
+    skipped: Sequence[Mapping[str, str]] = (),
     transitions: Sequence[str] = continuity.DEFAULT_TRANSITIONS,
     run_starts: Sequence[str] = continuity.DEFAULT_RUN_STARTS,
 ) -> Analysis:
@@ -240,7 +242,8 @@ def analyse(
     The records are read one partition of whole sessions at a time (a frame held in
     memory is split as :meth:`Partitions.of_frame` says): each partition's counts and
     tallies are merged into the report, so that only one partition is held at a time.
-    ``fetch`` returns the text of the few records the report shows (examples, top sessions).
+    ``fetch`` returns the text of the few records the report shows (examples, top sessions);
+    ``skipped`` lists the files of directories and globs that were not read (not logs).
     """
     names = list(dict.fromkeys(inputs))
     parts = records if isinstance(records, Partitions) else Partitions.of_frame(records.collect())
@@ -337,6 +340,7 @@ def analyse(
         "rejected_by_reason": {r: int(n) for r, n in reasons.iter_rows() if n},
         "label": label,
         "inputs": list(inputs),
+        "skipped_inputs": [dict(s) for s in skipped],
         "break_rate_ci": (
             list(interval) if (interval := wilson_interval(breaks_count, events)) else None
         ),

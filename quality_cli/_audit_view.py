@@ -66,6 +66,7 @@ def print_report(report: dict[str, Any]) -> None:
     """The summary of one report: headline, top break events, sessions, examples."""
     inputs = len(report["inputs"])
     console.print(Text.assemble((shown(report["label"]), "bold"), f"  ({inputs} input(s))"))
+    _print_skipped(report)
     rows = [(k, _fmt(report[k])) for k in (*_HEADLINE, *_CONTINUITY)]
     rows.insert(_HEADLINE.__len__() + 3, ("break_rate 95% CI", _interval(report)))
     print_table("Continuity", ("measure", "value"), rows)
@@ -97,6 +98,14 @@ def print_report(report: dict[str, Any]) -> None:
         )
 
 
+def _print_skipped(*reports: dict[str, Any]) -> None:
+    """The files of directories and globs that were not read, each once."""
+    skipped = {(s["source"], s["reason"]): None for r in reports for s in r["skipped_inputs"]}
+    for source, reason in skipped:
+        # a Text: a path may hold [brackets] that markup would take; one line whatever its width
+        console.print(Text(f"skipped (not a log): {shown(source)} ({reason})"), soft_wrap=True)
+
+
 def _where(record: dict[str, Any]) -> str:
     return location(record["source"], record["line"], record.get("item", 0))
 
@@ -111,6 +120,7 @@ def print_comparison(result: dict[str, Any]) -> None:
     change in break rate is significant; with more than two ``--split-by`` values, every
     side (the comparison is of the first and the last)."""
     before, after, delta = result["before"], result["after"], result["delta"]
+    _print_skipped(before, after)
     keys = ("lines", "rejected", "events", "sessions", *_CONTINUITY, "run_break_rate")
     rows = [(k, _fmt(before[k]), _fmt(after[k]), _fmt(delta[k])) for k in keys]
     at = keys.index("break_rate") + 1

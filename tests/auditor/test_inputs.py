@@ -248,3 +248,55 @@ def test_a_named_device_is_refused_not_copied_forever():
         InputError, match=r"^cannot read /dev/zero: a device, not a file or a pipe$"
     ):
         expand_inputs(["/dev/zero"])
+
+
+def test_a_directory_skips_files_that_are_no_logs_and_says_which(tree):
+    """A log directory holds more than logs (`quality audit $QUALITY_HOME` met the SQLite
+    store: 219 rejected "lines"): files with a database's, an export's or an image's magic,
+    or NUL bytes, are skipped when a directory or a glob reaches them, and listed; a file
+    named on the command line is read whatever it holds; compressed files are read."""
+    import sqlite3
+
+    import polars as pl
+
+    from auditor.inputs import Skipped, find_inputs
+
+    with sqlite3.connect(tree / "quality.db") as db:
+        db.execute("create table t (x)")
+    db.close()
+    pl.DataFrame({"x": [1]}).write_parquet(tree / "breaks.parquet")
+    (tree / "core").write_bytes(b'{"a": 1}\n\x00\x00\x00')
+    (tree / "sub" / "zeros.gz").write_bytes(gzip.compress(b"\x00" * 10))
+    sources, skipped = find_inputs(["logs"])
+    assert _names(sources) == [
+        "logs/a.jsonl",
+        "logs/b.jsonl",
+        "logs/notes.txt",
+        "logs/sub/c.jsonl.gz",
+        "logs/sub/zeros.gz",
+    ]
+    assert skipped == [
+        Skipped("logs/breaks.parquet", "Parquet file"),
+        Skipped("logs/core", "binary file (NUL bytes)"),
+        Skipped("logs/quality.db", "SQLite database"),
+    ]
+    assert find_inputs(["logs/quality.db"]) == (
+        [Source(name="logs/quality.db", path=Path("logs/quality.db"))],
+        [],
+    )
+    with pytest.raises(InputError) as caught:
+        find_inputs(["logs/*.db"])
+    assert str(caught.value) == (
+        "no logs to read in logs/*.db: 1 file(s) that are not text skipped"
+        " (logs/quality.db: SQLite database)"
+    )
+
+
+def test_the_report_lists_the_skipped_files(tree):
+    from auditor.audit import audit
+
+    (tree / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    report = audit(["logs"])
+    assert report["skipped_inputs"] == [{"source": "logs/image.png", "reason": "PNG image"}]
+    assert "logs/image.png" not in report["inputs"]
+    assert report["lines"] == 4  # the four logs' one record each: nothing of the image

@@ -348,3 +348,20 @@ def test_ids_that_hold_terminal_escapes_are_shown_not_obeyed(tmp_path):
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
     assert "\\x1b]0;PWNED\\x07\\x1b[2J\\u202eevil" in result.stdout
     assert "\\x1b[31mred" in result.stdout
+
+
+def test_audit_of_a_home_skips_its_database_and_says_so(tmp_path):
+    """`quality audit $QUALITY_HOME`: the traces and logs are read, the SQLite store is not (it
+    was read as 219 rejected lines), and the table says which file was skipped."""
+    import sqlite3
+
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "quality.jsonl").write_text(line(0, "t1") + "\n")
+    with sqlite3.connect(tmp_path / "quality.db") as db:
+        db.execute("create table sessions (id)")
+    db.close()
+    result = runner.invoke(app, ["audit", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"skipped (not a log): {tmp_path / 'quality.db'} (SQLite database)" in result.stdout
+    report = json.loads(runner.invoke(app, ["audit", str(tmp_path), "--json"]).stdout)
+    assert (report["lines"], report["rejected"]) == (1, 0)
