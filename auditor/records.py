@@ -17,10 +17,12 @@ unifying both would take).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import polars as pl
 
@@ -50,6 +52,13 @@ _EXPONENT = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 _UNIT_US = {"s": 1_000_000, "ms": 1_000, "us": 1}
 _ID_PREFIX = re.compile(ID_PREFIX_PATTERN)
 _LEAP_SECOND = 60
+#: Fraction digits a decimal epoch is read to, exactly (Polars' `Decimal(38, 18)` parse,
+#: which rounds half-even past them): a float rounded "1795507200.9999999" s up to the
+#: next second.
+DECIMAL_SCALE = 18
+_DECIMAL_QUANTUM = Decimal(1).scaleb(-DECIMAL_SCALE)
+#: Decimal digits Polars' `Decimal(38, 18)` holds: a longer value is not read as a decimal.
+_DECIMAL_PRECISION = 38
 #: Line breaks stripped from the end of a message before `--extract` searches it.
 MESSAGE_END = "\r\n"
 #: Unicode's White_Space characters, which Polars' `strip_chars` strips (the jsonl reader);
@@ -130,17 +139,41 @@ def parse_timestamp(value: object, unit: str | None = None) -> int | _Bad | None
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return BAD
+    if isinstance(value, float) and math.isfinite(value):
+        value = json_text(value)  # the digits the jsonl reader sees of a JSON number
     if isinstance(value, str):
         text = value.strip(_WHITE_SPACE)
         if _INTEGER.fullmatch(text):
             result = _epoch_to_us(int(text), unit)
         elif _DECIMAL.fullmatch(text):
-            result = _epoch_to_us(float(text), unit)
+            result = _decimal_to_us(text, unit)
         else:
             result = _rfc3339_to_us(text)
     else:
         result = _epoch_to_us(value, unit)
     return BAD if result is None else result
+
+
+def _decimal_to_us(text: str, unit: str | None) -> int | None:
+    """A decimal epoch (digits with a point or an exponent) -> microseconds: exactly to
+    :data:`DECIMAL_SCALE` fraction digits, then truncated as RFC 3339 fractions are; the
+    unit by the float's magnitude. Past the digits a decimal holds, by the float."""
+    number = float(text)
+    if number <= 0 or not math.isfinite(number):
+        return None
+    unit = unit or epoch_unit(number)
+    with localcontext() as exact:
+        exact.prec = 2 * _DECIMAL_PRECISION
+        exact.rounding = ROUND_HALF_EVEN
+        value = Decimal(text)
+        if value.adjusted() >= _DECIMAL_PRECISION - DECIMAL_SCALE:
+            return _epoch_to_us(number, unit)  # 10**20 or more: no decimal of 38 digits
+        value = value.quantize(_DECIMAL_QUANTUM)
+        if len(value.as_tuple().digits) > _DECIMAL_PRECISION:
+            return _epoch_to_us(number, unit)  # rounded up to 10**20
+        units = int(value.scaleb(6 - min(_EXPONENT[unit], 6)))  # toward zero
+    us = units // 1_000 if unit == "ns" else units
+    return us if MIN_US <= us <= MAX_US else None
 
 
 def normalize_hex_id(value: str) -> str | None:
@@ -162,12 +195,31 @@ def normalize_hex_id(value: str) -> str | None:
 
 def scalar_text(value: object) -> object:
     """A typed attribute's number or bool as text (``17`` -> ``"17"``, ``True`` -> ``"true"``),
-    as OTLP's ``intValue``/``boolValue`` read; anything else as it is."""
+    as OTLP's ``intValue``/``boolValue`` read; anything else as it is. A float reads as the
+    JSON-lines reader reads a number (:func:`json_text`): ``17.0`` is ``"17"``, as the Go
+    Collector writes the double that the Python SDK prints as ``17.0``."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        return json_text(value)
     if isinstance(value, int | float):
         return str(value)
     return value
+
+
+def double_text(value: object) -> object:
+    """An OTLP ``doubleValue`` as text: a number, or the string proto3's JSON mapping allows
+    for one (``"17.0"``, ``"NaN"``), reads as :func:`scalar_text` reads a float, so that
+    ``17``, ``17.0`` and ``"17.0"`` are the same double."""
+    number: float | None = None
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        with contextlib.suppress(ValueError, OverflowError):
+            number = float(value)
+    elif isinstance(value, float):
+        number = value
+    if number is None or not math.isfinite(number):
+        return value if isinstance(value, str) else str(value)
+    return json_text(number)
 
 
 def _mapped_prefix(candidates: tuple[str, ...], defaults: tuple[str, ...]) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ import polars as pl
 
 from auditor.fields import ReadOptions
 from auditor.readers.jsonl_plan import ID_FIELDS
-from auditor.records import MESSAGE_END
+from auditor.records import DECIMAL_SCALE, MESSAGE_END
 from auditor.schema import (
     ID_PREFIX_PATTERN,
     MAX_US,
@@ -49,6 +49,8 @@ def epoch_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
     number = text.cast(pl.Float64, strict=False)
     # 128 bits: nanoseconds past 2262 do not fit in 64 (the Python readers' ints are exact)
     digits = text.cast(pl.Int128, strict=False)
+    # a decimal, exactly to 18 fraction digits (the parse rounds half-even past them)
+    decimal = text.cast(pl.Decimal(38, DECIMAL_SCALE), strict=False)
 
     def below(limit: int) -> pl.Expr:
         # an integer's magnitude is read on the integer: a float rounds 10**17 - 8 to 1e17
@@ -69,7 +71,18 @@ def epoch_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
     # not strict: NaN, infinities and values past Int64 become null, not an error
     from_float = (number * scale).cast(pl.Int64, strict=False)
     from_digits = _digits_to_us(digits, exponent).cast(pl.Int64, strict=False)
-    epoch_us = pl.coalesce(from_digits, from_float)
+    # in whole units of the target (truncated toward zero), then nanoseconds to microseconds
+    units = (
+        pl.when(exponent == 0)
+        .then(decimal * 1_000_000)
+        .when(exponent == 3)
+        .then(decimal * 1_000)
+        .otherwise(decimal)
+        .cast(pl.Int128, strict=False)
+    )
+    from_decimal = pl.when(exponent == 9).then(units // 1_000).otherwise(units)
+    from_decimal = from_decimal.cast(pl.Int64, strict=False)
+    epoch_us = pl.coalesce(from_digits, from_decimal, from_float)
     return pl.when(number > 0).then(_in_range(epoch_us)).cast(TS_DTYPE)
 
 

@@ -16,7 +16,7 @@ import polars as pl
 
 from auditor.fields import ReadOptions
 from auditor.readers.documents import scan_documents
-from auditor.records import RecordBuilder
+from auditor.records import RecordBuilder, double_text
 from auditor.schema import RejectReason
 from auditor.sources import Source
 
@@ -83,7 +83,9 @@ def any_value(value: object) -> object:
     if "boolValue" in value:
         flag = value["boolValue"]
         return ("true" if flag else "false") if isinstance(flag, bool) else str(flag)
-    for key in ("intValue", "doubleValue", "bytesValue"):
+    if "doubleValue" in value:
+        return double_text(value["doubleValue"])
+    for key in ("intValue", "bytesValue"):
         if key in value:
             return str(value[key])
     if "arrayValue" in value:

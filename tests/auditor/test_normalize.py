@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from auditor.readers.jsonl_plan import _MAYBE_TYPED, _maybe_typed
@@ -64,6 +64,25 @@ def test_common_shape_agrees_with_the_general_rules(values):
     assert wrong.is_empty(), wrong
 
 
+def _decimals(fraction_digits: int = 24, exponents: bool = True) -> st.SearchStrategy[str]:
+    """Decimal epochs: integer parts of every magnitude (around the unit limits and past
+    year 9999 too), fractions of any length, a sign and an exponent now and then."""
+    whole = st.one_of(
+        st.integers(0, 10**21),
+        st.sampled_from([10**11 - 1, 10**11, 10**14 - 1, 10**14, 10**17 - 1, 10**17, 10**20]),
+    )
+    exponent = (
+        st.sampled_from(["", "", "", "e3", "E-3", "e+2", "e400"]) if exponents else st.just("")
+    )
+    return st.builds(
+        lambda sign, w, f, e: f"{sign}{w}.{f}{e}",
+        st.sampled_from(["", "", "+", "-"]),
+        whole.map(str) | st.just(""),
+        st.text("0123456789", max_size=fraction_digits),
+        exponent,
+    )
+
+
 @st.composite
 def any_timestamps(draw: st.DrawFn) -> str:
     """Timestamp texts of every kind the readers meet, and near misses: RFC 3339 with any
@@ -96,6 +115,7 @@ def any_timestamps(draw: st.DrawFn) -> str:
     epoch = st.one_of(
         st.integers(-10, 10**22).map(str),
         st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        _decimals(),
         st.sampled_from(["1e30", "1e21", ".5", "5.", "+17", "1_000", "0x10", "nan", "inf"]),
     )
     return draw(st.one_of(rfc, epoch, near_timestamps()))
@@ -226,3 +246,37 @@ def test_the_two_id_rules_agree_on_known_edges():
     got = frame.select(normalize_id(pl.col("v"))).to_series().to_list()
     assert got == [normalize_hex_id(v) for v in _ID_EDGES]
     assert got[0] == "0x0000" and got[1] == "\u00e9" * 16
+
+
+@settings(max_examples=200, deadline=None)
+@given(_decimals(fraction_digits=18, exponents=False))
+def test_decimal_epochs_are_exact(text):
+    """A decimal epoch is read exactly (up to 18 fraction digits), truncated to the
+    microsecond as RFC 3339 fractions are: a float rounded "1795507200.9999999" (s) up to
+    the next second, and "1795507200.5000009" to .500001."""
+    from decimal import Decimal, localcontext
+
+    from auditor.records import epoch_unit
+    from auditor.schema import MAX_US, MIN_US
+
+    whole = text.lstrip("+-").split(".")[0] or "0"
+    assume(int(whole) < 10**20)  # past that, the float's rule (the test above)
+    expected: int | None = None
+    if float(text + "0") > 0:
+        exponent = {"s": 0, "ms": 3, "us": 6, "ns": 9}[epoch_unit(float(text + "0"))]
+        with localcontext() as exact:
+            exact.prec = 80
+            us = int(Decimal(text.lstrip("+") + "0").scaleb(6 - exponent))  # toward zero
+        expected = us if MIN_US <= us <= MAX_US else None
+    python = parse_python(text)
+    assert (None if python is BAD else python) == expected
+    assert _both([text])["staged"].to_list() == [expected]
+
+
+def test_decimal_epoch_examples():
+    second = 1_795_507_200_000_000  # 2026-11-24T08:00:00Z in microseconds
+    assert _both(["1795507200.9999999", "1795507200.5000009", "1795507200999999.9"])[
+        "staged"
+    ].to_list() == [second + 999_999, second + 500_000, second + 999_999]
+    # a JSON number is a double: 1795507200.9999999 is 1795507201.0 before any reader sees it
+    assert parse_python(1795507200.9999998) == second + 999_999

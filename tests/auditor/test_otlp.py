@@ -418,3 +418,51 @@ def test_a_lone_surrogate_escape_in_an_attribute_is_read_as_polars_reads_it(tmp_
     path.write_text(span + "\n")
     frame = scan_otlp([Source.for_path(path)], ReadOptions()).collect()
     assert frame.select("user_id", "thread_id", "reject_reason").rows() == [("u", "t\x00", None)]
+
+
+def test_a_double_reads_the_same_whichever_exporter_wrote_it(tmp_path):
+    """The Go Collector writes the double 17.0 as `17`, the Python SDK's JSON exporter as
+    `17.0`, and proto3's JSON mapping allows `"17.0"`: one run, not three (a run break each
+    before). A string that is no number, and an integer attribute, stay as written."""
+    from auditor.records import double_text
+
+    values = [17.0, 17, "17.0", "1.7e1"]
+    spans = [
+        {
+            "traceId": "5b8efff798038103d269b633813fc60c",
+            "spanId": f"{i + 1:016x}",
+            "name": "quality.get_metrics",
+            "startTimeUnixNano": str(1_795_507_200_000_000_000 + i),
+            "attributes": [
+                {"key": "user.id", "value": {"stringValue": "u"}},
+                {"key": "thread.id", "value": {"stringValue": "t"}},
+                {"key": "run.id", "value": {"doubleValue": value}},
+            ],
+        }
+        for i, value in enumerate(values)
+    ]
+    path = tmp_path / "traces.jsonl"
+    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}) + "\n")
+    frame = scan_otlp([Source(name="t", path=path)], ReadOptions()).collect()
+    assert frame["run_id"].to_list() == ["17"] * 4
+    assert [double_text(v) for v in (17.5, "NaN", "Infinity", 10**400, 1e-7)] == [
+        "17.5",
+        "NaN",
+        "Infinity",
+        str(10**400),
+        "0.0000001",
+    ]
+
+
+def test_console_and_jaeger_doubles_read_as_otlp_ones():
+    """The SDK's ConsoleSpanExporter prints a double attribute as `17.0`, Jaeger's float64
+    tag may be `17`: both `"17"`, as OTLP's doubleValue reads; a fraction stays."""
+    from auditor.records import scalar_text
+
+    assert [scalar_text(v) for v in (17.0, 17, 1.5, True, "17.0")] == [
+        "17",
+        "17",
+        "1.5",
+        "true",
+        "17.0",
+    ]
