@@ -19,6 +19,7 @@ from auditor.lint.exprs import (
     mentions,
     mentions_any,
     true_when_missing,
+    value_key,
     walk,
 )
 from auditor.lint.qc002 import shared_state_findings
@@ -182,6 +183,8 @@ class _Checker:
         if fallback is not None:
             fix = ReplaceExpr(fallback.node, fallback.keep) if fallback.keep is not None else None
             source = Source(DefKind.FALLBACK, assignment.stmt, error_path, fix)
+        elif assignment.if_missing and is_mint(assignment.value, self.patterns):
+            source = Source(DefKind.FALLBACK, assignment.stmt, error_path, None)
         elif is_mint(assignment.value, self.patterns):
             chain, node, key = assignment.ancestors, assignment.stmt, assignment.key
             source = self._guarded_mint(chain, node, key, error_path, (function, assignment.start))
@@ -353,7 +356,7 @@ class _Checker:
         if is_mint(value, self.patterns):
             chain = (*call.ancestors, call.call)
             return [self._guarded_mint(chain, value, label, on_error_path)]
-        key = dotted_name(value)
+        key = value_key(value)
         return self._reaching(function, key, call) if key is not None else []
 
     def _dropped_thread(self, function: FunctionFacts, call: GetterCall) -> Pending | None:

@@ -6,6 +6,7 @@ the rules in `analysis.py` read as sentences over these predicates.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -25,6 +26,29 @@ def dotted_name(node: cst.CSTNode) -> str | None:
         base = dotted_name(node.value)
         return f"{base}.{node.attr.value}" if base is not None else None
     return None
+
+
+def item_key(node: cst.CSTNode) -> str | None:
+    """`payload['thread_id']` for an item of a dotted name read or written by a string key
+    (`payload["thread_id"]`, `payload.get("thread_id")`), None for anything else: the key
+    an item's value is followed by, as a name's is."""
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        index = node.slice[0].slice
+        key = string_value(index.value) if isinstance(index, cst.Index) else None
+        base = dotted_name(node.value)
+    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        plain = len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star
+        if node.func.attr.value != "get" or not plain:
+            return None
+        key, base = string_value(node.args[0].value), dotted_name(node.func.value)
+    else:
+        return None
+    return None if key is None or base is None else f"{base}[{key!r}]"
+
+
+def value_key(node: cst.CSTNode) -> str | None:
+    """The key a value is followed by: a dotted name, or an item (:func:`item_key`)."""
+    return dotted_name(node) or item_key(node)
 
 
 def callee_name(call: cst.Call) -> str:
@@ -67,7 +91,10 @@ def import_aliases(node: cst.Import | cst.ImportFrom) -> dict[str, str]:
 
 
 def last_segment(name: str) -> str:
-    """`c` for `a.b.c`."""
+    """`c` for `a.b.c`, `thread_id` for the item key `payload['thread_id']`."""
+    if name.endswith("]") and "[" in name:
+        item = ast.literal_eval(name[name.index("[") + 1 : -1])
+        return item if isinstance(item, str) else name
     return name.rpartition(".")[2]
 
 
@@ -213,6 +240,9 @@ def _call_fallback(call: cst.Call, patterns: Patterns) -> Fallback | None:
     if name.endswith(".get") and len(args) == 2 and positional and is_mint(args[1].value, patterns):
         keep = call.with_changes(args=[args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)])
         return Fallback(call, keep)
+    setdefault = name.endswith(".setdefault") and len(args) == 2 and positional
+    if setdefault and is_mint(args[1].value, patterns):  # stored and returned when missing
+        return Fallback(call, None)
     if name == "getattr" and len(args) == 3 and positional and is_mint(args[2].value, patterns):
         keep = call.with_changes(args=[*args[:2], args[2].with_changes(value=cst.Name("None"))])
         return Fallback(call, keep)
@@ -290,6 +320,8 @@ def true_when_missing(
         if isinstance(operator, cst.IsNot | cst.NotEqual):
             return False
         return None
+    if isinstance(test, cst.NamedExpr) and refers(test):
+        return False  # `(thread_id := payload.get("thread_id"))`: truthy when present
     if isinstance(test, cst.Name | cst.Attribute | cst.Call | cst.Subscript) and refers(test):
         return False  # truthy when present
     return None

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from auditor.lint.config import LintConfig, matches
-from auditor.lint.exprs import callee_name, dotted_name, import_aliases, resolve, string_value
+from auditor.lint.exprs import (
+    callee_name,
+    import_aliases,
+    item_key,
+    resolve,
+    string_value,
+    value_key,
+)
 
 #: Methods that set an instance up rather than serve a request (never QC002).
 SETUP_METHODS = frozenset(
@@ -24,7 +31,8 @@ SETUP_METHODS = frozenset(
 
 @dataclass(slots=True)
 class Assignment:
-    """`key = value` (key a dotted name such as `thread_id` or `self._thread_id`)."""
+    """`key = value` (key a dotted name such as `thread_id` or `self._thread_id`, or an item
+    such as `payload['thread_id']`; also `(key := value)` and `d.setdefault(k, value)`)."""
 
     key: str
     value: cst.BaseExpression
@@ -32,6 +40,9 @@ class Assignment:
     start: int
     end: int
     ancestors: tuple[cst.CSTNode, ...]
+    #: `payload.setdefault("thread_id", value)`: the value is stored only when the key is
+    #: missing (a mint there is a fallback)
+    if_missing: bool = False
 
 
 @dataclass(slots=True)
@@ -196,6 +207,12 @@ class Collector(cst.CSTVisitor):
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
         self._close(original_node)
 
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._assign(node.target, node.value, node)
+
+    def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
+        self._close(original_node)
+
     def _close(self, stmt: cst.CSTNode) -> None:
         """An assignment takes effect after its value is computed: record where it ends."""
         function = self._function()
@@ -217,7 +234,7 @@ class Collector(cst.CSTVisitor):
                 else:
                     self._assign(element.value, value, stmt)
             return
-        key = dotted_name(target)
+        key = value_key(target)
         function = self._function()
         if key is None or function is None:
             return
@@ -272,6 +289,22 @@ class Collector(cst.CSTVisitor):
         name = resolve(callee_name(node), self.aliases)
         if matches(name, self.config.getters):
             function.getter_calls.append(GetterCall(node, name, self._tick(), self._ancestors()))
+        if (
+            name.endswith(".setdefault")
+            and len(node.args) == 2
+            and isinstance(node.func, cst.Attribute)
+        ):
+            key = item_key(
+                cst.Subscript(
+                    node.func.value, [cst.SubscriptElement(cst.Index(node.args[0].value))]
+                )
+            )
+            if key is not None:
+                tick = self._tick()
+                stored = Assignment(
+                    key, node.args[1].value, node, tick, tick, self._ancestors(), True
+                )
+                function.assignments.append(stored)
         if name.endswith((".get", ".pop")) or name == "getattr":
             index = 1 if name == "getattr" else 0
             if len(node.args) > index:

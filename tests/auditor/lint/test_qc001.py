@@ -159,6 +159,40 @@ POSITIVE = {
         return await ctx_of(user_id, thread_id=thread_id)  # expect: QC001
         """
     ),
+    # forms a reviewer met in real handlers and the checker missed
+    "setdefault stores a minted thread in the payload": handler_class(
+        """
+        payload.setdefault("thread_id", str(uuid.uuid4()))
+        return await self.session_manager.get_execution_context(user_id, thread_id=payload["thread_id"])  # expect: QC001
+        """
+    ),
+    "setdefault's return value": handler_class(
+        """
+        thread_id = payload.setdefault("thread_id", generate_thread_id())
+        return await self.session_manager.get_execution_context(user_id, thread_id=thread_id)  # expect: QC001
+        """
+    ),
+    "walrus in the guard": handler_class(
+        """
+        if not (thread_id := payload.get("thread_id")):
+            thread_id = generate_thread_id()
+        return await self.session_manager.get_execution_context(user_id, thread_id=thread_id)  # expect: QC001
+        """
+    ),
+    "walrus compared with None": handler_class(
+        """
+        if (run_id := payload.get("run_id")) is None:
+            run_id = generate_run_id()
+        return await self.session_manager.get_execution_context(user_id, run_id=run_id)  # expect: QC001
+        """
+    ),
+    "the payload's item minted when missing, read with get": handler_class(
+        """
+        if "thread_id" not in payload:
+            payload["thread_id"] = f"thread_{uuid.uuid4().hex}"
+        return await self.session_manager.get_execution_context(user_id, thread_id=payload.get("thread_id"))  # expect: QC001
+        """
+    ),
 }
 
 NEGATIVE = {
@@ -261,6 +295,32 @@ NEGATIVE = {
         if payload.get("parent_thread_id"):
             thread_id = generate_thread_id()
         return await self.session_manager.get_execution_context(thread_id=thread_id)
+        """
+    ),
+    "setdefault with None": handler_class(
+        """
+        payload.setdefault("thread_id", None)
+        return await self.session_manager.get_execution_context(user_id, thread_id=payload["thread_id"])
+        """
+    ),
+    "the payload's item rewritten from itself": handler_class(
+        """
+        payload["thread_id"] = payload["thread_id"].strip()
+        return await self.session_manager.get_execution_context(user_id, thread_id=payload["thread_id"])
+        """
+    ),
+    "walrus testing presence before a new run": handler_class(
+        """
+        run_id = None
+        if thread_id := payload.get("thread_id"):
+            run_id = generate_run_id()
+        return await self.session_manager.get_execution_context(thread_id=thread_id, run_id=run_id)
+        """
+    ),
+    "the payload's item set to a new thread on purpose": handler_class(
+        """
+        payload["thread_id"] = generate_thread_id()
+        return await self.session_manager.get_execution_context(user_id, thread_id=payload["thread_id"])
         """
     ),
 }
