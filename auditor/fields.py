@@ -55,8 +55,9 @@ class ReadOptions:
     its path first). ``extracts``: canonical field -> compiled regex whose first
     group, searched in the message text, fills the field when the record lacks
     it. ``split_by``: a dotted path whose value goes to the ``split_key`` column.
-    ``holders``: canonical field -> its default candidates that a ``--map`` path lies
-    inside (:meth:`held`).
+    ``holders``: canonical field -> its default candidates where an object is a namespace,
+    not the field (:meth:`held`): every default candidate of an ID or the event, but a
+    path ``--map`` names.
     """
 
     candidates: Mapping[str, tuple[str, ...]] = field(
@@ -64,14 +65,26 @@ class ReadOptions:
     )
     extracts: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
     split_by: str | None = None
-    holders: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    holders: Mapping[str, frozenset[str]] = field(default_factory=lambda: default_holders({}))
 
     def held(self, name: str, path: str, value: object) -> bool:
-        """Whether ``value``, found at the default candidate ``path`` of ``name``, is the
-        object that holds a ``--map`` path rather than the field: with ``--map
-        event=event.action`` (Elastic ECS), an ``event`` object without ``action`` is no
-        event name and counts as absent, while a plain ``event`` string still is one."""
+        """Whether ``value``, found at the default candidate ``path`` of ``name``, is an
+        object that holds other fields rather than the field: Elastic ECS writes ``event``,
+        ``trace`` and ``span`` as objects (``event.action``, ``trace.id``), and such a record
+        has no event name or trace ID there (absent: the next candidate is tried), where
+        it was rejected whole as `wrong_type`; a plain ``event`` string still is one. A
+        path that ``--map`` names is the field whatever it holds (an object there is
+        `wrong_type`)."""
         return isinstance(value, Mapping) and path in self.holders.get(name, ())
+
+
+def default_holders(mapped: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+    """The default candidates of each ID and the event where an object is a namespace
+    (:meth:`ReadOptions.held`), less the paths ``mapped`` names for the field."""
+    return {
+        name: frozenset(DEFAULT_CANDIDATES[name]) - frozenset(mapped.get(name, ()))
+        for name in STRING_FIELDS
+    }
 
 
 def _split_option(option: str, text: str) -> tuple[str, str]:
@@ -91,15 +104,14 @@ def build_read_options(
 ) -> ReadOptions:
     """Parse `--map FIELD=dotted.path` and `--extract FIELD=REGEX` options into `ReadOptions`."""
     candidates: dict[str, tuple[str, ...]] = dict(DEFAULT_CANDIDATES)
-    holders: dict[str, frozenset[str]] = {}
+    mapped: dict[str, list[str]] = {}
     if split_by is not None:
         _check_depth("--split-by", split_by)
     for text in maps:
         name, path = _split_option("--map", text)
         _check_depth(f"--map {name}", path)
         candidates[name] = (path, *(c for c in candidates[name] if c != path))
-        held = {c for c in DEFAULT_CANDIDATES[name] if path.startswith(f"{c}.")}
-        holders[name] = holders.get(name, frozenset()) | held
+        mapped.setdefault(name, []).append(path)
     patterns: dict[str, re.Pattern[str]] = {}
     for text in extracts:
         name, regex = _split_option("--extract", text)
@@ -107,8 +119,7 @@ def build_read_options(
         if pattern.groups < 1:
             raise UsageError(f"--extract {name}: the regex needs a capture group, got {regex!r}")
         patterns[name] = pattern
-    holders = {name: held for name, held in holders.items() if held}
-    return ReadOptions(candidates, patterns, split_by, holders)
+    return ReadOptions(candidates, patterns, split_by, default_holders(mapped))
 
 
 #: Most dotted parts of a `--map`/`--split-by` path: each dot may be a literal key's or a

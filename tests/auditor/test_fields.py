@@ -68,16 +68,25 @@ def test_a_literal_null_key_does_not_hide_the_nested_path():
     assert lookup({"user.id": None}, "user.id") is None
 
 
-def test_a_mapped_path_makes_the_default_that_holds_it_a_holder():
-    """ECS: `--map event=event.action`; an `event` object is no event name (it was read as
-    one: wrong_type), a plain `event` string still is one; the candidates keep their order."""
-    options = build_read_options(maps=["event=event.action", "trace_id=trace.id"])
+def test_an_object_at_a_default_candidate_is_a_namespace_not_the_field():
+    """Elastic ECS writes `event`, `trace` and `span` as objects (`event.action`,
+    `trace.id`): such a record has no event name or trace ID there (absent, the next
+    candidate is tried), where it was rejected whole as wrong_type. A plain string still
+    is the field; a path `--map` names is the field whatever it holds."""
+    from auditor.fields import STRING_FIELDS, ReadOptions
+
+    defaults = build_read_options()
+    assert defaults.holders == ReadOptions().holders
+    assert defaults.holders == {n: frozenset(DEFAULT_CANDIDATES[n]) for n in STRING_FIELDS}
+    assert defaults.held("event", "event", {"dataset": "chat.log"})
+    assert defaults.held("trace_id", "trace", {"id": "abc"})
+    assert not defaults.held("event", "event", "chat.user_message")
+    assert not defaults.held("event", "event", ["x"])  # an array: wrong_type
+    assert not defaults.held("ts", "timestamp", {"seconds": 1})
+    options = build_read_options(maps=["event=event.action", "trace_id=trace"])
     assert options.candidates["event"] == ("event.action", *DEFAULT_CANDIDATES["event"])
-    assert options.holders == {"event": frozenset({"event"}), "trace_id": frozenset({"trace"})}
     assert options.held("event", "event", {"dataset": "chat.log"})
-    assert not options.held("event", "event", "chat.user_message")
-    assert not options.held("event", "name", {"x": 1})
-    assert build_read_options(maps=["event=events"]).holders == {}
+    assert not options.held("trace_id", "trace", {"id": "abc"})  # mapped: wrong_type
 
 
 @given(

@@ -61,7 +61,7 @@ def test_every_bad_line_has_its_reason_and_physical_line(tmp_path, name):
         json.dumps({**GOOD, "timestamp": -5}),
         json.dumps({**GOOD, "thread_id": 12}),
         json.dumps({**GOOD, "user_id": True}),
-        json.dumps({**GOOD, "event": {"name": "x"}}),
+        json.dumps({**GOOD, "event": ["x"]}),
         json.dumps({**GOOD, "run_id": ["r"]}),
         b'{"timestamp": "2026-11-24T08:00:00Z", "user_id": "\xff\xfe"}',
         json.dumps(GOOD),
@@ -142,27 +142,32 @@ def test_digit_string_ids_are_strings_not_wrong_types(tmp_path):
 @pytest.mark.parametrize("spilled", [False, True])
 def test_typed_event_names_on_the_fast_path_are_wrong_types(tmp_path, spilled):
     """The fast path checks event names on their distinct values after the read: a number,
-    bool or object there is wrong_type; a digit string is a name, in memory or spilled."""
+    bool or array there is wrong_type; a digit string is a name, in memory or spilled; an
+    object is a namespace (ECS's `event.action`), no name: the event is unnamed."""
     from auditor.audit import AuditOptions, audit
 
-    events: list[object] = ["a", 5, "5", True, {"name": "x"}, "a"]
+    events: list[object] = ["a", 5, "5", True, ["x"], "a", {"action": "x"}]
     lines = [json.dumps({**GOOD, "event": e, "run_id": f"r{i}"}) for i, e in enumerate(events)]
     path = write(tmp_path, lines)
     if spilled:
         report = audit([str(path)], AuditOptions(label="x"))
         assert report["rejected_by_reason"] == {"wrong_type": 3}
         assert [r["line"] for r in report["rejected_examples"]] == [2, 4, 5]
-        assert (report["lines"], report["events"]) == (6, 3)
-        assert sorted((e["event"], e["events"]) for e in report["by_event"]) == [("5", 1), ("a", 2)]
+        assert (report["lines"], report["events"]) == (7, 4)
+        by_event = sorted((str(e["event"]), e["events"]) for e in report["by_event"])
+        assert by_event == [("5", 1), ("None", 1), ("a", 2)]
         return
-    assert reasons(read(path)) == [
+    frame = read(path)
+    assert reasons(frame) == [
         (1, None),
         (2, "wrong_type"),
         (3, None),
         (4, "wrong_type"),
         (5, "wrong_type"),
         (6, None),
+        (7, None),
     ]
+    assert frame.row(-1, named=True)["event"] is None
 
 
 def test_loguru_serialized_records(tmp_path):
@@ -838,3 +843,29 @@ def test_a_line_gone_when_fetched_is_said_in_one_line(tmp_path):
         handle.truncate(len(json.dumps(GOOD)) * 10)
     with pytest.raises(InputError, match=r"the file changed while it was read \(line 50 is gone\)"):
         index.fetch([50])
+
+
+@pytest.mark.parametrize("name", ["ecs.jsonl", "ecs.jsonl.gz"])
+def test_elastic_ecs_lines_are_events_not_wrong_types(tmp_path, name):
+    """ECS writes `event`, `trace` and `span` as objects: every line was rejected as
+    wrong_type by default. They are namespaces now: the events count, unnamed and without a
+    trace until `--map` names `event.action` and `trace.id`; on every path."""
+    ecs = {
+        "@timestamp": "2026-11-24T08:00:00.000Z",
+        "user": {"id": "u1"},
+        "thread_id": "t1",
+        "trace": {"id": "4BF92F3577B34DA6A3CE929D0E0E4736"},
+        "span": {"id": "00F067AA0BA902B7"},
+        "event": {"action": "quality.get_metrics", "dataset": "chat"},
+    }
+    path = write(tmp_path, [json.dumps(ecs)] * 3, name)
+    plain = read(path, maps=["ts=@timestamp"])
+    assert (
+        plain.select("reject_reason", "user_id", "event", "trace_id").rows()
+        == [(None, "u1", None, None)] * 3
+    )
+    mapped = read(path, maps=["ts=@timestamp", "event=event.action", "trace_id=trace.id"])
+    assert (
+        mapped.select("reject_reason", "event", "trace_id").rows()
+        == [(None, "quality.get_metrics", "4bf92f3577b34da6a3ce929d0e0e4736")] * 3
+    )
