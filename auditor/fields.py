@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from auditor.errors import UsageError
 
@@ -175,9 +175,28 @@ def json_text(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, float) and math.isfinite(value):
-        text = format(Decimal(repr(value)), "f")
+        text = format(_shortest_digits(value), "f")
         return text.rstrip("0").rstrip(".") if "." in text else text
     return json.dumps(value, ensure_ascii=False)
+
+
+def _shortest_digits(value: float) -> Decimal:
+    """The shortest decimal that reads back as ``value``, as Polars writes it: Python's
+    ``repr``, except where two candidates of that length are equally near the double, when
+    Polars takes the one away from zero and Python the even one (562949953421312.25 is
+    ``...312.3`` in Polars, ``...312.2`` in Python)."""
+    shortest = Decimal(repr(value))
+    exponent = shortest.as_tuple().exponent
+    if not value or not isinstance(exponent, int):
+        return shortest
+    with localcontext() as exact:
+        exact.prec = 1100  # every double's exact decimal expansion fits
+        step = Decimal(1).scaleb(exponent)
+        other = shortest + step if value > 0 else shortest - step
+        double = Decimal(value)
+        if abs(other - double) == abs(shortest - double) and float(other) == value:
+            return other
+    return shortest
 
 
 def lookup(record: Mapping[str, object], path: str) -> object | None:
