@@ -62,6 +62,14 @@ _NOT_LOGS: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "PDF document"),
     (b"\x7fELF", "executable"),
 )
+#: Files a log directory often holds beside its logs, by their names' ends: text, but no
+#: logs (a `quality serve` home holds its token key, `secret.key`, beside its traces).
+_NOT_LOG_NAMES: tuple[tuple[tuple[str, ...], str], ...] = (
+    ((".key", ".pem", ".crt", ".cer", ".p12", ".pfx"), "key or certificate"),
+    ((".pid",), "PID file"),
+    ((".lock",), "lock file"),
+    (("-wal", "-shm", "-journal"), "SQLite journal"),
+)
 #: Bytes looked at to tell a binary file: a NUL byte among them is no text log's.
 _BINARY_SNIFF = 4096
 
@@ -81,6 +89,10 @@ def _not_a_log(source: Source) -> Skipped | None:
     command line is always read."""
     if source.compression is not None or source.path is None:
         return None
+    name = source.path.name.lower()
+    for ends, kind in _NOT_LOG_NAMES:
+        if name.endswith(ends):
+            return Skipped(source.name, kind)
     try:
         with source.path.open("rb") as stream:
             head = stream.read(_BINARY_SNIFF)

@@ -266,6 +266,8 @@ def test_a_directory_skips_files_that_are_no_logs_and_says_which(tree):
     db.close()
     pl.DataFrame({"x": [1]}).write_parquet(tree / "breaks.parquet")
     (tree / "core").write_bytes(b'{"a": 1}\n\x00\x00\x00')
+    (tree / "secret.key").write_text("9f" * 32)  # `quality serve`'s token key
+    (tree / "quality.db-wal").write_text("")
     (tree / "sub" / "zeros.gz").write_bytes(gzip.compress(b"\x00" * 10))
     sources, skipped = find_inputs(["logs"])
     assert _names(sources) == [
@@ -279,6 +281,8 @@ def test_a_directory_skips_files_that_are_no_logs_and_says_which(tree):
         Skipped("logs/breaks.parquet", "Parquet file"),
         Skipped("logs/core", "binary file (NUL bytes)"),
         Skipped("logs/quality.db", "SQLite database"),
+        Skipped("logs/quality.db-wal", "SQLite journal"),
+        Skipped("logs/secret.key", "key or certificate"),
     ]
     assert find_inputs(["logs/quality.db"]) == (
         [Source(name="logs/quality.db", path=Path("logs/quality.db"))],
