@@ -106,8 +106,11 @@ class Settings:
             chosen.encode("utf-8")  # bytes that are not UTF-8 in argv or the environment
         except UnicodeEncodeError:
             raise ConfigError(f"the user ID must be valid UTF-8, got {chosen!r}") from None
+        where = (home or default_home()).expanduser()
+        if where.exists() and not where.is_dir():  # it was mkdir's "File exists"
+            raise ConfigError(f"the home {where} is not a directory")
         return cls(
-            home=(home or default_home()).expanduser(),
+            home=where,
             user=chosen,
             strategy=chosen_strategy(strategy),
             session_ttl_s=ttl,

@@ -127,11 +127,22 @@ def _protocol() -> str:
     return "http/protobuf"
 
 
+#: `OTEL_TRACES_EXPORTER` values honoured ("" and "otlp" alike: OTLP when an endpoint is
+#: set, else the trace file).
+_EXPORTERS = frozenset({"", "none", "console", "otlp"})
+
+
 def _env_exporter(trace_path: Path) -> tuple[SpanExporter | None, str]:
     choice = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
     endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
         "OTEL_EXPORTER_OTLP_ENDPOINT"
     )
+    if choice not in _EXPORTERS:
+        _warn(
+            f"OTEL_TRACES_EXPORTER={choice!r} is not supported (use none, console or otlp);"
+            " using the default"
+        )
+        choice = ""
     if choice == "none":
         return None, "nowhere"
     if choice == "console":

@@ -15,6 +15,19 @@ from rich.text import Text
 console = Console()
 err_console = Console(stderr=True)
 
+#: Width tables are laid out in when stdout is no terminal (a pipe, a CI log, `> file`):
+#: their natural width, not 80 columns that cut `source:line` and IDs to `thread_17676…`.
+PIPED_WIDTH = 10_000
+
+
+def print_renderable(renderable: Any) -> None:
+    """Print a table (or any renderable) to stdout: at the terminal's width, its long cells
+    folded onto more lines; off a terminal at its natural width (:data:`PIPED_WIDTH`)."""
+    if console.is_terminal:
+        console.print(renderable)
+    else:  # `print(width=...)` cannot widen a console past its own width
+        Console(file=console.file, width=PIPED_WIDTH, no_color=console.no_color).print(renderable)
+
 
 def _default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
@@ -48,7 +61,8 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     never terminal control (:func:`shown`)."""
     table = Table(title=Text(shown(title)), title_justify="left")
     for column in columns:
-        table.add_column(Text(shown(column)))
+        # folded, never cut: an ID or a `source:line` cut with "…" cannot be used
+        table.add_column(Text(shown(column)), overflow="fold")
     for row in rows:
         table.add_row(*(Text(shown(cell)) for cell in row))
-    console.print(table)
+    print_renderable(table)

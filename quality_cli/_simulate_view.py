@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from handlers.simulation import ExpectedAudit, SimulationResult
-from quality_cli._output import console, err_console
+from quality_cli._output import console, err_console, print_renderable
 
 _FIGURES = (
     ("events", "events"),
@@ -103,7 +103,7 @@ def print_summary(result: SimulationResult) -> None:
         table.add_column(name, justify="right")
     for label, key in _FIGURES:
         table.add_row(label, *(_figure(figures, key) for _, figures in sides))
-    console.print(table)
+    print_renderable(table)
     if result.export_failures:
         err_console.print(
             f"warning: {result.export_failures} spans or log lines could not be written;"

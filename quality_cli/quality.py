@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from quality_cli._output import console, print_table
+from quality_cli._output import console, err_console, print_table
 from quality_cli._session import context_line, run_message
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the reply as JSON.")]
@@ -70,10 +70,15 @@ def report(
         output.write_text(markdown, encoding="utf-8")
     if not as_json:
         if output is None:
-            console.print(markdown, markup=False, highlight=False)
+            # as it is, never wrapped at the terminal's width (`quality report > r.md`)
+            sys.stdout.write(markdown if markdown.endswith("\n") else markdown + "\n")
+            sys.stdout.flush()
         else:
             console.print(f"report written to {output}", markup=False)
-        console.print(context_line(reply))
+        # the context is not part of a report that goes to a file or a pipe
+        (console if console.is_terminal or output is not None else err_console).print(
+            context_line(reply)
+        )
 
 
 VALIDATE_HELP = """Score content for quality (specificity, actionability, quantification, hedging...).

@@ -160,6 +160,8 @@ def load_config(paths: Sequence[str], config_file: str | None = None) -> LintCon
     `[tool.quality.lint]` section above the first path, else the defaults."""
     if config_file is not None:
         path = Path(config_file)
+        if path.is_dir():
+            raise LintError(f"config file {config_file} is a directory; name a TOML file")
         if not path.is_file():
             raise LintError(f"config file not found: {config_file}")
         data = _read_toml(path)

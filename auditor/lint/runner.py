@@ -71,8 +71,13 @@ def discover(paths: Sequence[str], config: LintConfig) -> list[tuple[str, Path]]
                     for name in sorted(files)
                     if name.endswith(".py") and not _excluded(name, config)
                 )
+        elif path.exists():  # /dev/null, a FIFO: nothing to parse
+            raise InputError(f"cannot lint {arg}: not a file or a directory")
         else:
             raise InputError(f"no such file or directory: {arg}")
+    if not found:  # a CI gate pointed at the wrong directory must not pass
+        named = ", ".join(paths)
+        raise InputError(f"no Python files to lint in {named} (excluded directories skipped)")
     unique: dict[Path, tuple[str, Path]] = {}
     for name, path in found:
         unique.setdefault(path.resolve(), (name, path))  # a file named twice is linted once

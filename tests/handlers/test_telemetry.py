@@ -404,3 +404,18 @@ def test_an_unsupported_otlp_protocol_is_said_in_one_line(tmp_path, monkeypatch,
         "quality: OTEL_EXPORTER_OTLP_PROTOCOL='http/json' is not supported"
         " (use grpc or http/protobuf); using http/protobuf"
     )
+
+
+def test_an_unknown_traces_exporter_is_said_in_one_line(tmp_path, monkeypatch, capfd):
+    """`OTEL_TRACES_EXPORTER=zipkin` (a value of the spec this build does not export) was
+    ignored silently: the spans went to the trace file with nothing said."""
+    from handlers.telemetry import setup_telemetry
+
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "zipkin")
+    telemetry = setup_telemetry(log_path=None, trace_path=tmp_path / "t.jsonl")
+    telemetry.shutdown()
+    assert capfd.readouterr().err.splitlines() == [
+        "quality: OTEL_TRACES_EXPORTER='zipkin' is not supported (use none, console or otlp);"
+        " using the default"
+    ]

@@ -179,3 +179,47 @@ def test_sigterm_stops_a_command_as_ctrl_c_does_and_leaves_no_temporary_file(tmp
     assert process.returncode == 130, err
     assert err.decode().strip().splitlines() == ["cancelled"]
     assert list(spool.iterdir()) == []
+
+
+def test_piped_output_keeps_ids_and_reports_whole(tmp_path):
+    """Off a terminal (a pipe, a CI log, `> file`) tables are laid out at their natural width:
+    at 80 columns `thread list` showed `thread_1795979…`, which `thread switch` cannot take,
+    and the audit cut `source:line`. `quality report > r.md` is the markdown as it is (it was
+    wrapped at 80 columns, and ended with the context line: that goes to stderr)."""
+    home = tmp_path / "home"
+    long_title = "A thread whose title is long enough to pass eighty columns on its own"
+    created = _quality(home, "thread", "new", "--title", long_title, "--json")
+    thread = json.loads(created.stdout)["reply"]["thread_id"]
+    listed = _quality(home, "thread", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert thread in listed.stdout and long_title in listed.stdout
+    assert _quality(home, "validate", "Reduce p99 by 20% by Friday " * 3).returncode == 0
+    report = _quality(home, "report", "--type", "detailed")
+    assert report.returncode == 0, report.stderr
+    expected = _quality(home, "report", "--type", "detailed", "-o", "-").stdout
+    drop_time = [line for line in report.stdout.splitlines() if not line.startswith("Generated")]
+    assert drop_time == [line for line in expected.splitlines() if not line.startswith("Generated")]
+    assert max(map(len, report.stdout.splitlines())) > 80  # a table row, not wrapped
+    assert report.stderr.startswith(f"thread {thread}")
+    log = tmp_path / "a-directory-with-a-long-name" / "of-service-logs" / "quality.jsonl"
+    log.parent.mkdir(parents=True)
+    lines = [
+        {"timestamp": f"2026-11-24T08:00:0{i}Z", "user_id": "u", "thread_id": t, "event": "e"}
+        for i, t in enumerate(
+            ["thread_1795979781483_3_c9bccffe", "thread_1795979781483_9_0badc0de"]
+        )
+    ]
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    audit = _quality(home, "audit", str(log))
+    assert audit.returncode == 0, audit.stderr
+    assert f"{log}:2" in audit.stdout and "thread_1795979781483_9_0badc0de" in audit.stdout
+    assert "…" not in audit.stdout
+
+
+def test_a_home_that_is_a_file_is_said_so(tmp_path):
+    """`--home /etc/passwd` said "File exists" (mkdir's error under the store)."""
+    home = tmp_path / "not-a-dir"
+    home.write_text("x")
+    assert _one_line_exit_2(_quality(home, "chat", "hi")) == (
+        f"error: the home {home} is not a directory"
+    )

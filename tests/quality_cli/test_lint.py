@@ -116,6 +116,24 @@ def test_missing_path_exits_2(project):
     assert result.output == "error: no such file or directory: nope.py\n"
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        # a CI gate pointed at a directory without Python files passed ("0 files")
+        (["empty"], "error: no Python files to lint in empty (excluded directories skipped)\n"),
+        (["/dev/null"], "error: cannot lint /dev/null: not a file or a directory\n"),  # "no such"
+        (
+            ["handlers", "--config", "empty"],
+            "error: config file empty is a directory; name a TOML file\n",
+        ),
+    ],
+)
+def test_paths_that_cannot_be_linted_say_why(project, args, says):
+    (project / "empty").mkdir()
+    result = _run(*args)
+    assert (result.exit_code, result.output) == (2, says)
+
+
 def test_unknown_code_exits_2(project):
     result = _run("handlers", "--select", "QC9")
     assert result.exit_code == 2
