@@ -62,7 +62,13 @@ def export_breaks(chunks: Iterable[pl.DataFrame], path: Path) -> int:
         parts: list[Path] = []
         for chunk in chunks:
             parts.append(Path(folder, f"{len(parts):06d}.arrow"))
-            chunk.write_ipc(parts[-1])
+            try:
+                chunk.write_ipc(parts[-1])
+            except OSError as exc:  # a full TMPDIR said "No space left on device (os error 28)"
+                raise UsageError(
+                    f"--export-breaks: cannot write its chunks under {tempfile.gettempdir()}:"
+                    f" {_reason(exc)}; set TMPDIR to a larger disk"
+                ) from None
             rows += chunk.height
         written = pl.scan_ipc(parts)
         try:

@@ -56,7 +56,7 @@ class ReadOptions:
     group, searched in the message text, fills the field when the record lacks
     it. ``split_by``: a dotted path whose value goes to the ``split_key`` column.
     ``holders``: canonical field -> its default candidates where an object is a namespace,
-    not the field (:meth:`held`): every default candidate of an ID or the event, but a
+    not the field (:meth:`held`): those of an ID or the event not named as an ID, but a
     path ``--map`` names.
     """
 
@@ -80,9 +80,15 @@ class ReadOptions:
 
 def default_holders(mapped: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
     """The default candidates of each ID and the event where an object is a namespace
-    (:meth:`ReadOptions.held`), less the paths ``mapped`` names for the field."""
+    (:meth:`ReadOptions.held`): those not named as an ID (``event``, ``name``, ``trace``;
+    an object at ``thread_id`` or ``user.id``, such as MongoDB's ``{"$oid": ...}``, is a
+    wrongly typed ID), less the paths ``mapped`` names for the field."""
     return {
-        name: frozenset(DEFAULT_CANDIDATES[name]) - frozenset(mapped.get(name, ()))
+        name: frozenset(
+            c
+            for c in DEFAULT_CANDIDATES[name]
+            if not c.lower().endswith("id") and c not in mapped.get(name, ())
+        )
         for name in STRING_FIELDS
     }
 

@@ -70,8 +70,8 @@ _NOT_LOG_NAMES: tuple[tuple[tuple[str, ...], str], ...] = (
     ((".lock",), "lock file"),
     (("-wal", "-shm", "-journal"), "SQLite journal"),
 )
-#: Bytes looked at to tell a binary file: a NUL byte among them is no text log's.
-_BINARY_SNIFF = 4096
+#: Bytes looked at for a magic number.
+_SNIFF = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +84,10 @@ class Skipped:
 
 
 def _not_a_log(source: Source) -> Skipped | None:
-    """Why a file found in a directory or by a glob is no log, or None. Compressed files
-    are read (their content is sniffed by the format detection); a file named on the
+    """Why a file found in a directory or by a glob is no log, or None: a known binary
+    format by its magic number, a key, PID or lock file by its name. Other files are read,
+    whatever bytes they hold (a log padded with NULs by a copytruncate is still a log: its
+    bad lines are counted, not lost). Compressed files are read; a file named on the
     command line is always read."""
     if source.compression is not None or source.path is None:
         return None
@@ -95,14 +97,12 @@ def _not_a_log(source: Source) -> Skipped | None:
             return Skipped(source.name, kind)
     try:
         with source.path.open("rb") as stream:
-            head = stream.read(_BINARY_SNIFF)
+            head = stream.read(_SNIFF)
     except OSError:
         return None  # unreadable: reading it says so
     for magic, kind in _NOT_LOGS:
         if head.startswith(magic):
             return Skipped(source.name, kind)
-    if b"\x00" in head:
-        return Skipped(source.name, "binary file (NUL bytes)")
     return None
 
 
@@ -117,7 +117,7 @@ def _logs_only(sources: list[Source], shown: str) -> tuple[list[Source], list[Sk
             skipped.append(why)
     if not kept:
         raise InputError(
-            f"no logs to read in {shown}: {len(skipped):,} file(s) that are not text skipped"
+            f"no logs to read in {shown}: {len(skipped):,} file(s) that are no logs skipped"
             f" ({skipped[0].source}: {skipped[0].reason})"
         )
     return kept, skipped
@@ -272,11 +272,12 @@ def expand_inputs(args: Sequence[str]) -> list[Source]:
 def find_inputs(args: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
     """Sources for the given paths, directories, globs and ``-``, in a stable order, and the
     files of directories and globs that are no logs (a SQLite database, a Parquet export,
-    any file with NUL bytes in its first 4 KB), skipped.
+    a key), skipped.
 
     A file reached twice (named, and inside a named directory) is read once.
     Raises `InputError` for a missing or unreadable path, an empty directory, a
-    glob that matches no file, or ``-`` given twice.
+    glob that matches no file, or ``-`` given twice. A skipped file is listed once, and
+    not at all when it is read too (named on its own).
     """
     if not args:
         raise InputError("no input given; name files, directories, globs, or - for stdin")
@@ -299,4 +300,7 @@ def find_inputs(args: Sequence[str]) -> tuple[list[Source], list[Skipped]]:
             if key not in seen:
                 seen.add(key)
                 sources.append(source)
-    return sources, skipped
+    unique: dict[Path, Skipped] = {}  # a file reached twice (or by a link) is listed once
+    for file in skipped:
+        unique.setdefault(Path(file.source).resolve(), file)
+    return sources, [file for key, file in unique.items() if key not in seen]

@@ -98,12 +98,19 @@ def print_report(report: dict[str, Any]) -> None:
         )
 
 
+#: Skipped files the summary names; the rest are counted.
+_SKIPPED_SHOWN = 5
+
+
 def _print_skipped(*reports: dict[str, Any]) -> None:
     """The files of directories and globs that were not read, each once."""
-    skipped = {(s["source"], s["reason"]): None for r in reports for s in r["skipped_inputs"]}
-    for source, reason in skipped:
+    skipped = list({(s["source"], s["reason"]): None for r in reports for s in r["skipped_inputs"]})
+    for source, reason in skipped[:_SKIPPED_SHOWN]:
         # a Text: a path may hold [brackets] that markup would take; one line whatever its width
         console.print(Text(f"skipped (not a log): {shown(source)} ({reason})"), soft_wrap=True)
+    if len(skipped) > _SKIPPED_SHOWN:  # a directory of thousands of images
+        more = len(skipped) - _SKIPPED_SHOWN
+        console.print(f"skipped {more:,} more that are no logs (--json lists them all)")
 
 
 def _where(record: dict[str, Any]) -> str:

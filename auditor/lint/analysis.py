@@ -15,6 +15,7 @@ from auditor.lint.exprs import (
     dotted_name,
     find_fallback,
     is_mint,
+    item_base,
     last_segment,
     mentions,
     mentions_any,
@@ -181,7 +182,10 @@ class _Checker:
         error_path = self._in_error_path(function, chain)
         fallback = find_fallback(assignment.value, self.patterns)
         if fallback is not None:
-            fix = ReplaceExpr(fallback.node, fallback.keep) if fallback.keep is not None else None
+            # an item keeps its fallback's fix out: storing None would make
+            # `"thread_id" in payload` true where the key was missing
+            keep = fallback.keep if item_base(assignment.key) is None else None
+            fix = ReplaceExpr(fallback.node, keep) if keep is not None else None
             source = Source(DefKind.FALLBACK, assignment.stmt, error_path, fix)
         elif assignment.if_missing and is_mint(assignment.value, self.patterns):
             source = Source(DefKind.FALLBACK, assignment.stmt, error_path, None)
@@ -270,9 +274,16 @@ class _Checker:
         """Minted values of `key` that can reach `call`: walk back over earlier assignments
         until one that runs unconditionally before the call (its block encloses the call)."""
         enclosing = {id(a) for a in call.ancestors}
+        base = item_base(key)  # an item's container rebound holds new items
         found: list[Source] = []
         for assignment in reversed(function.assignments):
-            if assignment.key != key or assignment.end > call.start:
+            if assignment.end > call.start:
+                continue
+            if base is not None and assignment.key == base:
+                if id(assignment.ancestors[-1]) in enclosing:
+                    break
+                continue
+            if assignment.key != key:
                 continue
             source = self._classify(function, assignment)
             if source.kind is not DefKind.PLAIN:

@@ -46,6 +46,11 @@ def item_key(node: cst.CSTNode) -> str | None:
     return None if key is None or base is None else f"{base}[{key!r}]"
 
 
+def item_base(key: str) -> str | None:
+    """`payload` for the item key `payload['thread_id']` (:func:`item_key`), else None."""
+    return key[: key.index("[")] if key.endswith("]") and "[" in key else None
+
+
 def value_key(node: cst.CSTNode) -> str | None:
     """The key a value is followed by: a dotted name, or an item (:func:`item_key`)."""
     return dotted_name(node) or item_key(node)
@@ -92,7 +97,7 @@ def import_aliases(node: cst.Import | cst.ImportFrom) -> dict[str, str]:
 
 def last_segment(name: str) -> str:
     """`c` for `a.b.c`, `thread_id` for the item key `payload['thread_id']`."""
-    if name.endswith("]") and "[" in name:
+    if item_base(name) is not None:
         item = ast.literal_eval(name[name.index("[") + 1 : -1])
         return item if isinstance(item, str) else name
     return name.rpartition(".")[2]

@@ -27,6 +27,7 @@ Two ways in, one result (:mod:`auditor.readers.jsonl_plan` decides the fields,
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import zlib
@@ -283,6 +284,8 @@ class _LineIndex:
     total: int  # physical lines (a last line without newline counts)
     lines: array[int]  # 1-based line number at each anchor, ascending
     offsets: array[int]  # byte offset where that line starts
+    size: int = 0  # bytes indexed
+    inode: int = 0  # the file indexed (a rotation replaces it)
 
     @classmethod
     def build(cls, path: Path) -> _LineIndex:
@@ -293,6 +296,7 @@ class _LineIndex:
         newlines, offset, last = 0, 0, bytearray(b"\n")
         buffer = bytearray(_INDEX_READ)  # one buffer read into again and again
         with path.open("rb", buffering=0) as handle:
+            inode = os.fstat(handle.fileno()).st_ino
             while size := handle.readinto(buffer):
                 block = buffer if size == len(buffer) else buffer[:size]
                 counted = 0  # the block's bytes counted so far
@@ -309,13 +313,18 @@ class _LineIndex:
                 newlines += block.count(b"\n", counted)
                 offset += len(block)
                 last = block[-1:]
-        return cls(path, newlines + (last != b"\n"), lines, offsets)
+        return cls(path, newlines + (last != b"\n"), lines, offsets, offset, inode)
 
     def fetch(self, numbers: Sequence[int]) -> dict[int, bytes]:
         """The text of the given 1-based lines (without the newline), by line number."""
         out: dict[int, bytes] = {}
         cached: tuple[int, list[bytes]] | None = None
         with self.path.open("rb") as handle:
+            now = os.fstat(handle.fileno())
+            # a log may grow while it is read (its indexed lines stay); cut, or replaced by
+            # a rotation, the lines found would be other lines, or pieces of them
+            if now.st_ino != self.inode or now.st_size < self.size:
+                raise changed_while_read(str(self.path), self.size, now.st_size)
             for number in sorted(set(numbers)):
                 anchor = bisect_right(self.lines, number) - 1
                 if cached is None or cached[0] != anchor:
@@ -327,11 +336,6 @@ class _LineIndex:
                     # split once: many wanted lines of one block (an export of every break)
                     # were each found by scanning the block from its start
                     cached = (anchor, data.split(b"\n"))
-                if number - self.lines[anchor] >= len(cached[1]):
-                    raise InputError(
-                        f"{self.path}: the file changed while it was read (line {number:,} is"
-                        " gone): audit a copy, or the file it was rotated to"
-                    )
                 out[number] = cached[1][number - self.lines[anchor]]
         return out
 
@@ -421,20 +425,27 @@ def _flag_typed_events(events: pl.Series) -> pl.Expr:
     return pl.col("needs_raw") | pl.col("event").cast(pl.String).is_in(typed).fill_null(False)
 
 
+def changed_while_read(name: str, was: int, now: int | None) -> InputError:
+    """The error of a file cut (logrotate's ``copytruncate``), replaced or removed while it
+    was read (``now`` None: gone)."""
+    after = "now gone" if now is None else f"now {now:,}"
+    return InputError(
+        f"{name}: the file changed while it was read (it was {was:,} bytes, {after}):"
+        " audit a copy, or the file it was rotated to"
+    )
+
+
 def _check_unchanged(source: Source, size: int) -> None:
-    """Raise `InputError` if a file is no longer ``size`` bytes long: truncated while it was
-    read (logrotate's ``copytruncate``), Polars' reader fails with an object-store error."""
+    """Raise `InputError` if a file is shorter than ``size`` bytes: cut while it was read,
+    Polars' reader fails with an object-store error. A log that grew meanwhile is read as
+    it was: its failure is another one."""
     assert source.path is not None
     try:
-        now = source.path.stat().st_size
+        now: int | None = source.path.stat().st_size
     except OSError:
-        now = -1
-    if now != size:
-        after = f"now {now:,}" if now >= 0 else "now gone"
-        raise InputError(
-            f"{source.name}: the file changed while it was read (it was {size:,} bytes, {after}):"
-            " audit a copy, or the file it was rotated to"
-        ) from None
+        now = None
+    if now is None or now < size:
+        raise changed_while_read(source.name, size, now) from None
 
 
 def _run_read(lazy: pl.LazyFrame, spill: Spill | None) -> tuple[int, pl.DataFrame | Partitions]:

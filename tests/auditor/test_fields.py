@@ -77,7 +77,14 @@ def test_an_object_at_a_default_candidate_is_a_namespace_not_the_field():
 
     defaults = build_read_options()
     assert defaults.holders == ReadOptions().holders
-    assert defaults.holders == {n: frozenset(DEFAULT_CANDIDATES[n]) for n in STRING_FIELDS}
+    assert {n: h for n, h in defaults.holders.items() if h} == {
+        "event": frozenset({"event", "eventName", "name", "operationName"}),
+        "trace_id": frozenset({"trace"}),
+    }
+    assert set(defaults.holders) == set(STRING_FIELDS)
+    # named as an ID: an object there (MongoDB's {"$oid": ...}) is a wrongly typed ID
+    assert not defaults.held("thread_id", "thread_id", {"$oid": "5f1d"})
+    assert not defaults.held("user_id", "user.id", {"x": 1})
     assert defaults.held("event", "event", {"dataset": "chat.log"})
     assert defaults.held("trace_id", "trace", {"id": "abc"})
     assert not defaults.held("event", "event", "chat.user_message")

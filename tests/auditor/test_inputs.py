@@ -253,7 +253,8 @@ def test_a_named_device_is_refused_not_copied_forever():
 def test_a_directory_skips_files_that_are_no_logs_and_says_which(tree):
     """A log directory holds more than logs (`quality audit $QUALITY_HOME` met the SQLite
     store: 219 rejected "lines"): files with a database's, an export's or an image's magic,
-    or NUL bytes, are skipped when a directory or a glob reaches them, and listed; a file
+    or a key's name, are skipped when a directory or a glob reaches them, and listed once; a
+    log padded with NULs (a copytruncate) is read; a file
     named on the command line is read whatever it holds; compressed files are read."""
     import sqlite3
 
@@ -265,7 +266,7 @@ def test_a_directory_skips_files_that_are_no_logs_and_says_which(tree):
         db.execute("create table t (x)")
     db.close()
     pl.DataFrame({"x": [1]}).write_parquet(tree / "breaks.parquet")
-    (tree / "core").write_bytes(b'{"a": 1}\n\x00\x00\x00')
+    (tree / "padded.jsonl").write_bytes(b"\x00" * 8192 + b'{"a": 1}\n')
     (tree / "secret.key").write_text("9f" * 32)  # `quality serve`'s token key
     (tree / "quality.db-wal").write_text("")
     (tree / "sub" / "zeros.gz").write_bytes(gzip.compress(b"\x00" * 10))
@@ -274,12 +275,12 @@ def test_a_directory_skips_files_that_are_no_logs_and_says_which(tree):
         "logs/a.jsonl",
         "logs/b.jsonl",
         "logs/notes.txt",
+        "logs/padded.jsonl",
         "logs/sub/c.jsonl.gz",
         "logs/sub/zeros.gz",
     ]
     assert skipped == [
         Skipped("logs/breaks.parquet", "Parquet file"),
-        Skipped("logs/core", "binary file (NUL bytes)"),
         Skipped("logs/quality.db", "SQLite database"),
         Skipped("logs/quality.db-wal", "SQLite journal"),
         Skipped("logs/secret.key", "key or certificate"),
@@ -291,9 +292,21 @@ def test_a_directory_skips_files_that_are_no_logs_and_says_which(tree):
     with pytest.raises(InputError) as caught:
         find_inputs(["logs/*.db"])
     assert str(caught.value) == (
-        "no logs to read in logs/*.db: 1 file(s) that are not text skipped"
+        "no logs to read in logs/*.db: 1 file(s) that are no logs skipped"
         " (logs/quality.db: SQLite database)"
     )
+    # listed once however often it is reached, and not at all when it is read too
+    (tree / "link.db").symlink_to(tree / "quality.db")
+    twice = find_inputs(["logs", "logs/sub", "logs"])[1]
+    assert [s.source for s in twice] == [
+        "logs/breaks.parquet",
+        "logs/link.db",  # the same file as quality.db, found first
+        "logs/quality.db-wal",
+        "logs/secret.key",
+    ]
+    read_too = find_inputs(["logs", "logs/quality.db"])
+    assert "logs/quality.db" not in [s.source for s in read_too[1]]
+    assert "logs/quality.db" in _names(read_too[0])
 
 
 def test_the_report_lists_the_skipped_files(tree):

@@ -830,42 +830,33 @@ def test_a_file_truncated_while_read_is_said_in_one_line(tmp_path, monkeypatch):
         audit([str(path)])
 
 
-def test_a_line_gone_when_fetched_is_said_in_one_line(tmp_path):
-    """A file cut after it was indexed (the report's examples are fetched at the end): the
-    fetch says so instead of an IndexError traceback."""
+def test_a_file_cut_or_replaced_before_its_lines_are_fetched_is_said_in_one_line(tmp_path):
+    """The report's examples are fetched at the end, by byte offsets: a file cut and written
+    again meanwhile (copytruncate with the service still logging) gave pieces of other lines,
+    and a line first in its block an empty text, silently; a rotation (a new file at the
+    path) other lines. A log that only grew keeps its indexed lines."""
+    import os
+
     from auditor.errors import InputError
     from auditor.readers.jsonl import _LineIndex
 
-    path = write(tmp_path, [json.dumps(GOOD)] * 50)
+    line = json.dumps(GOOD)
+    path = write(tmp_path, [line] * 50)
+    size = path.stat().st_size
     index = _LineIndex.build(path)
-    assert index.fetch([50])[50] == json.dumps(GOOD).encode()
-    with path.open("r+b") as handle:
-        handle.truncate(len(json.dumps(GOOD)) * 10)
-    with pytest.raises(InputError, match=r"the file changed while it was read \(line 50 is gone\)"):
-        index.fetch([50])
-
-
-@pytest.mark.parametrize("name", ["ecs.jsonl", "ecs.jsonl.gz"])
-def test_elastic_ecs_lines_are_events_not_wrong_types(tmp_path, name):
-    """ECS writes `event`, `trace` and `span` as objects: every line was rejected as
-    wrong_type by default. They are namespaces now: the events count, unnamed and without a
-    trace until `--map` names `event.action` and `trace.id`; on every path."""
-    ecs = {
-        "@timestamp": "2026-11-24T08:00:00.000Z",
-        "user": {"id": "u1"},
-        "thread_id": "t1",
-        "trace": {"id": "4BF92F3577B34DA6A3CE929D0E0E4736"},
-        "span": {"id": "00F067AA0BA902B7"},
-        "event": {"action": "quality.get_metrics", "dataset": "chat"},
-    }
-    path = write(tmp_path, [json.dumps(ecs)] * 3, name)
-    plain = read(path, maps=["ts=@timestamp"])
-    assert (
-        plain.select("reject_reason", "user_id", "event", "trace_id").rows()
-        == [(None, "u1", None, None)] * 3
+    with path.open("a") as handle:
+        handle.write(line + "\n")  # grew: fine
+    assert index.fetch([1, 50]) == {1: line.encode(), 50: line.encode()}
+    path.write_text('{"new": 1}\n')  # cut, then written again
+    with pytest.raises(InputError) as caught:
+        index.fetch([1])
+    assert str(caught.value) == (
+        f"{path}: the file changed while it was read (it was {size:,} bytes, now 11):"
+        " audit a copy, or the file it was rotated to"
     )
-    mapped = read(path, maps=["ts=@timestamp", "event=event.action", "trace_id=trace.id"])
-    assert (
-        mapped.select("reject_reason", "event", "trace_id").rows()
-        == [(None, "quality.get_metrics", "4bf92f3577b34da6a3ce929d0e0e4736")] * 3
-    )
+    rotated = tmp_path / "rotated.jsonl"
+    index = _LineIndex.build(path)
+    os.rename(path, rotated)
+    path.write_text('{"other": 1}\n' * 10)  # the same size or more, another file
+    with pytest.raises(InputError, match="the file changed while it was read"):
+        index.fetch([1])

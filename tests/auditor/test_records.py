@@ -212,7 +212,7 @@ def test_candidate_unix_nano_field_is_nanoseconds():
         ({"timestamp": "soon"}, {}, "bad_timestamp"),
         ({}, {"ts": 0}, "bad_timestamp"),
         ({"timestamp": TS, "user_id": 42}, {}, "wrong_type"),
-        ({"timestamp": TS, "thread_id": [{"id": "t"}]}, {}, "wrong_type"),
+        ({"timestamp": TS, "thread_id": {"id": "t"}}, {}, "wrong_type"),
         ({"timestamp": TS, "event": ["a"]}, {}, "wrong_type"),
         ({"timestamp": TS, "trace_id": True}, {}, "wrong_type"),
         ({"timestamp": "soon", "user_id": 42}, {}, "bad_timestamp"),

@@ -365,3 +365,38 @@ def test_audit_of_a_home_skips_its_database_and_says_so(tmp_path):
     assert f"skipped (not a log): {tmp_path / 'quality.db'} (SQLite database)" in result.stdout
     report = json.loads(runner.invoke(app, ["audit", str(tmp_path), "--json"]).stdout)
     assert (report["lines"], report["rejected"]) == (1, 0)
+
+
+def test_many_skipped_files_are_counted_past_the_first_five(tmp_path):
+    (tmp_path / "a.jsonl").write_text(line(0, "t1") + "\n")
+    for i in range(8):
+        (tmp_path / f"shot{i}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
+    result = runner.invoke(app, ["audit", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("skipped (not a log): ") == 5
+    assert "skipped 3 more that are no logs (--json lists them all)" in result.stdout
+    report = json.loads(runner.invoke(app, ["audit", str(tmp_path), "--json"]).stdout)
+    assert len(report["skipped_inputs"]) == 8
+
+
+def test_an_export_whose_chunks_cannot_be_written_says_where(tmp_path, monkeypatch):
+    """A full TMPDIR said only "No space left on device (os error 28)"."""
+    import errno
+    import os
+    import tempfile
+
+    import polars as pl
+
+    log = tmp_path / "log.jsonl"
+    log.write_text(line(0, "t1") + "\n" + line(1, "t2") + "\n")
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pl.DataFrame, "write_ipc", full)
+    result = runner.invoke(app, ["audit", str(log), "--export-breaks", str(tmp_path / "b.csv")])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: --export-breaks: cannot write its chunks under {tempfile.gettempdir()}:"
+        " No space left on device; set TMPDIR to a larger disk\n"
+    )

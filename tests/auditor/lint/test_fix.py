@@ -132,3 +132,20 @@ def test_an_if_fallback_it_is_not_sure_of_is_reported_not_rewritten(source):
     result = _fix(source)
     assert result.new_source == source
     assert [(f.code, f.fixable) for f in result.findings] == [(Code.QC001, False)]
+
+
+def test_a_fallback_stored_in_the_payload_is_reported_not_rewritten():
+    """`payload["thread_id"] = payload.get("thread_id") or new()` rewritten to store
+    `payload.get("thread_id")` would make `"thread_id" in payload` true where the client
+    sent none: reported, left to a person."""
+    source = b"""from app.ids import generate_thread_id
+
+
+class QualityHandler:
+    async def handle(self, user_id, payload):
+        payload["thread_id"] = payload.get("thread_id") or generate_thread_id()
+        return await self.session_manager.get_execution_context(thread_id=payload["thread_id"])
+"""
+    result = _fix(source)
+    assert [(f.code, f.fixable) for f in result.findings] == [(Code.QC001, False)]
+    assert result.new_source == source and result.fixed == 0

@@ -323,6 +323,16 @@ NEGATIVE = {
         return await self.session_manager.get_execution_context(user_id, thread_id=payload["thread_id"])
         """
     ),
+    "the payload rebound to the next message holds new items": handler_class(
+        """
+        payload = await ws.recv()
+        if "thread_id" not in payload:
+            payload["thread_id"] = generate_thread_id()
+            await ws.send({"type": "hello"})
+        payload = await ws.recv()
+        return await self.session_manager.get_execution_context(user_id, thread_id=payload["thread_id"])
+        """
+    ),
 }
 
 
