@@ -88,10 +88,36 @@ def _finish(result: dict[str, Any], as_json: bool, fail_on: float | None) -> Non
         print_json(result)
     else:
         (print_comparison if is_comparison else print_report)(result)
-    rate = (result["after"] if is_comparison else result)["break_rate"]
+    checked = result["after"] if is_comparison else result
+    for side in (result["before"], result["after"]) if is_comparison else (result,):
+        _warn_no_events(side)
+    if fail_on is not None and not checked["events"]:
+        # a gate pointed at logs it cannot read (every record unattributed) must not pass
+        err_console.print("no events to check the break rate on", highlight=False)
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    rate = checked["break_rate"]
     if fail_on is not None and rate > fail_on:
         err_console.print(f"break rate {rate:.4%} is above {fail_on:.4%}")
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _warn_no_events(report: dict[str, Any]) -> None:
+    """Records read but no event among them: the fields are elsewhere (a container's
+    wrapper, other names), which a break rate of 0 would hide."""
+    if report["events"] or not report["lines"]:
+        return
+    counts = ", ".join(
+        f"{report[key]:,} {key}"
+        for key in ("rejected", "unattributed", "missing_thread")
+        if report[key]
+    )
+    err_console.print(
+        f"warning: no events among {report['lines']:,} records ({counts}) in {report['label']}:"
+        " are the user and thread elsewhere? see --map and --extract (docs/audit.md)",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def audit_command(

@@ -400,3 +400,24 @@ def test_an_export_whose_chunks_cannot_be_written_says_where(tmp_path, monkeypat
         f"error: --export-breaks: cannot write its chunks under {tempfile.gettempdir()}:"
         " No space left on device; set TMPDIR to a larger disk\n"
     )
+
+
+def test_records_without_events_are_warned_of_and_fail_the_gate(tmp_path):
+    """A log whose fields are elsewhere (here inside a container's `log` string) read as 0
+    events and a break rate of 0: exit 0, and a CI gate passed on a log it did not read."""
+    log = tmp_path / "container.log"
+    inner = json.dumps({"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "thread_id": "t"})
+    log.write_text(
+        json.dumps({"log": inner + "\n", "stream": "stdout", "time": "2026-11-24T08:00:00Z"}) + "\n"
+    )
+    result = runner.invoke(app, ["audit", str(log), "--json", "--fail-on-break-rate", "0.5"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"warning: no events among 1 records (1 unattributed) in {log}: are the user and thread"
+        " elsewhere? see --map and --extract (docs/audit.md)\n"
+        "no events to check the break rate on\n"
+    )
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    quiet = runner.invoke(app, ["audit", str(empty), "--json"])
+    assert (quiet.exit_code, quiet.stderr) == (0, "")  # nothing read: nothing to warn of
