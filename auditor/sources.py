@@ -95,6 +95,44 @@ def lines_of(blocks: Iterable[bytes]) -> Iterator[bytes]:
         yield rest
 
 
+class _Unwrapping(_Decompressing):
+    """The app's lines of a container log (:func:`auditor.readers.containers.unwrap`) as a
+    read-only stream. A cut or corrupt stream underneath raises its error after every line
+    that came out before it, as the decompressing streams do."""
+
+    _BLOCK = 1 << 16
+
+    def __init__(self, raw: BinaryIO, wrapper: str) -> None:
+        from auditor.readers.containers import unwrap
+
+        super().__init__(raw)
+        read = getattr(raw, "read1", raw.read)
+        self._lines = unwrap(wrapper, lines_of(iter(lambda: read(self._BLOCK), b"")))
+        self._error: BaseException | None = None
+
+    def read1(self, size: int = -1) -> bytes:
+        """Some whole lines, b"" at the end."""
+        del size  # whole lines, about a block of them
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        out: list[bytes] = []
+        count = 0
+        try:
+            for line in self._lines:
+                out.append(line)
+                count += len(line)
+                if count >= self._BLOCK:
+                    break
+        except Exception as exc:  # a cut stream (EOFError, zlib.error...): after its lines
+            if not out:
+                raise
+            self._error = exc
+        return b"".join(out)
+
+    read = read1
+
+
 class LengthPrefixedZstd(_Decompressing):
     """The Collector file exporter's legacy `compression: zstd` output as one stream: each
     document is a zstd frame after its 4-byte big-endian length; documents come out one a
@@ -146,14 +184,22 @@ class Source:
     name: str
     path: Path | None
     compression: str | None = None
+    wrapper: str | None = None  # a container log's: "docker" or "cri" (readers/containers.py)
 
     @property
     def is_plain_file(self) -> bool:
         """True when the bytes on disk are the records themselves (scannable in place)."""
-        return self.path is not None and self.compression is None
+        return self.path is not None and self.compression is None and self.wrapper is None
 
     def open(self) -> BinaryIO:
-        """A binary stream of the decompressed bytes. Raises `InputError` when unreadable."""
+        """A binary stream of the decompressed (and unwrapped) bytes. Raises `InputError`
+        when unreadable."""
+        stream = self._open_bytes()
+        if self.wrapper is None:
+            return stream
+        return _Unwrapping(stream, self.wrapper)  # type: ignore[return-value]
+
+    def _open_bytes(self) -> BinaryIO:
         if self.path is None:
             return sys.stdin.buffer
         try:

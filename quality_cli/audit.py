@@ -24,7 +24,9 @@ Example: quality compare --before logs/v1/*.jsonl --after logs/v2/*.jsonl --json
 Format = Annotated[
     str,
     typer.Option(
-        "--format", metavar="FORMAT", help="auto|jsonl|json|otlp|gcp|jaeger|zipkin|console"
+        "--format",
+        metavar="FORMAT",
+        help="auto|jsonl|json|otlp|gcp|jaeger|zipkin|console|docker|cri",
     ),
 ]
 Maps = Annotated[

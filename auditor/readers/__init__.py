@@ -16,6 +16,7 @@ from auditor import continuity, keys
 from auditor.errors import UsageError
 from auditor.fields import ReadOptions
 from auditor.partitions import MAX_SPILL_PARTITIONS, Partitions
+from auditor.readers.containers import WRAPPERS, wrapped
 from auditor.schema import empty_records
 from auditor.sources import Source, estimated_lines
 
@@ -28,6 +29,8 @@ FORMATS: tuple[str, ...] = (
     "jaeger",
     "zipkin",
     "console",
+    "docker",
+    "cri",
 )
 
 Reader = Callable[[Sequence[Source], ReadOptions], pl.LazyFrame]
@@ -64,6 +67,14 @@ def reader_for(fmt: str) -> Reader:
         from auditor.readers.console import scan_console
 
         return scan_console
+    if fmt == "docker":
+        from auditor.readers.containers import scan_docker
+
+        return scan_docker
+    if fmt == "cri":
+        from auditor.readers.containers import scan_cri
+
+        return scan_cri
     raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
@@ -102,7 +113,7 @@ def _estimated_partitions(sources: Sequence[Source]) -> int:
     files' sizes and the line length of their first bytes."""
     lines = 0
     for source in sources:
-        if source.is_plain_file and source.path is not None:
+        if source.path is not None and source.compression is None:  # plain, or a container's
             lines += estimated_lines(source.path)
     return continuity.partitions(lines)
 
@@ -127,9 +138,10 @@ def read_compact(
     buckets = 1
     parts: list[tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]] = []
     for name, group in group_by_format(sources, fmt).items():
-        if name == "jsonl":
+        if name == "jsonl" or name in WRAPPERS:
             from auditor.readers.jsonl import read_jsonl_compact
 
+            group = wrapped(group, name) if name in WRAPPERS else group
             buckets = _estimated_partitions(group)
             # the spill writes few partitions (the analysis splits them further)
             spill = None if spill_dir is None else (spill_dir, min(buckets, MAX_SPILL_PARTITIONS))

@@ -13,6 +13,7 @@ import re
 
 import orjson
 
+from auditor.readers.containers import is_cri_line, is_docker_entry
 from auditor.readers.documents import decompress, ends_value
 from auditor.readers.otlp import is_otlp_document
 from auditor.sources import Source
@@ -75,6 +76,8 @@ _SNIFFS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def _classify_object(record: dict[str, object]) -> str | None:
     keys = record.keys()
+    if is_docker_entry(record):  # a container's stdout as Docker's json-file driver keeps it
+        return "docker"
     if is_otlp_document(record):  # the shapes the OTLP reader reads (wrapped, Tempo's...)
         return "otlp"
     data = record.get("data")
@@ -137,6 +140,8 @@ def detect_text(head: str) -> str:
     stripped = head.lstrip("\ufeff \t\r\n")
     if not stripped:
         return "jsonl"
+    if is_cri_line(stripped):  # Kubernetes' node logs, `kubectl logs --timestamps`
+        return "cri"
     first = _first_value(stripped)
     if first is not None:
         value, multiline = first

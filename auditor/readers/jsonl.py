@@ -176,7 +176,7 @@ def _whole_lines(source: Source) -> tuple[list[str], Sequence[int]] | None:
     """A small plain file's non-blank lines and their numbers, split at once (as the stream
     loop of :func:`_line_batches` would, without its per-line work); None when the file is
     large, compressed or not all UTF-8 (the loop then reads it, and says why)."""
-    if source.compression is not None or source.path is None or not _small(source.path):
+    if not source.is_plain_file or source.path is None or not _small(source.path):
         return None  # a large file is streamed: never held whole in memory
     try:
         data = source.path.read_bytes()
@@ -712,7 +712,7 @@ def _shared_decode(sources: Sequence[Source]) -> list[Source]:
     files, and plain files under ``_SMALL_FILE_BYTES``. A file's own read has fixed costs
     (a streaming pass, a spill, the decode of its flagged lines: about 50 ms) that a
     directory of a thousand small logs would pay a thousand times."""
-    chosen = [s for s in sources if s.path is not None and (s.compression or _small(s.path))]
+    chosen = [s for s in sources if s.path is not None and (not s.is_plain_file or _small(s.path))]
     return chosen if len(chosen) > 1 else []
 
 

@@ -403,12 +403,11 @@ def test_an_export_whose_chunks_cannot_be_written_says_where(tmp_path, monkeypat
 
 
 def test_records_without_events_are_warned_of_and_fail_the_gate(tmp_path):
-    """A log whose fields are elsewhere (here inside a container's `log` string) read as 0
-    events and a break rate of 0: exit 0, and a CI gate passed on a log it did not read."""
-    log = tmp_path / "container.log"
-    inner = json.dumps({"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "thread_id": "t"})
+    """A log whose fields are elsewhere (here under names of its own) read as 0 events and a
+    break rate of 0: exit 0, and a CI gate passed on a log it did not read."""
+    log = tmp_path / "service.log"
     log.write_text(
-        json.dumps({"log": inner + "\n", "stream": "stdout", "time": "2026-11-24T08:00:00Z"}) + "\n"
+        json.dumps({"timestamp": "2026-11-24T08:00:00Z", "uid": "u", "conv": "t"}) + "\n"
     )
     result = runner.invoke(app, ["audit", str(log), "--json", "--fail-on-break-rate", "0.5"])
     assert result.exit_code == 1

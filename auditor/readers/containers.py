@@ -1,0 +1,156 @@
+"""Container logs: the app's JSON lines as Docker and Kubernetes store them (``docker``, ``cri``).
+
+A service on Docker or Kubernetes writes JSON lines to stdout; what lies on the node is
+those lines wrapped, one wrapper a line:
+
+- ``docker``: the json-file driver (``/var/lib/docker/containers/*/*-json.log``),
+  ``{"log": "<the line>\\n", "stream": "stdout", "time": "...Z"}``; a line over 16 KB is
+  split over several entries, all but the last without the final newline;
+- ``cri``: the CRI format of Kubernetes' nodes (``/var/log/pods/...``),
+  ``<RFC 3339 time> <stream> <P|F> <the line>``, ``P`` for a partial piece, ``F`` for the
+  last; also the ``<RFC 3339 time> <the line>`` of ``kubectl logs --timestamps`` and
+  ``docker logs --timestamps``.
+
+Each wrapped line becomes the app's line, read as JSON lines are (:mod:`auditor.readers.jsonl`,
+which opens the source through :func:`unwrap`): the same record, the same reasons, the
+same ``source:line``. A JSON object keeps its own keys; the wrapper's time is appended
+as a last ``"time"`` key, which its own timestamp key wins over (the first of a repeated
+key, and ``timestamp`` before ``time``, is what is read). A line that is not a JSON object
+becomes ``{"time": ..., "message": <the line>}`` (unattributed, unless ``--extract``
+finds the IDs in its text). The pieces of a split line become blank lines (no records)
+and the last piece the whole line, so that line numbers stay the file's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import orjson
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from auditor.fields import ReadOptions
+    from auditor.sources import Source
+
+#: Container wrappers the readers unwrap, by format name.
+WRAPPERS: tuple[str, ...] = ("docker", "cri")
+
+#: RFC 3339 with an offset, then a space: the start of a CRI or `--timestamps` line.
+_STAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})"
+_CRI = re.compile(rf"({_STAMP}) (stdout|stderr) ([PF]) ")
+_STAMPED = re.compile(rf"({_STAMP}) ")
+#: The keys of a json-file driver entry (``attrs`` with `--log-opt labels=...`).
+_DOCKER_KEYS = frozenset({"log", "stream", "time", "attrs"})
+
+
+def wrapped(sources: Sequence[Source], wrapper: str) -> list[Source]:
+    """Container logs as the JSON-lines sources of the app's lines (``Source.open`` unwraps)."""
+    return [replace(source, wrapper=wrapper) for source in sources]
+
+
+def scan_docker(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
+    """The record frame of Docker json-file logs: their app lines as JSON lines."""
+    from auditor.readers.jsonl import scan_jsonl
+
+    return scan_jsonl(wrapped(sources, "docker"), options)
+
+
+def scan_cri(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
+    """The record frame of CRI (and `--timestamps`) logs: their app lines as JSON lines."""
+    from auditor.readers.jsonl import scan_jsonl
+
+    return scan_jsonl(wrapped(sources, "cri"), options)
+
+
+def is_docker_entry(value: object) -> bool:
+    """A json-file driver entry: ``log`` and ``time`` strings, and no key the driver does
+    not write (an app's own log line with a ``log`` key has others)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("log"), str)
+        and isinstance(value.get("time"), str)
+        and value.keys() <= _DOCKER_KEYS
+    )
+
+
+def is_cri_line(line: str) -> bool:
+    """A CRI line, or a `--timestamps` line holding a JSON object."""
+    return _CRI.match(line) is not None or re.match(rf"{_STAMP} \{{", line) is not None
+
+
+def unwrap(wrapper: str, lines: Iterator[bytes]) -> Iterator[bytes]:
+    """The app's lines (newline kept) of a container log's lines, one for one."""
+    if wrapper == "docker":
+        return _docker(lines)
+    if wrapper == "cri":
+        return _cri(lines)
+    raise ValueError(f"unknown container wrapper {wrapper!r}")
+
+
+def _docker(lines: Iterator[bytes]) -> Iterator[bytes]:
+    pending: list[str] = []
+    for line in lines:
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            yield line  # read as it is: its reason says what is wrong
+            continue
+        if not is_docker_entry(entry):
+            yield line
+            continue
+        text: str = entry["log"]
+        if not text.endswith("\n"):  # a piece of a line over 16 KB
+            pending.append(text)
+            yield b"\n"
+            continue
+        whole = "".join((*pending, text[:-1]))
+        pending = []
+        yield _app_line(whole, entry["time"])
+    if pending:  # the file ends inside a split line: what came of it
+        yield _app_line("".join(pending), "")
+
+
+def _cri(lines: Iterator[bytes]) -> Iterator[bytes]:
+    pending: list[bytes] = []
+    for line in lines:
+        head = line[:80].decode("utf-8", "replace")
+        match = _CRI.match(head)
+        if match is not None:
+            stamp, tag = match.group(1), match.group(3)
+            text = line[len(match.group(0).encode()) :].removesuffix(b"\n").removesuffix(b"\r")
+            if tag == "P":
+                pending.append(text)
+                yield b"\n"
+                continue
+            whole, pending = b"".join((*pending, text)), []
+        elif (stamped := _STAMPED.match(head)) is not None:
+            stamp = stamped.group(1)
+            whole = line[len(stamped.group(0).encode()) :].removesuffix(b"\n").removesuffix(b"\r")
+        else:
+            yield line  # no wrapper: read as it is
+            continue
+        try:
+            yield _app_line(whole.decode("utf-8"), stamp)
+        except UnicodeDecodeError:
+            yield whole + b"\n"  # read as it is: invalid_utf8
+    if pending:
+        yield b"".join(pending) + b"\n"
+
+
+def _app_line(text: str, stamp: str) -> bytes:
+    """The app's line as a JSON line: its object with the wrapper's time as a last key, or
+    a record of the time and the text."""
+    body = text.strip()
+    if body.startswith("{"):
+        if not stamp or not body.endswith("}"):  # a cut object stays cut: invalid_json
+            return body.encode() + b"\n"
+        inside = body[1:-1].strip()
+        time = orjson.dumps(stamp).decode()
+        # a JSON object stays as the app wrote it (a broken one stays broken: its reason)
+        return f'{{{inside}{", " if inside else ""}"time": {time}}}\n'.encode()
+    record = {"time": stamp, "message": text} if stamp else {"message": text}
+    return orjson.dumps(record) + b"\n"

@@ -1,0 +1,157 @@
+"""Container logs (auditor/readers/containers.py): Docker's json-file driver and Kubernetes'
+CRI files hold the app's JSON lines wrapped; they read as the app's lines would."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from auditor.audit import AuditOptions, audit
+from auditor.readers.detect import detect_text
+
+EVENTS = [
+    ("u1", "s1", "t1", "thread.create"),
+    ("u1", "s1", "t1", "chat.user_message"),
+    ("u1", "s1", "t1", "quality.get_metrics"),
+    ("u1", "s1", "t2", "quality.validate_content"),  # the break
+    ("u2", "s2", "t3", "thread.create"),
+    ("u2", "s2", "t3", "quality.get_metrics"),
+]
+KEYS = ("lines", "rejected", "unattributed", "events", "sessions", "breaks", "run_breaks")
+
+
+def _app_lines() -> list[str]:
+    return [
+        json.dumps(
+            {
+                "timestamp": f"2026-11-24T08:00:0{i}Z",
+                "user_id": user,
+                "session_id": session,
+                "thread_id": thread,
+                "event": event,
+            }
+        )
+        for i, (user, session, thread, event) in enumerate(EVENTS)
+    ]
+
+
+def _docker(lines: list[str], split_at: int | None = None) -> str:
+    out = []
+    for i, line in enumerate(lines):
+        time = f"2026-11-24T08:00:0{i}.5Z"
+        if i == split_at:  # over 16 KB: the driver splits it, all but the last piece without \n
+            out.append({"log": line[:25], "stream": "stdout", "time": time})
+            line = line[25:]
+        out.append({"log": line + "\n", "stream": "stdout", "time": time})
+    return "".join(json.dumps(entry) + "\n" for entry in out)
+
+
+def _cri(lines: list[str], split_at: int | None = None) -> str:
+    out = []
+    for i, line in enumerate(lines):
+        stamp = f"2026-11-24T08:00:0{i}.123456789Z"
+        if i == split_at:
+            out.append(f"{stamp} stdout P {line[:20]}")
+            line = line[20:]
+        out.append(f"{stamp} stdout F {line}")
+    return "".join(f"{line}\n" for line in out)
+
+
+def _report(path: Path, **options: object) -> dict[str, object]:
+    return audit([str(path)], AuditOptions(**options))  # type: ignore[arg-type]
+
+
+def test_plain_lines_are_the_reference(tmp_path):
+    path = tmp_path / "app.jsonl"
+    path.write_text("".join(line + "\n" for line in _app_lines()))
+    report = _report(path)
+    assert [report[k] for k in KEYS] == [6, 0, 0, 6, 2, 1, 0]
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_docker_json_file_reads_as_the_app_lines(tmp_path, compressed):
+    """The json-file driver's entries, one split in two (a line over 16 KB): the same
+    events and break as the app's lines, at the file's own line numbers."""
+    text = _docker(_app_lines(), split_at=2)
+    path = tmp_path / ("container-json.log.gz" if compressed else "container-json.log")
+    path.write_bytes(gzip.compress(text.encode()) if compressed else text.encode())
+    assert detect_text(text) == "docker"
+    report = _report(path)
+    assert [report[k] for k in KEYS] == [6, 0, 0, 6, 2, 1, 0]
+    (example,) = report["break_examples"]
+    assert (example["line"], example["expected_thread"], example["actual_thread"]) == (
+        5,
+        "t1",
+        "t2",
+    )
+    assert example["ts"] == "2026-11-24T08:00:03.000000Z"  # the app's time wins the driver's
+
+
+def test_cri_reads_partial_lines_and_plain_text(tmp_path):
+    """CRI lines (`P` pieces joined to their `F`), a traceback on stderr (text: a record with
+    the runtime's time, unattributed), and `kubectl logs --timestamps` lines alike."""
+    text = _cri(_app_lines(), split_at=3) + (
+        "2026-11-24T08:00:09.1Z stderr F Traceback (most recent call last):\n"
+    )
+    path = tmp_path / "0.log"
+    path.write_text(text)
+    assert detect_text(text) == "cri"
+    report = _report(path)
+    assert [report[k] for k in KEYS] == [7, 0, 1, 6, 2, 1, 0]
+    assert report["break_examples"][0]["line"] == 5  # the `F` piece's line
+    stamped = tmp_path / "kubectl.log"
+    stamped.write_text(
+        "".join(f"2026-11-24T08:00:0{i}.1+00:00 {line}\n" for i, line in enumerate(_app_lines()))
+    )
+    assert [_report(stamped)[k] for k in KEYS] == [6, 0, 0, 6, 2, 1, 0]
+
+
+def test_the_runtime_time_stands_in_for_a_missing_one_and_extract_reads_text(tmp_path):
+    """An app line without a timestamp takes the wrapper's; a text line's IDs are found by
+    `--extract`, as in any log's message."""
+    lines = [
+        json.dumps({"user_id": "u1", "session_id": "s1", "thread_id": "t1", "event": "e"}),
+        "user=u1 session=s1 thread=t9 handled quality.get_metrics",
+    ]
+    path = tmp_path / "0.log"
+    path.write_text(_cri(lines))
+    extracts = ("user_id=user=(\\S+)", "session_id=session=(\\S+)", "thread_id=thread=(\\S+)")
+    report = _report(path, extracts=extracts)
+    assert [report[k] for k in KEYS] == [2, 0, 0, 2, 1, 1, 0]
+    assert report["time_range"] == {
+        "start": "2026-11-24T08:00:00.123456Z",
+        "end": "2026-11-24T08:00:01.123456Z",
+    }
+
+
+def test_broken_app_lines_keep_their_reasons(tmp_path):
+    """A broken JSON line inside a wrapper is `invalid_json` at its own line; a line that is
+    not a wrapper is read as it is."""
+    text = (
+        _docker(_app_lines()[:2])
+        + json.dumps(
+            {
+                "log": '{"user_id": "u1", "thread_id":\n',
+                "stream": "stdout",
+                "time": "2026-11-24T08:00:05Z",
+            }
+        )
+        + "\nnot a docker entry\n"
+    )
+    path = tmp_path / "c.log"
+    path.write_text(text)
+    report = _report(path)
+    assert (report["lines"], report["events"], report["rejected_by_reason"]) == (
+        4,
+        2,
+        {"invalid_json": 2},
+    )
+    assert [r["line"] for r in report["rejected_examples"]] == [3, 4]
+
+
+def test_a_console_capture_of_log_lines_is_not_cri():
+    assert detect_text("2026-11-24 08:28:50,001 INFO quality started\n{}\n") != "cri"
+    assert detect_text("2026-11-24T08:28:50Z quality started\n") != "cri"  # no JSON, no stream
