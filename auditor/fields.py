@@ -33,16 +33,27 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 #: The canonical fields that hold an ID or the event name: strings in every input.
 STRING_FIELDS: tuple[str, ...] = tuple(f for f in CANONICAL_FIELDS if f not in ("ts", "message"))
 
-#: Default candidates per canonical field, in priority order (DESIGN.md, "Continuity semantics").
+#: Default candidates per canonical field, in priority order: DESIGN.md's ("Continuity semantics"), and two more.
 DEFAULT_CANDIDATES: dict[str, tuple[str, ...]] = {
     "user_id": ("user.id", "user_id", "enduser.id"),
     "session_id": ("session.id", "session_id", "connection_id"),
     "thread_id": ("thread.id", "thread_id", "gen_ai.conversation.id"),
     "run_id": ("run.id", "run_id"),
     "event": ("event", "eventName", "name", "operationName"),
-    "ts": ("timestamp", "ts", "time", "startTimeUnixNano", "timeUnixNano", "startTime"),
+    # and `@timestamp` (Elastic ECS, Logstash, CloudWatch Logs Insights) and ECS's `span.id`;
+    # not `event.action` or `trace.id`: their heads `event` and `trace` are also read as
+    # strings, and a key read both ways sends every line to the per-line decoder
+    "ts": (
+        "timestamp",
+        "ts",
+        "time",
+        "startTimeUnixNano",
+        "timeUnixNano",
+        "startTime",
+        "@timestamp",
+    ),
     "trace_id": ("trace_id", "traceId", "traceID", "trace", "otelTraceID"),
-    "span_id": ("span_id", "spanId", "spanID", "otelSpanID"),
+    "span_id": ("span_id", "spanId", "spanID", "otelSpanID", "span.id"),
     "message": ("message", "msg", "textPayload", "body"),
 }
 

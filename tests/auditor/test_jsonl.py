@@ -860,3 +860,30 @@ def test_a_file_cut_or_replaced_before_its_lines_are_fetched_is_said_in_one_line
     path.write_text('{"other": 1}\n' * 10)  # the same size or more, another file
     with pytest.raises(InputError, match="the file changed while it was read"):
         index.fetch([1])
+
+
+@pytest.mark.parametrize("name", ["ecs.jsonl", "ecs.jsonl.gz"])
+def test_elastic_ecs_lines_are_events_not_wrong_types(tmp_path, name):
+    """ECS writes `event`, `trace` and `span` as objects: every line was rejected as
+    wrong_type by default. They are namespaces now: the events count, unnamed and without a
+    trace until `--map` names `event.action` and `trace.id`; `@timestamp` and `span.id` are
+    default names. On every path."""
+    ecs = {
+        "@timestamp": "2026-11-24T08:00:00.000Z",
+        "user": {"id": "u1"},
+        "thread_id": "t1",
+        "trace": {"id": "4BF92F3577B34DA6A3CE929D0E0E4736"},
+        "span": {"id": "00F067AA0BA902B7"},
+        "event": {"action": "quality.get_metrics", "dataset": "chat"},
+    }
+    path = write(tmp_path, [json.dumps(ecs)] * 3, name)
+    plain = read(path)
+    assert (
+        plain.select("reject_reason", "user_id", "event", "trace_id", "span_id").rows()
+        == [(None, "u1", None, None, "00f067aa0ba902b7")] * 3
+    )
+    mapped = read(path, maps=["event=event.action", "trace_id=trace.id"])
+    assert (
+        mapped.select("reject_reason", "event", "trace_id").rows()
+        == [(None, "quality.get_metrics", "4bf92f3577b34da6a3ce929d0e0e4736")] * 3
+    )
