@@ -1,8 +1,16 @@
-"""Shared pytest options: ``--update-golden`` rewrites golden files instead of comparing."""
+"""Shared pytest options: ``--update-golden`` rewrites golden files instead of comparing.
+
+Hypothesis runs without its per-example deadline: a deadline is a timed assert, and a
+slow example on a loaded 2-core CI machine failed a run whose results were right.
+"""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
