@@ -31,6 +31,7 @@ FORMATS: tuple[str, ...] = (
     "console",
     "docker",
     "cri",
+    "embedded",
 )
 
 Reader = Callable[[Sequence[Source], ReadOptions], pl.LazyFrame]
@@ -75,6 +76,10 @@ def reader_for(fmt: str) -> Reader:
         from auditor.readers.containers import scan_cri
 
         return scan_cri
+    if fmt == "embedded":
+        from auditor.readers.containers import scan_embedded
+
+        return scan_embedded
     raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 

@@ -37,7 +37,21 @@ if TYPE_CHECKING:
     from auditor.sources import Source
 
 #: Container wrappers the readers unwrap, by format name.
-WRAPPERS: tuple[str, ...] = ("docker", "cri")
+WRAPPERS: tuple[str, ...] = ("docker", "cri", "embedded")
+
+#: Where forwarders put the app's line in a record of their own: Docker and Fluent Bit
+#: (`log`), Vector and most shippers (`message`), journald (`MESSAGE`), Loki (`line`).
+_LINE_KEYS: tuple[str, ...] = ("log", "message", "MESSAGE", "line", "msg")
+#: The forwarder's time, the first found: Loki and Vector (`timestamp`), Fluent Bit
+#: (`date`, epoch seconds), journald (`__REALTIME_TIMESTAMP`, epoch microseconds).
+_TIME_KEYS: tuple[str, ...] = (
+    "timestamp",
+    "ts",
+    "time",
+    "@timestamp",
+    "date",
+    "__REALTIME_TIMESTAMP",
+)
 
 #: RFC 3339 with an offset, then a space: the start of a CRI or `--timestamps` line.
 _STAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})"
@@ -59,6 +73,13 @@ def scan_docker(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame
     return scan_jsonl(wrapped(sources, "docker"), options)
 
 
+def scan_embedded(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
+    """The record frame of forwarders' records holding the app's JSON lines as strings."""
+    from auditor.readers.jsonl import scan_jsonl
+
+    return scan_jsonl(wrapped(sources, "embedded"), options)
+
+
 def scan_cri(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
     """The record frame of CRI (and `--timestamps`) logs: their app lines as JSON lines."""
     from auditor.readers.jsonl import scan_jsonl
@@ -77,6 +98,32 @@ def is_docker_entry(value: object) -> bool:
     )
 
 
+def embedded_line(record: object) -> str | None:
+    """The app's JSON line a forwarder's record holds as a string (journald's `MESSAGE`,
+    Loki's `line`, Vector's `message`, Fluent Bit's `log`), or None: a string that is a
+    JSON object naming a user or a thread, in a record that names neither itself."""
+    if not isinstance(record, dict) or _names_a_user_or_thread(record):
+        return None
+    for key in _LINE_KEYS:
+        text = record.get(key)
+        if isinstance(text, str) and text.lstrip().startswith("{"):
+            try:
+                inner = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                return None
+            return text if _names_a_user_or_thread(inner) else None
+    return None
+
+
+def _names_a_user_or_thread(record: object) -> bool:
+    from auditor.fields import DEFAULT_CANDIDATES, lookup
+
+    if not isinstance(record, dict):
+        return False
+    names = (*DEFAULT_CANDIDATES["user_id"], *DEFAULT_CANDIDATES["thread_id"])
+    return any(lookup(record, name) is not None for name in names)
+
+
 def is_cri_line(line: str) -> bool:
     """A CRI line, or a `--timestamps` line holding a JSON object."""
     return _CRI.match(line) is not None or re.match(rf"{_STAMP} \{{", line) is not None
@@ -88,7 +135,24 @@ def unwrap(wrapper: str, lines: Iterator[bytes]) -> Iterator[bytes]:
         return _docker(lines)
     if wrapper == "cri":
         return _cri(lines)
+    if wrapper == "embedded":
+        return _embedded(lines)
     raise ValueError(f"unknown container wrapper {wrapper!r}")
+
+
+def _embedded(lines: Iterator[bytes]) -> Iterator[bytes]:
+    for line in lines:
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            yield line
+            continue
+        text = embedded_line(record)
+        if text is None:
+            yield line  # the forwarder's own record (or not one): read as it is
+            continue
+        time = next((record[k] for k in _TIME_KEYS if record.get(k) is not None), None)
+        yield _app_line(text, None if time is None else orjson.dumps(time).decode())
 
 
 def _docker(lines: Iterator[bytes]) -> Iterator[bytes]:
@@ -109,9 +173,9 @@ def _docker(lines: Iterator[bytes]) -> Iterator[bytes]:
             continue
         whole = "".join((*pending, text[:-1]))
         pending = []
-        yield _app_line(whole, entry["time"])
+        yield _app_line(whole, _stamp(entry["time"]))
     if pending:  # the file ends inside a split line: what came of it
-        yield _app_line("".join(pending), "")
+        yield _app_line("".join(pending), None)
 
 
 def _cri(lines: Iterator[bytes]) -> Iterator[bytes]:
@@ -134,23 +198,27 @@ def _cri(lines: Iterator[bytes]) -> Iterator[bytes]:
             yield line  # no wrapper: read as it is
             continue
         try:
-            yield _app_line(whole.decode("utf-8"), stamp)
+            yield _app_line(whole.decode("utf-8"), _stamp(stamp))
         except UnicodeDecodeError:
             yield whole + b"\n"  # read as it is: invalid_utf8
     if pending:
         yield b"".join(pending) + b"\n"
 
 
-def _app_line(text: str, stamp: str) -> bytes:
-    """The app's line as a JSON line: its object with the wrapper's time as a last key, or
-    a record of the time and the text."""
+def _app_line(text: str, time: str | None) -> bytes:
+    """The app's line as a JSON line: its object with the wrapper's time (``time``: JSON
+    text) as a last key, or a record of the time and the text."""
     body = text.strip()
     if body.startswith("{"):
-        if not stamp or not body.endswith("}"):  # a cut object stays cut: invalid_json
+        if time is None or not body.endswith("}"):  # a cut object stays cut: invalid_json
             return body.encode() + b"\n"
         inside = body[1:-1].strip()
-        time = orjson.dumps(stamp).decode()
         # a JSON object stays as the app wrote it (a broken one stays broken: its reason)
         return f'{{{inside}{", " if inside else ""}"time": {time}}}\n'.encode()
-    record = {"time": stamp, "message": text} if stamp else {"message": text}
+    record = {"message": text} if time is None else {"time": orjson.loads(time), "message": text}
     return orjson.dumps(record) + b"\n"
+
+
+def _stamp(text: str) -> str | None:
+    """A wrapper's time string as JSON text (None when empty)."""
+    return orjson.dumps(text).decode() if text else None

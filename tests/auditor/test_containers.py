@@ -155,3 +155,59 @@ def test_broken_app_lines_keep_their_reasons(tmp_path):
 def test_a_console_capture_of_log_lines_is_not_cri():
     assert detect_text("2026-11-24 08:28:50,001 INFO quality started\n{}\n") != "cri"
     assert detect_text("2026-11-24T08:28:50Z quality started\n") != "cri"  # no JSON, no stream
+
+
+def _forwarded(shape: str, lines: list[str]) -> str:
+    """The app's lines as a forwarder ships them, each its own format's record."""
+    out = []
+    for i, line in enumerate(lines):
+        if shape == "journald":  # journalctl -o json
+            record = {
+                "__REALTIME_TIMESTAMP": str(1_795_507_200_000_000 + i * 1_000_000 + 500_000),
+                "_SYSTEMD_UNIT": "chat.service",
+                "PRIORITY": "6",
+                "MESSAGE": line,
+            }
+        elif shape == "loki":  # logcli query --output=jsonl
+            record = {
+                "labels": {"app": "chat"},
+                "line": line,
+                "timestamp": f"2026-11-24T08:00:0{i}.5Z",
+            }
+        elif shape == "vector":  # kubernetes_logs source
+            record = {
+                "message": line,
+                "timestamp": f"2026-11-24T08:00:0{i}.5Z",
+                "kubernetes": {"pod_name": "chat-0"},
+            }
+        else:  # fluent bit, out_file/stdout json_lines: `date` in epoch seconds
+            record = {"date": 1_795_507_200.5 + i, "log": line, "stream": "stdout"}
+        out.append(json.dumps(record))
+    return "".join(f"{line}\n" for line in out)
+
+
+@pytest.mark.parametrize("shape", ["journald", "loki", "vector", "fluentbit"])
+def test_forwarded_records_read_as_the_app_lines(tmp_path, shape):
+    """journald's MESSAGE, Loki's line, Vector's message, Fluent Bit's log hold the app's
+    JSON line as a string: the audit read 0 events (every record unattributed)."""
+    text = _forwarded(shape, _app_lines())
+    assert detect_text(text) == "embedded"
+    path = tmp_path / f"{shape}.jsonl"
+    path.write_text(text)
+    report = _report(path)
+    assert [report[k] for k in KEYS] == [6, 0, 0, 6, 2, 1, 0]
+    assert report["break_examples"][0]["expected_thread"] == "t1"
+    untimed = [
+        json.dumps({k: v for k, v in json.loads(a).items() if k != "timestamp"})
+        for a in _app_lines()
+    ]
+    path.write_text(_forwarded(shape, untimed))  # the forwarder's time stands in
+    assert _report(path)["time_range"]["start"] == "2026-11-24T08:00:00.500000Z"
+
+
+def test_our_own_log_lines_are_not_taken_for_forwarded_ones():
+    """A record naming a user itself is the app's, whatever its message holds."""
+    own = {"timestamp": "2026-11-24T08:00:00Z", "user_id": "u", "message": '{"user_id": "x"}'}
+    assert detect_text(json.dumps(own) + "\n") == "jsonl"
+    plain = {"timestamp": "2026-11-24T08:00:00Z", "message": '{"level": "info"}'}
+    assert detect_text(json.dumps(plain) + "\n") == "jsonl"  # no user or thread inside
