@@ -26,7 +26,7 @@ Format = Annotated[
     typer.Option(
         "--format",
         metavar="FORMAT",
-        help="auto|jsonl|json|otlp|gcp|jaeger|zipkin|console|docker|cri|embedded",
+        help="auto|jsonl|json|otlp|gcp|jaeger|zipkin|console|docker|cri|embedded|prefixed",
     ),
 ]
 Maps = Annotated[

@@ -32,6 +32,7 @@ FORMATS: tuple[str, ...] = (
     "docker",
     "cri",
     "embedded",
+    "prefixed",
 )
 
 Reader = Callable[[Sequence[Source], ReadOptions], pl.LazyFrame]
@@ -80,6 +81,10 @@ def reader_for(fmt: str) -> Reader:
         from auditor.readers.containers import scan_embedded
 
         return scan_embedded
+    if fmt == "prefixed":
+        from auditor.readers.containers import scan_prefixed
+
+        return scan_prefixed
     raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 

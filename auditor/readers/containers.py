@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from auditor.sources import Source
 
 #: Container wrappers the readers unwrap, by format name.
-WRAPPERS: tuple[str, ...] = ("docker", "cri", "embedded")
+WRAPPERS: tuple[str, ...] = ("docker", "cri", "embedded", "prefixed")
 
 #: Where forwarders put the app's line in a record of their own: Docker and Fluent Bit
 #: (`log`), Vector and most shippers (`message`), journald (`MESSAGE`), Loki (`line`).
@@ -57,6 +57,10 @@ _TIME_KEYS: tuple[str, ...] = (
 _STAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})"
 _CRI = re.compile(rf"({_STAMP}) (stdout|stderr) ([PF]) ")
 _STAMPED = re.compile(rf"({_STAMP}) ")
+#: The first RFC 3339 time of a line's prefix (Heroku's first field, syslog's second).
+_PREFIX_STAMP = re.compile(_STAMP)
+#: First lines that must all be prefixed JSON objects for a file to be `prefixed`.
+_PREFIXED_HEAD = 3
 #: The keys of a json-file driver entry (``attrs`` with `--log-opt labels=...`).
 _DOCKER_KEYS = frozenset({"log", "stream", "time", "attrs"})
 
@@ -78,6 +82,13 @@ def scan_embedded(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFra
     from auditor.readers.jsonl import scan_jsonl
 
     return scan_jsonl(wrapped(sources, "embedded"), options)
+
+
+def scan_prefixed(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
+    """The record frame of lines holding the app's JSON object after a text prefix."""
+    from auditor.readers.jsonl import scan_jsonl
+
+    return scan_jsonl(wrapped(sources, "prefixed"), options)
 
 
 def scan_cri(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
@@ -124,6 +135,36 @@ def _names_a_user_or_thread(record: object) -> bool:
     return any(lookup(record, name) is not None for name in names)
 
 
+def prefixed_object(line: str) -> tuple[str, str | None] | None:
+    """A line's JSON object after a prefix of text (Heroku's `<time> app[web.1]: {...}`,
+    syslog's `<14>1 <time> host app pid - - {...}`, Lambda's `<time>\t<id>\tINFO\t{...}`)
+    and the prefix's first RFC 3339 time (JSON text), or None."""
+    start = line.find("{")
+    if start <= 0 or line[:1] in "{[":
+        return None
+    tail = line[start:].rstrip()
+    try:
+        value = orjson.loads(tail)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    stamp = _PREFIX_STAMP.search(line, 0, start)
+    return tail, None if stamp is None else orjson.dumps(stamp.group(0)).decode()
+
+
+def is_prefixed(head: str) -> bool:
+    """Whether a file's first lines (three, or as many as it has) are JSON objects after a
+    text prefix, the first naming a user or a thread (a service's stdout with one such log
+    line, then a span printed over many lines, is no such file)."""
+    lines = [line for line in head.splitlines() if line.strip()][:_PREFIXED_HEAD]
+    found = [prefixed_object(line) for line in lines]
+    if not found or any(f is None for f in found):
+        return False
+    first = found[0]
+    return first is not None and _names_a_user_or_thread(orjson.loads(first[0]))
+
+
 def is_cri_line(line: str) -> bool:
     """A CRI line, or a `--timestamps` line holding a JSON object."""
     return _CRI.match(line) is not None or re.match(rf"{_STAMP} \{{", line) is not None
@@ -137,7 +178,24 @@ def unwrap(wrapper: str, lines: Iterator[bytes]) -> Iterator[bytes]:
         return _cri(lines)
     if wrapper == "embedded":
         return _embedded(lines)
+    if wrapper == "prefixed":
+        return _prefixed(lines)
     raise ValueError(f"unknown container wrapper {wrapper!r}")
+
+
+def _prefixed(lines: Iterator[bytes]) -> Iterator[bytes]:
+    for line in lines:
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            yield line  # invalid_utf8, as any line
+            continue
+        found = prefixed_object(text)
+        if found is None:
+            yield line  # a JSON line, or no JSON at all: read as it is
+            continue
+        body, time = found
+        yield _app_line(body, time)
 
 
 def _embedded(lines: Iterator[bytes]) -> Iterator[bytes]:

@@ -13,7 +13,12 @@ import re
 
 import orjson
 
-from auditor.readers.containers import embedded_line, is_cri_line, is_docker_entry
+from auditor.readers.containers import (
+    embedded_line,
+    is_cri_line,
+    is_docker_entry,
+    is_prefixed,
+)
 from auditor.readers.documents import decompress, ends_value
 from auditor.readers.otlp import is_otlp_document
 from auditor.sources import Source
@@ -144,6 +149,8 @@ def detect_text(head: str) -> str:
         return "jsonl"
     if is_cri_line(stripped):  # Kubernetes' node logs, `kubectl logs --timestamps`
         return "cri"
+    if is_prefixed(stripped):  # Heroku, syslog, Lambda: text, then the app's JSON object
+        return "prefixed"
     first = _first_value(stripped)
     if first is not None:
         value, multiline = first

@@ -211,3 +211,35 @@ def test_our_own_log_lines_are_not_taken_for_forwarded_ones():
     assert detect_text(json.dumps(own) + "\n") == "jsonl"
     plain = {"timestamp": "2026-11-24T08:00:00Z", "message": '{"level": "info"}'}
     assert detect_text(json.dumps(plain) + "\n") == "jsonl"  # no user or thread inside
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "2026-11-24T08:00:0{i}.5+00:00 app[web.1]: ",  # Heroku, Render
+        "<14>1 2026-11-24T08:00:0{i}.5Z web-1 chat 4242 - - ",  # syslog, RFC 5424
+        "2026-11-24T08:00:0{i}.5Z\t79b4f56e-8f2a-4a1b-9c3d-2f6a1b2c3d4e\tINFO\t",  # Lambda text
+    ],
+)
+def test_lines_with_a_text_prefix_read_as_the_app_lines(tmp_path, prefix):
+    """The app's JSON object after a platform's prefix: every line was `invalid_json`."""
+    lines = [prefix.format(i=i) + line for i, line in enumerate(_app_lines())]
+    text = "".join(f"{line}\n" for line in lines)
+    assert detect_text(text) == "prefixed"
+    path = tmp_path / "app.log"
+    path.write_text(text + "a line of text with no JSON\n")
+    report = _report(path)
+    assert [report[k] for k in KEYS] == [7, 1, 0, 6, 2, 1, 0]
+    assert report["rejected_by_reason"] == {"invalid_json": 1}
+    assert report["break_examples"][0]["line"] == 4
+
+
+def test_a_console_capture_is_not_taken_for_prefixed_lines():
+    """A service's stdout: a log line with a JSON payload, then a span printed over many
+    lines, stays what it was (every first line must be a prefixed object)."""
+    capture = (
+        '2026-11-24 08:28:50,001 INFO request {"user_id": "u1", "thread_id": "t1"}\n'
+        "{\n"
+        '    "name": "quality.get_metrics",\n'
+    )
+    assert detect_text(capture) != "prefixed"

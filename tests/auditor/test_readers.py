@@ -99,7 +99,7 @@ def test_unknown_format_is_a_usage_error(mixed):
     with pytest.raises(UsageError) as info:
         scan_sources(mixed, "csv", ReadOptions())
     assert str(info.value) == (
-        "unknown format 'csv'; use one of auto, jsonl, json, otlp, gcp, jaeger, zipkin, console, docker, cri, embedded"
+        "unknown format 'csv'; use one of auto, jsonl, json, otlp, gcp, jaeger, zipkin, console, docker, cri, embedded, prefixed"
     )
 
 
