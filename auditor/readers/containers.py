@@ -111,12 +111,15 @@ def is_docker_entry(value: object) -> bool:
 
 def embedded_line(record: object) -> str | None:
     """The app's JSON line a forwarder's record holds as a string (journald's `MESSAGE`,
-    Loki's `line`, Vector's `message`, Fluent Bit's `log`), or None: a string that is a
-    JSON object naming a user or a thread, in a record that names neither itself."""
+    Loki's `line`, Vector's `message`, Fluent Bit's `log`) or as an object (AWS Lambda's
+    JSON format's `message`), or None: a JSON object naming a user or a thread, in a
+    record that names neither itself."""
     if not isinstance(record, dict) or _names_a_user_or_thread(record):
         return None
     for key in _LINE_KEYS:
         text = record.get(key)
+        if isinstance(text, dict):  # AWS Lambda's JSON format: the app's object itself
+            return orjson.dumps(text).decode() if _names_a_user_or_thread(text) else None
         if isinstance(text, str) and text.lstrip().startswith("{"):
             try:
                 inner = orjson.loads(text)

@@ -180,13 +180,20 @@ def _forwarded(shape: str, lines: list[str]) -> str:
                 "timestamp": f"2026-11-24T08:00:0{i}.5Z",
                 "kubernetes": {"pod_name": "chat-0"},
             }
+        elif shape == "lambda":  # AWS Lambda's JSON log format: the app's object itself
+            record = {
+                "timestamp": f"2026-11-24T08:00:0{i}.5Z",
+                "level": "INFO",
+                "message": json.loads(line),
+                "requestId": "79b4f56e-95b1-4643-9700-2807f4e68189",
+            }
         else:  # fluent bit, out_file/stdout json_lines: `date` in epoch seconds
             record = {"date": 1_795_507_200.5 + i, "log": line, "stream": "stdout"}
         out.append(json.dumps(record))
     return "".join(f"{line}\n" for line in out)
 
 
-@pytest.mark.parametrize("shape", ["journald", "loki", "vector", "fluentbit"])
+@pytest.mark.parametrize("shape", ["journald", "loki", "vector", "fluentbit", "lambda"])
 def test_forwarded_records_read_as_the_app_lines(tmp_path, shape):
     """journald's MESSAGE, Loki's line, Vector's message, Fluent Bit's log hold the app's
     JSON line as a string: the audit read 0 events (every record unattributed)."""
