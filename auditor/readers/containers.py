@@ -217,7 +217,7 @@ def _embedded(lines: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _docker(lines: Iterator[bytes]) -> Iterator[bytes]:
-    pending: list[str] = []
+    pending: dict[object, list[str]] = {}  # by stream: the driver interleaves stdout and stderr
     for line in lines:
         try:
             entry = orjson.loads(line)
@@ -228,30 +228,34 @@ def _docker(lines: Iterator[bytes]) -> Iterator[bytes]:
             yield line
             continue
         text: str = entry["log"]
+        pieces = pending.setdefault(entry.get("stream"), [])
         if not text.endswith("\n"):  # a piece of a line over 16 KB
-            pending.append(text)
+            pieces.append(text)
             yield b"\n"
             continue
-        whole = "".join((*pending, text[:-1]))
-        pending = []
+        whole = "".join((*pieces, text[:-1]))
+        pieces.clear()
         yield _app_line(whole, _stamp(entry["time"]))
-    if pending:  # the file ends inside a split line: what came of it
-        yield _app_line("".join(pending), None)
+    for pieces in pending.values():  # the file ends inside a split line: what came of it
+        if pieces:  # one more record, after the last line (as a cut compressed stream's)
+            yield _app_line("".join(pieces), None)
 
 
 def _cri(lines: Iterator[bytes]) -> Iterator[bytes]:
-    pending: list[bytes] = []
+    pending: dict[str, list[bytes]] = {}  # by stream, as the runtime writes them
     for line in lines:
         head = line[:80].decode("utf-8", "replace")
         match = _CRI.match(head)
         if match is not None:
             stamp, tag = match.group(1), match.group(3)
             text = line[len(match.group(0).encode()) :].removesuffix(b"\n").removesuffix(b"\r")
+            pieces = pending.setdefault(match.group(2), [])
             if tag == "P":
-                pending.append(text)
+                pieces.append(text)
                 yield b"\n"
                 continue
-            whole, pending = b"".join((*pending, text)), []
+            whole = b"".join((*pieces, text))
+            pieces.clear()
         elif (stamped := _STAMPED.match(head)) is not None:
             stamp = stamped.group(1)
             whole = line[len(stamped.group(0).encode()) :].removesuffix(b"\n").removesuffix(b"\r")
@@ -262,8 +266,9 @@ def _cri(lines: Iterator[bytes]) -> Iterator[bytes]:
             yield _app_line(whole.decode("utf-8"), _stamp(stamp))
         except UnicodeDecodeError:
             yield whole + b"\n"  # read as it is: invalid_utf8
-    if pending:
-        yield b"".join(pending) + b"\n"
+    for pieces in pending.values():  # the file ends inside a split line: one more record
+        if pieces:
+            yield b"".join(pieces) + b"\n"
 
 
 def _app_line(text: str, time: str | None) -> bytes:

@@ -250,3 +250,36 @@ def test_a_console_capture_is_not_taken_for_prefixed_lines():
         '    "name": "quality.get_metrics",\n'
     )
     assert detect_text(capture) != "prefixed"
+
+
+def test_split_lines_are_joined_per_stream(tmp_path):
+    """Docker and the CRI runtime interleave stdout and stderr: a stderr line between a
+    stdout line's pieces is its own record, not a piece of it."""
+    app = _app_lines()[0]
+    docker = [
+        {"log": app[:30], "stream": "stdout", "time": "2026-11-24T08:00:00Z"},
+        {"log": "Traceback\n", "stream": "stderr", "time": "2026-11-24T08:00:00Z"},
+        {"log": app[30:] + "\n", "stream": "stdout", "time": "2026-11-24T08:00:00Z"},
+    ]
+    path = tmp_path / "docker.log"
+    path.write_text("".join(json.dumps(entry) + "\n" for entry in docker))
+    report = _report(path)
+    assert (report["lines"], report["events"], report["unattributed"], report["rejected"]) == (
+        2,
+        1,
+        1,
+        0,
+    )
+    cri = tmp_path / "0.log"
+    cri.write_text(
+        f"2026-11-24T08:00:00Z stdout P {app[:30]}\n"
+        "2026-11-24T08:00:00Z stderr F Traceback\n"
+        f"2026-11-24T08:00:00Z stdout F {app[30:]}\n"
+    )
+    report = _report(cri)
+    assert (report["lines"], report["events"], report["unattributed"], report["rejected"]) == (
+        2,
+        1,
+        1,
+        0,
+    )
