@@ -1,7 +1,7 @@
-"""Container logs: the app's JSON lines as Docker and Kubernetes store them (``docker``, ``cri``).
+"""Logs as platforms store them: the app's JSON lines wrapped, one wrapper a line.
 
-A service on Docker or Kubernetes writes JSON lines to stdout; what lies on the node is
-those lines wrapped, one wrapper a line:
+A service writes JSON lines to stdout; what a user finds on disk is often those lines
+wrapped by the platform or a log forwarder:
 
 - ``docker``: the json-file driver (``/var/lib/docker/containers/*/*-json.log``),
   ``{"log": "<the line>\\n", "stream": "stdout", "time": "...Z"}``; a line over 16 KB is
@@ -9,16 +9,22 @@ those lines wrapped, one wrapper a line:
 - ``cri``: the CRI format of Kubernetes' nodes (``/var/log/pods/...``),
   ``<RFC 3339 time> <stream> <P|F> <the line>``, ``P`` for a partial piece, ``F`` for the
   last; also the ``<RFC 3339 time> <the line>`` of ``kubectl logs --timestamps`` and
-  ``docker logs --timestamps``.
+  ``docker logs --timestamps``;
+- ``embedded``: a forwarder's record holding the line as a string (journald's
+  ``MESSAGE``, Loki's ``line``, Vector's ``message``, Fluent Bit's ``log``) or as an
+  object (AWS Lambda's JSON format's ``message``);
+- ``prefixed``: the line after a text prefix (Heroku's ``<time> app[web.1]: ``, syslog's
+  ``<14>1 <time> host app pid - - ``, Lambda's text format).
 
 Each wrapped line becomes the app's line, read as JSON lines are (:mod:`auditor.readers.jsonl`,
 which opens the source through :func:`unwrap`): the same record, the same reasons, the
-same ``source:line``. A JSON object keeps its own keys; the wrapper's time is appended
-as a last ``"time"`` key, which its own timestamp key wins over (the first of a repeated
-key, and ``timestamp`` before ``time``, is what is read). A line that is not a JSON object
-becomes ``{"time": ..., "message": <the line>}`` (unattributed, unless ``--extract``
-finds the IDs in its text). The pieces of a split line become blank lines (no records)
-and the last piece the whole line, so that line numbers stay the file's.
+same ``source:line``. A JSON object keeps its own keys; when it has no timestamp of its own
+the wrapper's time is added as ``@timestamp`` (the last default name, so that the app's
+own always wins). A line that is not a JSON object becomes a record of the wrapper's time
+and the line as its ``message`` (unattributed, unless ``--extract`` finds the IDs in its
+text); an empty line is no record. The pieces of a split line become blank lines (no
+records) and the last piece the whole line, so that line numbers stay the file's; a
+split line the file ends in is a record at its last piece's line.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ _TIME_KEYS: tuple[str, ...] = (
     "date",
     "__REALTIME_TIMESTAMP",
 )
+#: The key the wrapper's time is added as: the last default name of the timestamp.
+_ADDED_TIME = "@timestamp"
 
 #: RFC 3339 with an offset, then a space: the start of a CRI or `--timestamps` line.
 _STAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})"
@@ -59,8 +67,13 @@ _CRI = re.compile(rf"({_STAMP}) (stdout|stderr) ([PF]) ")
 _STAMPED = re.compile(rf"({_STAMP}) ")
 #: The first RFC 3339 time of a line's prefix (Heroku's first field, syslog's second).
 _PREFIX_STAMP = re.compile(_STAMP)
-#: First lines that must all be prefixed JSON objects for a file to be `prefixed`.
-_PREFIXED_HEAD = 3
+#: A syslog line's start, or a time: what the lines of a `prefixed` file begin with.
+_PREFIX_START = re.compile(rf"<[0-9]{{1,3}}>|{_STAMP}")
+#: `{` of a line's prefix tried as the start of its JSON object (a syslog structured
+#: data element may hold one: `[meta k="{x}"]`).
+_PREFIX_TRIES = 8
+#: First lines a detection looks at.
+_HEAD_LINES = 20
 #: The keys of a json-file driver entry (``attrs`` with `--log-opt labels=...`).
 _DOCKER_KEYS = frozenset({"log", "stream", "time", "attrs"})
 
@@ -70,32 +83,33 @@ def wrapped(sources: Sequence[Source], wrapper: str) -> list[Source]:
     return [replace(source, wrapper=wrapper) for source in sources]
 
 
+def _scan(wrapper: str, sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
+    from auditor.readers.jsonl import scan_jsonl
+
+    return scan_jsonl(wrapped(sources, wrapper), options)
+
+
 def scan_docker(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
     """The record frame of Docker json-file logs: their app lines as JSON lines."""
-    from auditor.readers.jsonl import scan_jsonl
-
-    return scan_jsonl(wrapped(sources, "docker"), options)
-
-
-def scan_embedded(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
-    """The record frame of forwarders' records holding the app's JSON lines as strings."""
-    from auditor.readers.jsonl import scan_jsonl
-
-    return scan_jsonl(wrapped(sources, "embedded"), options)
-
-
-def scan_prefixed(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
-    """The record frame of lines holding the app's JSON object after a text prefix."""
-    from auditor.readers.jsonl import scan_jsonl
-
-    return scan_jsonl(wrapped(sources, "prefixed"), options)
+    return _scan("docker", sources, options)
 
 
 def scan_cri(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
     """The record frame of CRI (and `--timestamps`) logs: their app lines as JSON lines."""
-    from auditor.readers.jsonl import scan_jsonl
+    return _scan("cri", sources, options)
 
-    return scan_jsonl(wrapped(sources, "cri"), options)
+
+def scan_embedded(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
+    """The record frame of forwarders' records holding the app's JSON lines."""
+    return _scan("embedded", sources, options)
+
+
+def scan_prefixed(sources: Sequence[Source], options: ReadOptions) -> pl.LazyFrame:
+    """The record frame of lines holding the app's JSON object after a text prefix."""
+    return _scan("prefixed", sources, options)
+
+
+# -- detection ------------------------------------------------------------------------
 
 
 def is_docker_entry(value: object) -> bool:
@@ -109,72 +123,98 @@ def is_docker_entry(value: object) -> bool:
     )
 
 
-def embedded_line(record: object) -> str | None:
-    """The app's JSON line a forwarder's record holds as a string (journald's `MESSAGE`,
-    Loki's `line`, Vector's `message`, Fluent Bit's `log`) or as an object (AWS Lambda's
-    JSON format's `message`), or None: a JSON object naming a user or a thread, in a
-    record that names neither itself."""
-    if not isinstance(record, dict) or _names_a_user_or_thread(record):
-        return None
-    for key in _LINE_KEYS:
-        text = record.get(key)
-        if isinstance(text, dict):  # AWS Lambda's JSON format: the app's object itself
-            return orjson.dumps(text).decode() if _names_a_user_or_thread(text) else None
-        if isinstance(text, str) and text.lstrip().startswith("{"):
-            try:
-                inner = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                return None
-            return text if _names_a_user_or_thread(inner) else None
-    return None
-
-
-def _names_a_user_or_thread(record: object) -> bool:
-    from auditor.fields import DEFAULT_CANDIDATES, lookup
-
-    if not isinstance(record, dict):
-        return False
-    names = (*DEFAULT_CANDIDATES["user_id"], *DEFAULT_CANDIDATES["thread_id"])
-    return any(lookup(record, name) is not None for name in names)
-
-
-def prefixed_object(line: str) -> tuple[str, str | None] | None:
-    """A line's JSON object after a prefix of text (Heroku's `<time> app[web.1]: {...}`,
-    syslog's `<14>1 <time> host app pid - - {...}`, Lambda's `<time>\t<id>\tINFO\t{...}`)
-    and the prefix's first RFC 3339 time (JSON text), or None."""
-    start = line.find("{")
-    if start <= 0 or line[:1] in "{[":
-        return None
-    tail = line[start:].rstrip()
-    try:
-        value = orjson.loads(tail)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(value, dict):
-        return None
-    stamp = _PREFIX_STAMP.search(line, 0, start)
-    return tail, None if stamp is None else orjson.dumps(stamp.group(0)).decode()
-
-
-def is_prefixed(head: str) -> bool:
-    """Whether a file's first lines (three, or as many as it has) are JSON objects after a
-    text prefix, the first naming a user or a thread (a service's stdout with one such log
-    line, then a span printed over many lines, is no such file)."""
-    lines = [line for line in head.splitlines() if line.strip()][:_PREFIXED_HEAD]
-    found = [prefixed_object(line) for line in lines]
-    if not found or any(f is None for f in found):
-        return False
-    first = found[0]
-    return first is not None and _names_a_user_or_thread(orjson.loads(first[0]))
-
-
 def is_cri_line(line: str) -> bool:
     """A CRI line, or a `--timestamps` line holding a JSON object."""
     return _CRI.match(line) is not None or re.match(rf"{_STAMP} \{{", line) is not None
 
 
+def names_a_user_or_thread(record: object, paths: Sequence[str] = ()) -> bool:
+    """Whether a parsed record names a user or a thread at one of ``paths`` (default: the
+    default candidates of both)."""
+    from auditor.fields import DEFAULT_CANDIDATES, lookup
+
+    if not isinstance(record, dict):
+        return False
+    names = paths or (*DEFAULT_CANDIDATES["user_id"], *DEFAULT_CANDIDATES["thread_id"])
+    return any(lookup(record, name) is not None for name in names)
+
+
+def embedded_line(record: object) -> str | None:
+    """The app's JSON line a forwarder's record holds, when it names a user or a thread
+    and the record does not itself; else None."""
+    if not isinstance(record, dict) or names_a_user_or_thread(record):
+        return None
+    text = _held_line(record)
+    if text is None:
+        return None
+    try:
+        return text if names_a_user_or_thread(orjson.loads(text)) else None
+    except orjson.JSONDecodeError:
+        return None
+
+
+def is_embedded(head: str) -> bool:
+    """Whether the first record of a head's first lines that names a user or a thread,
+    itself or in its line (AWS Lambda starts with a `platform.start` record), holds it in
+    its line."""
+    for line in head.splitlines()[:_HEAD_LINES]:
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if is_docker_entry(record) or names_a_user_or_thread(record):
+            return False
+        if embedded_line(record) is not None:
+            return True
+    return False
+
+
+def is_prefixed(head: str) -> bool:
+    """Whether a head starts like a platform's line (a time, or a syslog priority), none of
+    its first lines is a bare JSON value (a service's stdout printing spans is `console`),
+    and the first holding a JSON object after its prefix names a user or a thread (Heroku
+    starts with its router's lines, which hold none)."""
+    lines = [line for line in head.splitlines()[:_HEAD_LINES] if line.strip()]
+    if len(lines) > 1 and not head.endswith("\n"):
+        lines.pop()  # cut by the head's end
+    if not lines or _PREFIX_START.match(lines[0]) is None:
+        return False
+    if any(line.lstrip()[:1] in ("{", "[") for line in lines):
+        return False
+    for line in lines:
+        found = prefixed_object(line)
+        if found is not None:
+            return names_a_user_or_thread(orjson.loads(found[0]))
+    return False
+
+
+def prefixed_object(line: str) -> tuple[str, str | None] | None:
+    """A line's JSON object after a prefix of text and the prefix's first RFC 3339 time
+    (JSON text), or None; the first `{` that starts an object to the line's end wins."""
+    if line[:1] in "{[":
+        return None
+    start = line.find("{")
+    for _ in range(_PREFIX_TRIES):
+        if start <= 0:
+            return None
+        tail = line[start:].rstrip()
+        try:
+            value = orjson.loads(tail)
+        except orjson.JSONDecodeError:
+            start = line.find("{", start + 1)
+            continue
+        if not isinstance(value, dict):
+            return None
+        stamp = _PREFIX_STAMP.search(line, 0, start)
+        return tail, None if stamp is None else orjson.dumps(stamp.group(0)).decode()
+    return None
+
+
+# -- unwrapping -----------------------------------------------------------------------
+
+
 def unwrap(wrapper: str, lines: Iterator[bytes]) -> Iterator[bytes]:
-    """The app's lines (newline kept) of a container log's lines, one for one."""
+    """The app's lines (newline kept) of a wrapped log's lines, one for one."""
     if wrapper == "docker":
         return _docker(lines)
     if wrapper == "cri":
@@ -184,6 +224,35 @@ def unwrap(wrapper: str, lines: Iterator[bytes]) -> Iterator[bytes]:
     if wrapper == "prefixed":
         return _prefixed(lines)
     raise ValueError(f"unknown container wrapper {wrapper!r}")
+
+
+def _held_line(record: dict[str, object]) -> str | None:
+    """The JSON text of the app's line a forwarder's record holds (an object, or a string
+    starting like one), None when it holds none."""
+    for key in _LINE_KEYS:
+        value = record.get(key)
+        if isinstance(value, dict):  # AWS Lambda's JSON format: the app's object itself
+            return orjson.dumps(value).decode()
+        if isinstance(value, str) and value.lstrip().startswith("{"):
+            return value
+    return None
+
+
+def _embedded(lines: Iterator[bytes]) -> Iterator[bytes]:
+    for line in lines:
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            yield line
+            continue
+        text = None
+        if isinstance(record, dict) and not names_a_user_or_thread(record):
+            text = _held_line(record)
+        if text is None:
+            yield line  # the forwarder's own record (or not one): read as it is
+            continue
+        time = next((record[k] for k in _TIME_KEYS if record.get(k) is not None), None)
+        yield _app_line(text, None if time is None else orjson.dumps(time).decode())
 
 
 def _prefixed(lines: Iterator[bytes]) -> Iterator[bytes]:
@@ -197,28 +266,49 @@ def _prefixed(lines: Iterator[bytes]) -> Iterator[bytes]:
         if found is None:
             yield line  # a JSON line, or no JSON at all: read as it is
             continue
-        body, time = found
-        yield _app_line(body, time)
+        yield _app_line(*found)
 
 
-def _embedded(lines: Iterator[bytes]) -> Iterator[bytes]:
-    for line in lines:
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            yield line
-            continue
-        text = embedded_line(record)
-        if text is None:
-            yield line  # the forwarder's own record (or not one): read as it is
-            continue
-        time = next((record[k] for k in _TIME_KEYS if record.get(k) is not None), None)
-        yield _app_line(text, None if time is None else orjson.dumps(time).decode())
+class _Pieces:
+    """The pieces of split lines, by stream (Docker and the CRI runtime interleave stdout
+    and stderr), and the stream of the last line when it was a piece: its blank line is
+    given only when the next line comes, so that a split line the file ends in is a
+    record at its last piece's line."""
+
+    def __init__(self) -> None:
+        self.by_stream: dict[object, list[str]] = {}
+        self.held: object = None
+        self.holding = False
+
+    def release(self) -> Iterator[bytes]:
+        """The held piece's blank line, before the next line's."""
+        if self.holding:
+            self.holding = False
+            yield b"\n"
+
+    def add(self, stream: object, text: str) -> None:
+        self.by_stream.setdefault(stream, []).append(text)
+        self.held, self.holding = stream, True
+
+    def whole(self, stream: object, text: str) -> str:
+        pieces = self.by_stream.pop(stream, [])
+        return "".join((*pieces, text))
+
+    def end(self) -> Iterator[bytes]:
+        """What the file ends inside: the held stream's line at its last piece's line, the
+        others (a rarer cut) after the last line, as a cut compressed stream's record."""
+        if self.holding:
+            self.holding = False
+            yield _app_line("".join(self.by_stream.pop(self.held, [])), None)
+        for pieces in self.by_stream.values():
+            if pieces:
+                yield _app_line("".join(pieces), None)
 
 
 def _docker(lines: Iterator[bytes]) -> Iterator[bytes]:
-    pending: dict[object, list[str]] = {}  # by stream: the driver interleaves stdout and stderr
+    pieces = _Pieces()
     for line in lines:
+        yield from pieces.release()
         try:
             entry = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -228,61 +318,64 @@ def _docker(lines: Iterator[bytes]) -> Iterator[bytes]:
             yield line
             continue
         text: str = entry["log"]
-        pieces = pending.setdefault(entry.get("stream"), [])
         if not text.endswith("\n"):  # a piece of a line over 16 KB
-            pieces.append(text)
-            yield b"\n"
+            pieces.add(entry.get("stream"), text)
             continue
-        whole = "".join((*pieces, text[:-1]))
-        pieces.clear()
-        yield _app_line(whole, _stamp(entry["time"]))
-    for pieces in pending.values():  # the file ends inside a split line: what came of it
-        if pieces:  # one more record, after the last line (as a cut compressed stream's)
-            yield _app_line("".join(pieces), None)
+        yield _app_line(pieces.whole(entry.get("stream"), text[:-1]), _stamp(entry["time"]))
+    yield from pieces.end()
 
 
 def _cri(lines: Iterator[bytes]) -> Iterator[bytes]:
-    pending: dict[str, list[bytes]] = {}  # by stream, as the runtime writes them
+    pieces = _Pieces()
     for line in lines:
-        head = line[:80].decode("utf-8", "replace")
-        match = _CRI.match(head)
-        if match is not None:
-            stamp, tag = match.group(1), match.group(3)
-            text = line[len(match.group(0).encode()) :].removesuffix(b"\n").removesuffix(b"\r")
-            pieces = pending.setdefault(match.group(2), [])
+        yield from pieces.release()
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            yield line  # invalid_utf8, as any line
+            continue
+        content = text.removesuffix("\n").removesuffix("\r")
+        if (match := _CRI.match(content)) is not None:
+            stamp, stream, tag = match.groups()
+            rest = content[match.end() :]
             if tag == "P":
-                pieces.append(text)
-                yield b"\n"
+                pieces.add(stream, rest)
                 continue
-            whole = b"".join((*pieces, text))
-            pieces.clear()
-        elif (stamped := _STAMPED.match(head)) is not None:
-            stamp = stamped.group(1)
-            whole = line[len(stamped.group(0).encode()) :].removesuffix(b"\n").removesuffix(b"\r")
+            yield _app_line(pieces.whole(stream, rest), _stamp(stamp))
+        elif (stamped := _STAMPED.match(content)) is not None:
+            yield _app_line(content[stamped.end() :], _stamp(stamped.group(1)))
         else:
             yield line  # no wrapper: read as it is
-            continue
-        try:
-            yield _app_line(whole.decode("utf-8"), _stamp(stamp))
-        except UnicodeDecodeError:
-            yield whole + b"\n"  # read as it is: invalid_utf8
-    for pieces in pending.values():  # the file ends inside a split line: one more record
-        if pieces:
-            yield b"".join(pieces) + b"\n"
+    yield from pieces.end()
 
 
 def _app_line(text: str, time: str | None) -> bytes:
-    """The app's line as a JSON line: its object with the wrapper's time (``time``: JSON
-    text) as a last key, or a record of the time and the text."""
+    """The app's line as one JSON line: its object, with the wrapper's time (``time``: JSON
+    text) when it has none of its own; a record of the time and the text when it is not
+    an object; a blank line when it is empty; a broken object as it is (invalid_json)."""
+    from auditor.fields import DEFAULT_CANDIDATES
+
     body = text.strip()
-    if body.startswith("{"):
-        if time is None or not body.endswith("}"):  # a cut object stays cut: invalid_json
-            return body.encode() + b"\n"
-        inside = body[1:-1].strip()
-        # a JSON object stays as the app wrote it (a broken one stays broken: its reason)
-        return f'{{{inside}{", " if inside else ""}"time": {time}}}\n'.encode()
-    record = {"message": text} if time is None else {"time": orjson.loads(time), "message": text}
-    return orjson.dumps(record) + b"\n"
+    if not body:
+        return b"\n"
+    if not body.startswith("{"):
+        record = (
+            {"message": text} if time is None else {"time": orjson.loads(time), "message": text}
+        )
+        return orjson.dumps(record) + b"\n"
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body.replace("\r", " ").replace("\n", " ").encode() + b"\n"
+    if not isinstance(value, dict):
+        return body.replace("\n", " ").encode() + b"\n"
+    own = any(value.get(key) is not None for key in DEFAULT_CANDIDATES["ts"])
+    if own or time is None:
+        if "\n" not in body and "\r" not in body:
+            return body.encode() + b"\n"  # as the app wrote it (a repeated key's first wins)
+        return orjson.dumps(value) + b"\n"  # one line
+    value[_ADDED_TIME] = orjson.loads(time)
+    return orjson.dumps(value) + b"\n"
 
 
 def _stamp(text: str) -> str | None:

@@ -13,12 +13,7 @@ import re
 
 import orjson
 
-from auditor.readers.containers import (
-    embedded_line,
-    is_cri_line,
-    is_docker_entry,
-    is_prefixed,
-)
+from auditor.readers.containers import is_cri_line, is_docker_entry, is_embedded, is_prefixed
 from auditor.readers.documents import decompress, ends_value
 from auditor.readers.otlp import is_otlp_document
 from auditor.sources import Source
@@ -83,8 +78,6 @@ def _classify_object(record: dict[str, object]) -> str | None:
     keys = record.keys()
     if is_docker_entry(record):  # a container's stdout as Docker's json-file driver keeps it
         return "docker"
-    if embedded_line(record) is not None:  # journald, Loki, Vector, Fluent Bit records
-        return "embedded"
     if is_otlp_document(record):  # the shapes the OTLP reader reads (wrapped, Tempo's...)
         return "otlp"
     data = record.get("data")
@@ -151,6 +144,8 @@ def detect_text(head: str) -> str:
         return "cri"
     if is_prefixed(stripped):  # Heroku, syslog, Lambda: text, then the app's JSON object
         return "prefixed"
+    if is_embedded(stripped):  # journald, Loki, Vector, Fluent Bit, Lambda records
+        return "embedded"
     first = _first_value(stripped)
     if first is not None:
         value, multiline = first

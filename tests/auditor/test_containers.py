@@ -283,3 +283,91 @@ def test_split_lines_are_joined_per_stream(tmp_path):
         1,
         0,
     )
+
+
+APP = {"user_id": "u1", "thread_id": "t1", "event": "a"}
+
+
+def _docker_entry(log: str, time: str = "2026-11-24T10:00:00.1Z") -> str:
+    return json.dumps({"log": log, "stream": "stdout", "time": time})
+
+
+@pytest.mark.parametrize(
+    ("app", "start"),
+    [
+        ({**APP, "@timestamp": "2026-11-24T09:00:00Z"}, "2026-11-24T09:00:00.000000Z"),  # own wins
+        ({**APP, "startTime": "2026-11-24T09:00:00Z"}, "2026-11-24T09:00:00.000000Z"),
+        ({**APP, "time": None}, "2026-11-24T10:00:00.100000Z"),  # null: the wrapper's stands in
+    ],
+)
+def test_the_apps_own_time_wins_and_a_null_one_is_none(tmp_path, app, start):
+    path = tmp_path / "c.log"
+    path.write_text(_docker_entry(json.dumps(app) + "\n") + "\n")
+    report = _report(path)
+    assert (report["events"], report["time_range"]["start"]) == (1, start)
+
+
+def test_wrapped_lines_keep_the_files_line_numbers(tmp_path):
+    """A split line the file ends in is a record at its last piece's line (it was one past
+    the end); a raw newline inside an embedded app line does not make two lines; an empty
+    app line is no record; broken app JSON inside a forwarder's record is invalid_json."""
+    first = json.dumps({**APP, "timestamp": "2026-11-24T10:00:00Z"})
+    cri = tmp_path / "0.log"
+    cri.write_text(
+        f"2026-11-24T10:00:00Z stdout F {first}\n2026-11-24T10:00:01Z stdout P {first[:20]}\n"
+    )
+    assert [(r["line"], r["reason"]) for r in _report(cri)["rejected_examples"]] == [
+        (2, "invalid_json")
+    ]
+    docker = tmp_path / "d.log"
+    docker.write_text(
+        _docker_entry(first + "\n")
+        + "\n"
+        + _docker_entry("\n")
+        + "\n"
+        + _docker_entry(first[:20])
+        + "\n"
+    )
+    report = _report(docker)
+    assert (report["lines"], report["events"]) == (2, 1)
+    assert [(r["line"], r["reason"]) for r in report["rejected_examples"]] == [(3, "invalid_json")]
+    multi = (
+        '{"timestamp": "2026-11-24T10:00:00Z",\n"user_id": "u1", "thread_id": "t1", "event": "a"}'
+    )
+    broken = '{"timestamp": "2026-11-24T10:00:01Z", "user_id": "u1", broken}'
+    second = json.dumps({**APP, "thread_id": "t2", "timestamp": "2026-11-24T10:00:02Z"})
+    loki = tmp_path / "loki.jsonl"
+    loki.write_text(
+        "".join(
+            json.dumps({"line": x, "timestamp": "2026-11-24T10:00:00Z"}) + "\n"
+            for x in (multi, broken, second)
+        )
+    )
+    report = _report(loki)
+    assert (report["lines"], report["events"], report["breaks"]) == (3, 2, 1)
+    assert [(r["line"], r["reason"]) for r in report["rejected_examples"]] == [(2, "invalid_json")]
+    assert report["break_examples"][0]["line"] == 3
+
+
+def test_a_brace_in_a_prefix_does_not_hide_the_object(tmp_path):
+    line = '<14>1 2026-11-24T10:00:00.1Z host app 12 - [meta k="{x}"] ' + json.dumps(APP)
+    path = tmp_path / "syslog.log"
+    path.write_text(line + "\n")
+    assert detect_text(line + "\n") == "prefixed"
+    report = _report(path)
+    assert (report["events"], report["time_range"]["start"]) == (1, "2026-11-24T10:00:00.100000Z")
+
+
+def test_detection_looks_past_a_platforms_own_first_lines():
+    """Lambda's JSON format starts with a `platform.start` record, Heroku with its router's
+    lines: the first line naming a user decides."""
+    lambda_json = [
+        {"time": "2026-11-24T10:00:00Z", "type": "platform.start", "record": {"requestId": "r1"}},
+        {"timestamp": "2026-11-24T10:00:00.1Z", "level": "INFO", "requestId": "r1", "message": APP},
+    ]
+    assert detect_text("".join(json.dumps(x) + "\n" for x in lambda_json)) == "embedded"
+    heroku = (
+        "2026-11-24T10:00:00+00:00 heroku[web.1]: State changed from starting to up\n"
+        f"2026-11-24T10:00:01+00:00 app[web.1]: {json.dumps(APP)}\n"
+    )
+    assert detect_text(heroku) == "prefixed"
