@@ -67,8 +67,11 @@ _CRI = re.compile(rf"({_STAMP}) (stdout|stderr) ([PF]) ")
 _STAMPED = re.compile(rf"({_STAMP}) ")
 #: The first RFC 3339 time of a line's prefix (Heroku's first field, syslog's second).
 _PREFIX_STAMP = re.compile(_STAMP)
-#: A syslog line's start, or a time: what the lines of a `prefixed` file begin with.
-_PREFIX_START = re.compile(rf"<[0-9]{{1,3}}>|{_STAMP}")
+#: What the lines of a `prefixed` file begin with: a syslog priority (RFC 5424), a time,
+#: or a BSD syslog time (`Nov 24 08:00:00`, /var/log/syslog).
+_PREFIX_START = re.compile(
+    rf"<[0-9]{{1,3}}>|{_STAMP}|[A-Z][a-z]{{2}} [ 0-9][0-9] [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}} "
+)
 #: `{` of a line's prefix tried as the start of its JSON object (a syslog structured
 #: data element may hold one: `[meta k="{x}"]`).
 _PREFIX_TRIES = 8

@@ -226,6 +226,7 @@ def test_our_own_log_lines_are_not_taken_for_forwarded_ones():
         "2026-11-24T08:00:0{i}.5+00:00 app[web.1]: ",  # Heroku, Render
         "<14>1 2026-11-24T08:00:0{i}.5Z web-1 chat 4242 - - ",  # syslog, RFC 5424
         "2026-11-24T08:00:0{i}.5Z\t79b4f56e-8f2a-4a1b-9c3d-2f6a1b2c3d4e\tINFO\t",  # Lambda text
+        "Nov 24 08:00:0{i} web-1 chat[4242]: ",  # /var/log/syslog (rsyslog, RFC 3164)
     ],
 )
 def test_lines_with_a_text_prefix_read_as_the_app_lines(tmp_path, prefix):
