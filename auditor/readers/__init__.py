@@ -88,8 +88,11 @@ def reader_for(fmt: str) -> Reader:
     raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
-def group_by_format(sources: Sequence[Source], fmt: str) -> dict[str, list[Source]]:
-    """Sources per format, in order of first appearance (``auto`` detects each source)."""
+def group_by_format(
+    sources: Sequence[Source], fmt: str, options: ReadOptions | None = None
+) -> dict[str, list[Source]]:
+    """Sources per format, in order of first appearance (``auto`` detects each source; a
+    record naming a user or a thread where ``options`` look for them is the app's own)."""
     if fmt != "auto":
         reader_for(fmt)  # reject an unknown name before reading anything
         return {fmt: list(sources)} if sources else {}
@@ -100,7 +103,12 @@ def group_by_format(sources: Sequence[Source], fmt: str) -> dict[str, list[Sourc
     for source in sources:
         if source.path is None:  # detection reads the head: the stream must be readable twice
             source = spool(source.open(), source.name)
-        groups.setdefault(detect_format(source), []).append(source)
+        ids = (
+            ()
+            if options is None
+            else (*options.candidates["user_id"], *options.candidates["thread_id"])
+        )
+        groups.setdefault(detect_format(source, ids), []).append(source)
     return groups
 
 
@@ -111,7 +119,8 @@ def scan_sources(sources: Sequence[Source], fmt: str, options: ReadOptions) -> p
     events in time is the analysis' job.
     """
     frames = [
-        reader_for(name)(group, options) for name, group in group_by_format(sources, fmt).items()
+        reader_for(name)(group, options)
+        for name, group in group_by_format(sources, fmt, options).items()
     ]
     if not frames:
         return empty_records()
@@ -147,7 +156,7 @@ def read_compact(
     order_of = keys.source_orders(names)
     buckets = 1
     parts: list[tuple[set[int], pl.DataFrame | Partitions, keys.Fetch]] = []
-    for name, group in group_by_format(sources, fmt).items():
+    for name, group in group_by_format(sources, fmt, options).items():
         if name == "jsonl" or name in WRAPPERS:
             from auditor.readers.jsonl import read_jsonl_compact
 

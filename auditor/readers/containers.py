@@ -156,16 +156,16 @@ def embedded_line(record: object) -> str | None:
         return None
 
 
-def is_embedded(head: str) -> bool:
+def is_embedded(head: str, ids: Sequence[str] = ()) -> bool:
     """Whether the first record of a head's first lines that names a user or a thread,
-    itself or in its line (AWS Lambda starts with a `platform.start` record), holds it in
-    its line."""
+    itself (at ``ids``: `--map`'s paths, else the default names) or in its line (AWS Lambda
+    starts with a `platform.start` record), holds it in its line."""
     for line in head.splitlines()[:_HEAD_LINES]:
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue
-        if is_docker_entry(record) or names_a_user_or_thread(record):
+        if is_docker_entry(record) or names_a_user_or_thread(record, ids):
             return False
         if embedded_line(record) is not None:
             return True

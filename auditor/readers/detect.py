@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 import orjson
 
@@ -135,8 +136,9 @@ def classify(value: object) -> str | None:
     return None
 
 
-def detect_text(head: str) -> str:
-    """The format of a text from its beginning (which may be cut anywhere)."""
+def detect_text(head: str, ids: Sequence[str] = ()) -> str:
+    """The format of a text from its beginning (which may be cut anywhere); ``ids``: where a
+    record names a user or a thread (`--map`), default the default names."""
     stripped = head.lstrip("\ufeff \t\r\n")
     if not stripped:
         return "jsonl"
@@ -144,7 +146,7 @@ def detect_text(head: str) -> str:
         return "cri"
     if is_prefixed(stripped):  # Heroku, syslog, Lambda: text, then the app's JSON object
         return "prefixed"
-    if is_embedded(stripped):  # journald, Loki, Vector, Fluent Bit, Lambda records
+    if is_embedded(stripped, ids):  # journald, Loki, Vector, Fluent Bit, Lambda records
         return "embedded"
     first = _first_value(stripped)
     if first is not None:
@@ -226,6 +228,7 @@ def read_head(source: Source, size: int = _HEAD_BYTES) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def detect_format(source: Source) -> str:
-    """The format name (one of ``FORMATS`` but ``auto``) of one source, from its content."""
-    return detect_text(read_head(source))
+def detect_format(source: Source, ids: Sequence[str] = ()) -> str:
+    """The format name (one of ``FORMATS`` but ``auto``) of one source, from its content;
+    ``ids``: where a record names a user or a thread (default: the default names)."""
+    return detect_text(read_head(source), ids)

@@ -372,3 +372,21 @@ def test_detection_looks_past_a_platforms_own_first_lines():
         f"2026-11-24T10:00:01+00:00 app[web.1]: {json.dumps(APP)}\n"
     )
     assert detect_text(heroku) == "prefixed"
+
+
+def test_a_record_naming_its_ids_where_map_says_is_the_apps_own(tmp_path):
+    """Its message holds JSON naming a (client's) user: with `--map` pointing at its own IDs
+    the record is the app's, not a forwarder's (the IDs were thrown away: 0 events)."""
+    lines = [
+        {
+            "ts": f"2026-11-24T10:00:0{i}Z",
+            "ctx": {"uid": "u1", "conv": conv},
+            "event": "request",
+            "message": json.dumps({"user_id": "client-42", "path": "/chat"}),
+        }
+        for i, conv in enumerate(["t1", "t1", "t2"])
+    ]
+    path = tmp_path / "app.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    report = _report(path, maps=("user_id=ctx.uid", "thread_id=ctx.conv"))
+    assert (report["events"], report["breaks"]) == (3, 1)
