@@ -7,6 +7,7 @@ with the columns and types of :data:`auditor.schema.RECORD_SCHEMA`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -20,72 +21,31 @@ from auditor.readers.containers import WRAPPERS, wrapped
 from auditor.schema import empty_records
 from auditor.sources import Source, estimated_lines
 
-FORMATS: tuple[str, ...] = (
-    "auto",
-    "jsonl",
-    "json",
-    "otlp",
-    "gcp",
-    "jaeger",
-    "zipkin",
-    "console",
-    "docker",
-    "cri",
-    "embedded",
-    "prefixed",
-)
+#: The module of each format's ``scan_<fmt>`` reader (the wrapped logs' is containers.py).
+_READER_MODULES: dict[str, str] = {
+    "jsonl": "jsonl",
+    "json": "json_docs",
+    "otlp": "otlp",
+    "gcp": "gcp",
+    "jaeger": "jaeger",
+    "zipkin": "zipkin",
+    "console": "console",
+    **dict.fromkeys(WRAPPERS, "containers"),
+}
+
+FORMATS: tuple[str, ...] = ("auto", *_READER_MODULES)
 
 Reader = Callable[[Sequence[Source], ReadOptions], pl.LazyFrame]
 
 
 def reader_for(fmt: str) -> Reader:
     """The ``scan_<fmt>`` function of a format name (not ``auto``)."""
-    # Imported on demand: a run pays only for the readers its inputs need.
-    if fmt == "jsonl":
-        from auditor.readers.jsonl import scan_jsonl
-
-        return scan_jsonl
-    if fmt == "json":
-        from auditor.readers.json_docs import scan_json
-
-        return scan_json
-    if fmt == "otlp":
-        from auditor.readers.otlp import scan_otlp
-
-        return scan_otlp
-    if fmt == "gcp":
-        from auditor.readers.gcp import scan_gcp
-
-        return scan_gcp
-    if fmt == "jaeger":
-        from auditor.readers.jaeger import scan_jaeger
-
-        return scan_jaeger
-    if fmt == "zipkin":
-        from auditor.readers.zipkin import scan_zipkin
-
-        return scan_zipkin
-    if fmt == "console":
-        from auditor.readers.console import scan_console
-
-        return scan_console
-    if fmt == "docker":
-        from auditor.readers.containers import scan_docker
-
-        return scan_docker
-    if fmt == "cri":
-        from auditor.readers.containers import scan_cri
-
-        return scan_cri
-    if fmt == "embedded":
-        from auditor.readers.containers import scan_embedded
-
-        return scan_embedded
-    if fmt == "prefixed":
-        from auditor.readers.containers import scan_prefixed
-
-        return scan_prefixed
-    raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    module = _READER_MODULES.get(fmt)
+    if module is None:
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    # imported on demand: a run pays only for the readers its inputs need
+    reader: Reader = getattr(importlib.import_module(f"auditor.readers.{module}"), f"scan_{fmt}")
+    return reader
 
 
 def group_by_format(
