@@ -26,7 +26,7 @@ Format = Annotated[
     typer.Option(
         "--format",
         metavar="FORMAT",
-        help="auto|jsonl|json|otlp|gcp|jaeger|zipkin|console|docker|cri|embedded|prefixed",
+        help="auto (detected per file), jsonl, json, otlp, gcp, jaeger, zipkin, console, docker, cri, embedded or prefixed (docs/formats.md).",
     ),
 ]
 Maps = Annotated[
@@ -48,7 +48,11 @@ RunStarts = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 FailOn = Annotated[
     float | None,
-    typer.Option("--fail-on-break-rate", metavar="X", help="Exit 1 if break_rate > X."),
+    typer.Option(
+        "--fail-on-break-rate",
+        metavar="X",
+        help="Exit 1 if break_rate > X, or if no event was found.",
+    ),
 ]
 Export = Annotated[
     Path | None,
