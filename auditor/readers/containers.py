@@ -175,8 +175,8 @@ def is_embedded(head: str, ids: Sequence[str] = ()) -> bool:
 def is_prefixed(head: str) -> bool:
     """Whether a head starts like a platform's line (a time, or a syslog priority), none of
     its first lines is a bare JSON value (a service's stdout printing spans is `console`),
-    and the first holding a JSON object after its prefix names a user or a thread (Heroku
-    starts with its router's lines, which hold none)."""
+    and one of them holds a JSON object naming a user or a thread after its prefix (Heroku
+    starts with its router's lines, an app with a "server started" line)."""
     lines = [line for line in head.splitlines()[:_HEAD_LINES] if line.strip()]
     if len(lines) > 1 and not head.endswith("\n"):
         lines.pop()  # cut by the head's end
@@ -186,8 +186,8 @@ def is_prefixed(head: str) -> bool:
         return False
     for line in lines:
         found = prefixed_object(line)
-        if found is not None:
-            return names_a_user_or_thread(orjson.loads(found[0]))
+        if found is not None and names_a_user_or_thread(orjson.loads(found[0])):
+            return True
     return False
 
 
@@ -229,14 +229,14 @@ def unwrap(wrapper: str, lines: Iterator[bytes]) -> Iterator[bytes]:
     raise ValueError(f"unknown container wrapper {wrapper!r}")
 
 
-def _held_line(record: dict[str, object]) -> str | None:
+def _held_line(record: dict[str, object], texts: bool = False) -> str | None:
     """The JSON text of the app's line a forwarder's record holds (an object, or a string
-    starting like one), None when it holds none."""
+    starting like one; with ``texts`` any string), None when it holds none."""
     for key in _LINE_KEYS:
         value = record.get(key)
         if isinstance(value, dict):  # AWS Lambda's JSON format: the app's object itself
             return orjson.dumps(value).decode()
-        if isinstance(value, str) and value.lstrip().startswith("{"):
+        if isinstance(value, str) and (texts or value.lstrip().startswith("{")):
             return value
     return None
 
@@ -250,11 +250,13 @@ def _embedded(lines: Iterator[bytes]) -> Iterator[bytes]:
             continue
         text = None
         if isinstance(record, dict) and not names_a_user_or_thread(record):
-            text = _held_line(record)
+            text = _held_line(record, texts=True)
         if text is None:
             yield line  # the forwarder's own record (or not one): read as it is
             continue
         time = next((record[k] for k in _TIME_KEYS if record.get(k) is not None), None)
+        # a JSON line as the app wrote it; a text one (a traceback) a record of its time
+        # and text; an empty one no record
         yield _app_line(text, None if time is None else orjson.dumps(time).decode())
 
 

@@ -390,3 +390,35 @@ def test_a_record_naming_its_ids_where_map_says_is_the_apps_own(tmp_path):
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     report = _report(path, maps=("user_id=ctx.uid", "thread_id=ctx.conv"))
     assert (report["events"], report["breaks"]) == (3, 1)
+
+
+def test_forwarded_text_and_empty_lines_and_a_quiet_first_app_line(tmp_path):
+    """journald's text MESSAGE (a traceback) is a record with journald's time, an empty
+    one no record (they were missing_timestamp, and a record); a prefixed log whose app
+    starts with a "server started" line (no user) is still detected."""
+    app = _app_lines()[:2]
+    journal = [
+        {"__REALTIME_TIMESTAMP": "1795507200500000", "MESSAGE": app[0]},
+        {
+            "__REALTIME_TIMESTAMP": "1795507200600000",
+            "MESSAGE": "Traceback (most recent call last):",
+        },
+        {"__REALTIME_TIMESTAMP": "1795507200700000", "MESSAGE": ""},
+        {"__REALTIME_TIMESTAMP": "1795507201500000", "MESSAGE": app[1]},
+    ]
+    path = tmp_path / "journal.json"
+    path.write_text("".join(json.dumps(x) + "\n" for x in journal))
+    report = _report(path)
+    assert (report["lines"], report["unattributed"], report["events"], report["rejected"]) == (
+        3,
+        1,
+        2,
+        0,
+    )
+    started = json.dumps(
+        {"timestamp": "2026-11-24T07:59:59Z", "level": "info", "msg": "server started"}
+    )
+    heroku = f"2026-11-24T08:00:00+00:00 app[web.1]: {started}\n" + "".join(
+        f"2026-11-24T08:00:0{i}.1+00:00 app[web.1]: {line}\n" for i, line in enumerate(app)
+    )
+    assert detect_text(heroku) == "prefixed"
