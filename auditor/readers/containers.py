@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from auditor.fields import DEFAULT_CANDIDATES, lookup
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -77,6 +79,9 @@ _PREFIX_START = re.compile(
 _PREFIX_TRIES = 8
 #: First lines a detection looks at.
 _HEAD_LINES = 20
+#: The default names of a user and a thread, and the first parts of the dotted ones.
+_DEFAULT_IDS: tuple[str, ...] = (*DEFAULT_CANDIDATES["user_id"], *DEFAULT_CANDIDATES["thread_id"])
+_DEFAULT_ID_HEADS: frozenset[str] = frozenset(n.split(".")[0] for n in _DEFAULT_IDS if "." in n)
 #: The keys of a json-file driver entry (``attrs`` with `--log-opt labels=...`).
 _DOCKER_KEYS = frozenset({"log", "stream", "time", "attrs"})
 
@@ -134,12 +139,17 @@ def is_cri_line(line: str) -> bool:
 def names_a_user_or_thread(record: object, paths: Sequence[str] = ()) -> bool:
     """Whether a parsed record names a user or a thread at one of ``paths`` (default: the
     default candidates of both)."""
-    from auditor.fields import DEFAULT_CANDIDATES, lookup
-
     if not isinstance(record, dict):
         return False
-    names = paths or (*DEFAULT_CANDIDATES["user_id"], *DEFAULT_CANDIDATES["thread_id"])
-    return any(lookup(record, name) is not None for name in names)
+    if paths:
+        return any(lookup(record, name) is not None for name in paths)
+    # the default names, cheaply (this runs on every line of an `embedded` file): the
+    # literal keys, then the general lookup only when a dotted name's head is a key
+    if any(record.get(name) is not None for name in _DEFAULT_IDS):
+        return True
+    if not any(head in record for head in _DEFAULT_ID_HEADS):
+        return False
+    return any(lookup(record, name) is not None for name in _DEFAULT_IDS)
 
 
 def embedded_line(record: object) -> str | None:
@@ -358,8 +368,6 @@ def _app_line(text: str, time: str | None) -> bytes:
     """The app's line as one JSON line: its object, with the wrapper's time (``time``: JSON
     text) when it has none of its own; a record of the time and the text when it is not
     an object; a blank line when it is empty; a broken object as it is (invalid_json)."""
-    from auditor.fields import DEFAULT_CANDIDATES
-
     body = text.strip()
     if not body:
         return b"\n"
