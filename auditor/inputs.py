@@ -27,6 +27,8 @@ STDIN = "-"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _MAGIC: tuple[tuple[bytes, str], ...] = ((b"\x1f\x8b", "gzip"), (_ZSTD_MAGIC, "zstd"))
 _GLOB_CHARS = frozenset("*?[")
+#: Bytes looked at for a compression's or a file type's magic number.
+_SNIFF = 16
 
 
 def sniff_compression(path: Path, shown: str) -> str | None:
@@ -34,22 +36,32 @@ def sniff_compression(path: Path, shown: str) -> str | None:
 
     Raises `InputError` when the file cannot be read.
     """
+    return _compression_of(_read_head(path, shown))
+
+
+def _read_head(path: Path, shown: str) -> bytes:
+    """A file's first bytes, enough for its compression and a magic number (`InputError`
+    when it cannot be read)."""
     try:
         with path.open("rb") as stream:
-            head = stream.read(8)
+            return stream.read(_SNIFF)
     except OSError as exc:
         raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
+
+
+def _compression_of(head: bytes) -> str | None:
     for magic, compression in _MAGIC:
         if head.startswith(magic):
             return compression
-    if head[4:] == _ZSTD_MAGIC:
+    if head[4:8] == _ZSTD_MAGIC:
         # The Collector file exporter's legacy `compression: zstd`: length-prefixed frames.
         return "zstd-framed"
     return None
 
 
-def _file_source(path: Path, name: str) -> Source:
-    return Source(name=name, path=path, compression=sniff_compression(path, name))
+def _file_source(path: Path, name: str, head: bytes | None = None) -> Source:
+    head = _read_head(path, name) if head is None else head
+    return Source(name=name, path=path, compression=_compression_of(head))
 
 
 #: Files a log directory often holds beside its logs, by their first bytes.
@@ -70,8 +82,6 @@ _NOT_LOG_NAMES: tuple[tuple[tuple[str, ...], str], ...] = (
     ((".lock",), "lock file"),
     (("-wal", "-shm", "-journal"), "SQLite journal"),
 )
-#: Bytes looked at for a magic number.
-_SNIFF = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,36 +93,33 @@ class Skipped:
     reason: str
 
 
-def _not_a_log(source: Source) -> Skipped | None:
+def _not_a_log(path: Path, name: str, head: bytes) -> Skipped | None:
     """Why a file found in a directory or by a glob is no log, or None: a known binary
-    format by its magic number, a key, PID or lock file by its name. Other files are read,
-    whatever bytes they hold (a log padded with NULs by a copytruncate is still a log: its
-    bad lines are counted, not lost). Compressed files are read; a file named on the
-    command line is always read."""
-    if source.compression is not None or source.path is None:
+    format by its magic number (``head``), a key, PID or lock file by its name. Other files
+    are read, whatever bytes they hold (a log padded with NULs by a copytruncate is still a
+    log: its bad lines are counted, not lost). Compressed files are read; a file named on
+    the command line is always read."""
+    if _compression_of(head) is not None:
         return None
-    name = source.path.name.lower()
+    lowered = path.name.lower()
     for ends, kind in _NOT_LOG_NAMES:
-        if name.endswith(ends):
-            return Skipped(source.name, kind)
-    try:
-        with source.path.open("rb") as stream:
-            head = stream.read(_SNIFF)
-    except OSError:
-        return None  # unreadable: reading it says so
+        if lowered.endswith(ends):
+            return Skipped(name, kind)
     for magic, kind in _NOT_LOGS:
         if head.startswith(magic):
-            return Skipped(source.name, kind)
+            return Skipped(name, kind)
     return None
 
 
-def _logs_only(sources: list[Source], shown: str) -> tuple[list[Source], list[Skipped]]:
-    """The sources of a directory or a glob, without the files that are no logs."""
+def _logs_only(found: list[tuple[Path, str]], shown: str) -> tuple[list[Source], list[Skipped]]:
+    """The sources of the files a directory or a glob found (path, name), without the files
+    that are no logs; each file's head is read once, for both."""
     kept: list[Source] = []
     skipped: list[Skipped] = []
-    for source in sources:
-        if (why := _not_a_log(source)) is None:
-            kept.append(source)
+    for path, name in found:
+        head = _read_head(path, name)
+        if (why := _not_a_log(path, name, head)) is None:
+            kept.append(_file_source(path, name, head))
         else:
             skipped.append(why)
     if not kept:
@@ -164,16 +171,17 @@ def _parts(path: Path) -> tuple[str, ...]:
     return path.parts
 
 
-def _directory_sources(directory: Path, shown: str) -> list[Source]:
+def _directory_files(directory: Path, shown: str) -> list[tuple[Path, str]]:
+    """The files below a directory, each with the name reports give it."""
     if not os.access(directory, os.R_OK | os.X_OK):
         raise InputError(f"cannot read directory {shown}: permission denied")
-    sources = [_file_source(path, str(path)) for path in sorted(_walk(directory), key=_parts)]
-    if not sources:
+    files = [(path, str(path)) for path in sorted(_walk(directory), key=_parts)]
+    if not files:
         raise InputError(f"no files to read in directory {shown} (hidden files are skipped)")
-    return sources
+    return files
 
 
-def _glob_sources(pattern: str) -> list[Source]:
+def _glob_files(pattern: str) -> list[tuple[Path, str]]:
     """The files a glob matches (``**``: any number of directories; a matched directory:
     every file in it), found by walking its fixed leading directory as a named directory
     is walked: each real directory once (a link loop ends), hidden names, FIFOs and
@@ -187,15 +195,15 @@ def _glob_sources(pattern: str) -> list[Source]:
     dir_only = rest[-1] == ""  # `logs/*/`: directories only
     rest = tuple(p for p in rest if p)
     base = Path("/".join(parts[:fixed]) or ("/" if fixed else "."))
-    sources: list[Source] = []
+    files: list[tuple[Path, str]] = []
     if base.is_dir():
         for path in sorted(_walk(base, lambda below: _reachable(rest, below)), key=_parts):
             below = path.relative_to(base).parts
             if _glob_match(rest, below, dir_only):  # named as the pattern is written
-                sources.append(_file_source(path, "/".join((*parts[:fixed], *below))))
-    if not sources:
+                files.append((path, "/".join((*parts[:fixed], *below))))
+    if not files:
         raise InputError(f"no files match {pattern}")
-    return sources
+    return files
 
 
 def _glob_match(pattern: tuple[str, ...], parts: tuple[str, ...], dir_only: bool) -> bool:
@@ -251,7 +259,7 @@ def _sources_for(arg: str) -> tuple[list[Source], list[Skipped]]:
     except OSError:
         pass  # missing (a glob, perhaps): told below
     if path.is_dir():
-        return _logs_only(_directory_sources(path, arg), f"directory {arg}")
+        return _logs_only(_directory_files(path, arg), f"directory {arg}")
     if path.is_file():
         return [_file_source(path, arg)], []
     if path.is_char_device() or path.is_block_device():  # /dev/zero would never end
@@ -259,7 +267,7 @@ def _sources_for(arg: str) -> tuple[list[Source], list[Skipped]]:
     if path.exists():  # a named pipe or /dev/fd/N from `<(zcat ...)`: readable once
         return [_spool_path(path, arg)], []
     if _GLOB_CHARS & set(arg):
-        return _logs_only(_glob_sources(arg), arg)
+        return _logs_only(_glob_files(arg), arg)
     raise InputError(f"no such file or directory: {arg}")
 
 
