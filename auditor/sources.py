@@ -184,7 +184,7 @@ class Source:
     name: str
     path: Path | None
     compression: str | None = None
-    wrapper: str | None = None  # a container log's: "docker" or "cri" (readers/containers.py)
+    wrapper: str | None = None  # a wrapped log's format (readers/containers.py, WRAPPERS)
 
     @property
     def is_plain_file(self) -> bool:

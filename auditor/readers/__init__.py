@@ -59,15 +59,15 @@ def group_by_format(
     from auditor.inputs import spool
     from auditor.readers.detect import detect_format
 
+    ids = (
+        ()
+        if options is None
+        else (*options.candidates["user_id"], *options.candidates["thread_id"])
+    )
     groups: dict[str, list[Source]] = {}
     for source in sources:
         if source.path is None:  # detection reads the head: the stream must be readable twice
             source = spool(source.open(), source.name)
-        ids = (
-            ()
-            if options is None
-            else (*options.candidates["user_id"], *options.candidates["thread_id"])
-        )
         groups.setdefault(detect_format(source, ids), []).append(source)
     return groups
 

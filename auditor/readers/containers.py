@@ -67,6 +67,7 @@ _ADDED_TIME = "@timestamp"
 _STAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})"
 _CRI = re.compile(rf"({_STAMP}) (stdout|stderr) ([PF]) ")
 _STAMPED = re.compile(rf"({_STAMP}) ")
+_STAMPED_OBJECT = re.compile(rf"{_STAMP} \{{")
 #: The first RFC 3339 time of a line's prefix (Heroku's first field, syslog's second).
 _PREFIX_STAMP = re.compile(_STAMP)
 #: What the lines of a `prefixed` file begin with: a syslog priority (RFC 5424), a time,
@@ -133,7 +134,7 @@ def is_docker_entry(value: object) -> bool:
 
 def is_cri_line(line: str) -> bool:
     """A CRI line, or a `--timestamps` line holding a JSON object."""
-    return _CRI.match(line) is not None or re.match(rf"{_STAMP} \{{", line) is not None
+    return _CRI.match(line) is not None or _STAMPED_OBJECT.match(line) is not None
 
 
 def names_a_user_or_thread(record: object, paths: Sequence[str] = ()) -> bool:
@@ -170,7 +171,7 @@ def is_embedded(head: str, ids: Sequence[str] = ()) -> bool:
     """Whether the first record of a head's first lines that names a user or a thread,
     itself (at ``ids``: `--map`'s paths, else the default names) or in its line (AWS Lambda
     starts with a `platform.start` record), holds it in its line."""
-    for line in head.splitlines()[:_HEAD_LINES]:
+    for line in _head_lines(head):
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -187,7 +188,7 @@ def is_prefixed(head: str) -> bool:
     its first lines is a bare JSON value (a service's stdout printing spans is `console`),
     and one of them holds a JSON object naming a user or a thread after its prefix (Heroku
     starts with its router's lines, an app with a "server started" line)."""
-    lines = [line for line in head.splitlines()[:_HEAD_LINES] if line.strip()]
+    lines = [line for line in _head_lines(head) if line.strip()]
     if len(lines) > 1 and not head.endswith("\n"):
         lines.pop()  # cut by the head's end
     if not lines or _PREFIX_START.match(lines[0]) is None:
@@ -201,9 +202,15 @@ def is_prefixed(head: str) -> bool:
     return False
 
 
+def _head_lines(head: str) -> list[str]:
+    """A head's first lines (split no further: a head is up to 1 MB; and at newlines only,
+    not at the U+2028 a JSON string may hold)."""
+    return head.split("\n", _HEAD_LINES)[:_HEAD_LINES]
+
+
 def prefixed_object(line: str) -> tuple[str, str | None] | None:
-    """A line's JSON object after a prefix of text and the prefix's first RFC 3339 time
-    (JSON text), or None; the first `{` that starts an object to the line's end wins."""
+    """A line's JSON object after a prefix of text and the prefix's first RFC 3339 time, or
+    None; the first `{` that starts an object to the line's end wins."""
     if line[:1] in "{[":
         return None
     start = line.find("{")
@@ -219,7 +226,7 @@ def prefixed_object(line: str) -> tuple[str, str | None] | None:
         if not isinstance(value, dict):
             return None
         stamp = _PREFIX_STAMP.search(line, 0, start)
-        return tail, None if stamp is None else orjson.dumps(stamp.group(0)).decode()
+        return tail, None if stamp is None else stamp.group(0)
     return None
 
 
@@ -267,7 +274,7 @@ def _embedded(lines: Iterator[bytes]) -> Iterator[bytes]:
         time = next((record[k] for k in _TIME_KEYS if record.get(k) is not None), None)
         # a JSON line as the app wrote it; a text one (a traceback) a record of its time
         # and text; an empty one no record
-        yield _app_line(text, None if time is None else orjson.dumps(time).decode())
+        yield _app_line(text, time)
 
 
 def _prefixed(lines: Iterator[bytes]) -> Iterator[bytes]:
@@ -336,7 +343,7 @@ def _docker(lines: Iterator[bytes]) -> Iterator[bytes]:
         if not text.endswith("\n"):  # a piece of a line over 16 KB
             pieces.add(entry.get("stream"), text)
             continue
-        yield _app_line(pieces.whole(entry.get("stream"), text[:-1]), _stamp(entry["time"]))
+        yield _app_line(pieces.whole(entry.get("stream"), text[:-1]), entry["time"] or None)
     yield from pieces.end()
 
 
@@ -356,41 +363,33 @@ def _cri(lines: Iterator[bytes]) -> Iterator[bytes]:
             if tag == "P":
                 pieces.add(stream, rest)
                 continue
-            yield _app_line(pieces.whole(stream, rest), _stamp(stamp))
+            yield _app_line(pieces.whole(stream, rest), stamp)
         elif (stamped := _STAMPED.match(content)) is not None:
-            yield _app_line(content[stamped.end() :], _stamp(stamped.group(1)))
+            yield _app_line(content[stamped.end() :], stamped.group(1))
         else:
             yield line  # no wrapper: read as it is
     yield from pieces.end()
 
 
-def _app_line(text: str, time: str | None) -> bytes:
-    """The app's line as one JSON line: its object, with the wrapper's time (``time``: JSON
-    text) when it has none of its own; a record of the time and the text when it is not
-    an object; a blank line when it is empty; a broken object as it is (invalid_json)."""
+def _app_line(text: str, time: object) -> bytes:
+    """The app's line as one JSON line: its object, with the wrapper's ``time`` (a JSON
+    value, None when it has none) when it has none of its own; a record of the time and
+    the text when it is not an object; a blank line when it is empty; a broken object as
+    it is, on one line (invalid_json)."""
     body = text.strip()
     if not body:
         return b"\n"
     if not body.startswith("{"):
-        record = (
-            {"message": text} if time is None else {"time": orjson.loads(time), "message": text}
-        )
+        record = {"message": text} if time is None else {_ADDED_TIME: time, "message": text}
         return orjson.dumps(record) + b"\n"
     try:
-        value = orjson.loads(body)
+        value = orjson.loads(body)  # a dict when it parses: it starts with "{"
     except orjson.JSONDecodeError:
         return body.replace("\r", " ").replace("\n", " ").encode() + b"\n"
-    if not isinstance(value, dict):
-        return body.replace("\n", " ").encode() + b"\n"
     own = any(value.get(key) is not None for key in DEFAULT_CANDIDATES["ts"])
     if own or time is None:
         if "\n" not in body and "\r" not in body:
             return body.encode() + b"\n"  # as the app wrote it (a repeated key's first wins)
         return orjson.dumps(value) + b"\n"  # one line
-    value[_ADDED_TIME] = orjson.loads(time)
+    value[_ADDED_TIME] = time
     return orjson.dumps(value) + b"\n"
-
-
-def _stamp(text: str) -> str | None:
-    """A wrapper's time string as JSON text (None when empty)."""
-    return orjson.dumps(text).decode() if text else None
