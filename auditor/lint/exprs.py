@@ -34,15 +34,17 @@ def item_key(node: cst.CSTNode) -> str | None:
     an item's value is followed by, as a name's is."""
     if isinstance(node, cst.Subscript) and len(node.slice) == 1:
         index = node.slice[0].slice
-        key = string_value(index.value) if isinstance(index, cst.Index) else None
-        base = dotted_name(node.value)
-    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return item_key_of(node.value, index.value) if isinstance(index, cst.Index) else None
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
         plain = len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star
-        if node.func.attr.value != "get" or not plain:
-            return None
-        key, base = string_value(node.args[0].value), dotted_name(node.func.value)
-    else:
-        return None
+        if node.func.attr.value == "get" and plain:
+            return item_key_of(node.func.value, node.args[0].value)
+    return None
+
+
+def item_key_of(container: cst.CSTNode, index: cst.CSTNode) -> str | None:
+    """The item key (:func:`item_key`) of ``container[index]``: a dotted name by a string."""
+    key, base = string_value(index), dotted_name(container)
     return None if key is None or base is None else f"{base}[{key!r}]"
 
 

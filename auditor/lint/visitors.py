@@ -17,7 +17,7 @@ from auditor.lint.config import LintConfig, matches
 from auditor.lint.exprs import (
     callee_name,
     import_aliases,
-    item_key,
+    item_key_of,
     resolve,
     string_value,
     value_key,
@@ -294,11 +294,7 @@ class Collector(cst.CSTVisitor):
             and len(node.args) == 2
             and isinstance(node.func, cst.Attribute)
         ):
-            key = item_key(
-                cst.Subscript(
-                    node.func.value, [cst.SubscriptElement(cst.Index(node.args[0].value))]
-                )
-            )
+            key = item_key_of(node.func.value, node.args[0].value)
             if key is not None:
                 tick = self._tick()
                 stored = Assignment(
