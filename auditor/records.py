@@ -58,7 +58,7 @@ _LEAP_SECOND = 60
 DECIMAL_SCALE = 18
 _DECIMAL_QUANTUM = Decimal(1).scaleb(-DECIMAL_SCALE)
 #: Decimal digits Polars' `Decimal(38, 18)` holds: a longer value is not read as a decimal.
-_DECIMAL_PRECISION = 38
+DECIMAL_PRECISION = 38
 #: Line breaks stripped from the end of a message before `--extract` searches it.
 MESSAGE_END = "\r\n"
 #: Unicode's White_Space characters, which Polars' `strip_chars` strips (the jsonl reader);
@@ -163,13 +163,13 @@ def _decimal_to_us(text: str, unit: str | None) -> int | None:
         return None
     unit = unit or epoch_unit(number)
     with localcontext() as exact:
-        exact.prec = 2 * _DECIMAL_PRECISION
+        exact.prec = 2 * DECIMAL_PRECISION
         exact.rounding = ROUND_HALF_EVEN
         value = Decimal(text)
-        if value.adjusted() >= _DECIMAL_PRECISION - DECIMAL_SCALE:
+        if value.adjusted() >= DECIMAL_PRECISION - DECIMAL_SCALE:
             return _epoch_to_us(number, unit)  # 10**20 or more: no decimal of 38 digits
         value = value.quantize(_DECIMAL_QUANTUM)
-        if len(value.as_tuple().digits) > _DECIMAL_PRECISION:
+        if len(value.as_tuple().digits) > DECIMAL_PRECISION:
             return _epoch_to_us(number, unit)  # rounded up to 10**20
         units = int(value.scaleb(6 - min(_EXPONENT[unit], 6)))  # toward zero
     us = units // 1_000 if unit == "ns" else units

@@ -284,8 +284,8 @@ class _LineIndex:
     total: int  # physical lines (a last line without newline counts)
     lines: array[int]  # 1-based line number at each anchor, ascending
     offsets: array[int]  # byte offset where that line starts
-    size: int = 0  # bytes indexed
-    inode: int = 0  # the file indexed (a rotation replaces it)
+    size: int  # bytes indexed
+    inode: int  # the file indexed (a rotation replaces it)
 
     @classmethod
     def build(cls, path: Path) -> _LineIndex:
@@ -324,7 +324,7 @@ class _LineIndex:
             # a log may grow while it is read (its indexed lines stay); cut, or replaced by
             # a rotation, the lines found would be other lines, or pieces of them
             if now.st_ino != self.inode or now.st_size < self.size:
-                raise changed_while_read(str(self.path), self.size, now.st_size)
+                raise _changed_while_read(str(self.path), self.size, now.st_size)
             for number in sorted(set(numbers)):
                 anchor = bisect_right(self.lines, number) - 1
                 if cached is None or cached[0] != anchor:
@@ -425,7 +425,7 @@ def _flag_typed_events(events: pl.Series) -> pl.Expr:
     return pl.col("needs_raw") | pl.col("event").cast(pl.String).is_in(typed).fill_null(False)
 
 
-def changed_while_read(name: str, was: int, now: int | None) -> InputError:
+def _changed_while_read(name: str, was: int, now: int | None) -> InputError:
     """The error of a file cut (logrotate's ``copytruncate``), replaced or removed while it
     was read (``now`` None: gone)."""
     after = "now gone" if now is None else f"now {now:,}"
@@ -445,7 +445,7 @@ def _check_unchanged(source: Source, size: int) -> None:
     except OSError:
         now = None
     if now is None or now < size:
-        raise changed_while_read(source.name, size, now) from None
+        raise _changed_while_read(source.name, size, now) from None
 
 
 def _run_read(lazy: pl.LazyFrame, spill: Spill | None) -> tuple[int, pl.DataFrame | Partitions]:

@@ -8,7 +8,7 @@ import polars as pl
 
 from auditor.fields import ReadOptions
 from auditor.readers.jsonl_plan import ID_FIELDS
-from auditor.records import DECIMAL_SCALE, MESSAGE_END
+from auditor.records import DECIMAL_PRECISION, DECIMAL_SCALE, MESSAGE_END
 from auditor.schema import (
     ID_PREFIX_PATTERN,
     MAX_US,
@@ -50,7 +50,7 @@ def epoch_timestamp(raw: pl.Expr, nano: pl.Expr) -> pl.Expr:
     # 128 bits: nanoseconds past 2262 do not fit in 64 (the Python readers' ints are exact)
     digits = text.cast(pl.Int128, strict=False)
     # a decimal, exactly to 18 fraction digits (the parse rounds half-even past them)
-    decimal = text.cast(pl.Decimal(38, DECIMAL_SCALE), strict=False)
+    decimal = text.cast(pl.Decimal(DECIMAL_PRECISION, DECIMAL_SCALE), strict=False)
 
     def below(limit: int) -> pl.Expr:
         # an integer's magnitude is read on the integer: a float rounds 10**17 - 8 to 1e17
