@@ -69,3 +69,17 @@ def test_unknown_strategy_is_a_one_line_error(tmp_path):
         result.stderr
         == "error: unknown strategy 'bogus'; use one of resume, mint, default-session\n"
     )
+
+
+def test_format_help_names_every_reader_format():
+    """`--format`'s help is written out (the CLI does not import the readers, and Polars,
+    to start): it must name every format the readers know, in their order."""
+    import re
+
+    from auditor.readers import FORMATS
+
+    for command in ("audit", "compare"):
+        params = get_command(app).commands[command].params  # type: ignore[attr-defined]
+        (option,) = [p for p in params if "--format" in p.opts]
+        named = re.sub(r" \([^)]*\)", "", option.help).rstrip(".")
+        assert re.split(r", | or ", named) == list(FORMATS)
